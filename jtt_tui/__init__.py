@@ -1,0 +1,3 @@
+"""jtt: a keyboard-driven terminal time tracker for Jira tickets."""
+
+__version__ = "0.1.0"

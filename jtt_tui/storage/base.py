@@ -1,0 +1,500 @@
+"""The one storage interface both backends implement.
+
+Public CRUD methods are written once here on top of a handful of primitives
+(``_load``, ``_load_all``, ``_store``, ``_remove``) that each backend
+implements; queries that should run inside the database (date ranges, active
+timers, invoice filters, the invoice counter, bulk import) are abstract.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from contextlib import nullcontext, suppress
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from jtt_tui.domain.clock import Clock, SystemClock
+from jtt_tui.domain.models import (
+    BillingSettings,
+    DataBundle,
+    Invoice,
+    InvoiceStatus,
+    ManualTask,
+    Project,
+    Record,
+    Session,
+    SessionStatus,
+)
+from jtt_tui.domain.timer import TimerMachine
+from jtt_tui.storage.errors import ConflictError, InvalidChangeError, NotFoundError
+from jtt_tui.storage.kinds import (
+    ALL_KINDS,
+    BILLING,
+    INVOICES,
+    MANUAL_TASKS,
+    PROJECTS,
+    PROTECTED_FIELDS,
+    SESSIONS,
+    Kind,
+    R,
+)
+
+ImportMode = Literal["merge", "replace"]
+
+# How often a partial update re-reads and re-applies itself when another
+# writer got in between (each attempt is a fresh read, so nothing is lost).
+UPDATE_ATTEMPTS = 8
+_META_FIELDS = frozenset({"user_id", "version", "created_at", "updated_at"})
+
+
+@dataclass
+class KindReport:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    kept_existing: int = 0
+    deleted: int = 0
+
+    @property
+    def written(self) -> int:
+        return self.inserted + self.updated
+
+
+@dataclass
+class ImportReport:
+    """What an import did, per collection, plus the records where the store
+    held a newer version than the bundle (kept, and listed here)."""
+
+    mode: ImportMode
+    kinds: dict[str, KindReport] = field(default_factory=dict)
+    kept_existing: list[tuple[str, str]] = field(default_factory=list)
+
+    def for_kind(self, kind: Kind) -> KindReport:
+        return self.kinds.setdefault(kind.name, KindReport())
+
+    @property
+    def written(self) -> int:
+        return sum(report.written for report in self.kinds.values())
+
+
+Decision = Literal["insert", "update", "unchanged", "keep"]
+
+
+def content_of(record: Record) -> dict[str, Any]:
+    """A record's data without the bookkeeping fields (for comparisons)."""
+    return record.model_dump(exclude=set(_META_FIELDS))
+
+
+def decide_import(existing: Record | None, incoming: Record) -> Decision:
+    """Merge rule shared by both backends: new keys are inserted, identical
+    content is left alone, otherwise the newer ``updated_at`` wins (ties and
+    undated incoming records keep what the store has)."""
+    if existing is None:
+        return "insert"
+    if content_of(existing) == content_of(incoming):
+        return "unchanged"
+    if existing.updated_at is None:
+        return "update"
+    if incoming.updated_at is not None and incoming.updated_at > existing.updated_at:
+        return "update"
+    return "keep"
+
+
+def imported_version(existing: Record | None, incoming: Record) -> int:
+    """Version an imported record is stored with: its own, but always past the
+    stored one so clients holding the old version get a conflict, not a lost
+    update."""
+    if existing is None:
+        return max(incoming.version, 1)
+    return incoming.version if incoming.version > existing.version else existing.version + 1
+
+
+def plan_import_record(
+    kind: Kind[R],
+    existing: R | None,
+    incoming: R,
+    report: ImportReport,
+    *,
+    user_id: str,
+    now: datetime,
+) -> R | None:
+    """Apply the import rule to one record: returns the record to write (with
+    owner, version and timestamps settled) or None when nothing is written.
+    Counts go into ``report``. In ``replace`` mode the bundle always wins."""
+    counts = report.for_kind(kind)
+    decision = decide_import(existing, incoming)
+    if decision == "keep" and report.mode == "replace":
+        decision = "update"
+    if decision == "unchanged":
+        counts.unchanged += 1
+        return None
+    if decision == "keep":
+        counts.kept_existing += 1
+        report.kept_existing.append((kind.name, kind.key_of(incoming)))
+        return None
+    if existing is None:
+        counts.inserted += 1
+    else:
+        counts.updated += 1
+    return incoming.model_copy(
+        update={
+            "user_id": existing.user_id if existing else user_id,
+            "version": imported_version(existing, incoming),
+            "created_at": (existing.created_at if existing else None) or incoming.created_at or now,
+            "updated_at": incoming.updated_at or now,
+        }
+    )
+
+
+def bundle_records(bundle: DataBundle, user_id: str) -> list[tuple[Kind, list[Record]]]:
+    """The bundle's records per kind, billing settings re-keyed to ``user_id``
+    (an import always lands in the importing user's space)."""
+    billing: list[Record] = []
+    if bundle.billing_settings is not None:
+        billing = [bundle.billing_settings.model_copy(update={"user_id": user_id})]
+    return [
+        (SESSIONS, list(bundle.sessions)),
+        (PROJECTS, list(bundle.projects)),
+        (MANUAL_TASKS, list(bundle.manual_tasks)),
+        (BILLING, billing),
+        (INVOICES, list(bundle.invoices)),
+    ]
+
+
+def visible_to(kind: Kind, record: Record, user_id: str) -> bool:
+    """Whether ``user_id`` may see ``record`` (owner, or team member of a project)."""
+    if record.user_id == user_id:
+        return True
+    return kind is PROJECTS and user_id in getattr(record, "team_members", [])
+
+
+def sort_active(sessions: list[Session]) -> list[Session]:
+    """Running timers first, then the most recently paused."""
+
+    def order(session: Session) -> tuple[bool, float]:
+        last = session.last_end or session.first_start
+        return (session.status != SessionStatus.RUNNING, -last.timestamp() if last else 0.0)
+
+    return sorted(sessions, key=order)
+
+
+class Storage(ABC):
+    """A user's view of one store. Every method is synchronous and may block:
+    call it from a worker thread, never the UI thread."""
+
+    def __init__(self, user_id: str, *, clock: Clock | None = None) -> None:
+        if not user_id or not user_id.strip():
+            raise ValueError("a store needs a user id")
+        self._user_id = user_id.strip()
+        self.clock: Clock = clock or SystemClock()
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    @property
+    def user_id(self) -> str:
+        return self._user_id
+
+    @property
+    @abstractmethod
+    def kind(self) -> str:
+        """``"local"`` or ``"mongodb"``."""
+
+    @property
+    @abstractmethod
+    def location(self) -> str:
+        """Where the data lives, safe to show (file path or redacted URI)."""
+
+    @abstractmethod
+    def connect(self) -> None:
+        """Open the store (create/migrate the schema, build indexes)."""
+
+    @abstractmethod
+    def disconnect(self) -> None: ...
+
+    @abstractmethod
+    def is_connected(self) -> bool: ...
+
+    @abstractmethod
+    def health_check(self) -> bool:
+        """True when the store answers right now (never raises)."""
+
+    def __enter__(self) -> Storage:
+        self.connect()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.disconnect()
+
+    # -- primitives each backend implements --------------------------------------
+
+    @abstractmethod
+    def _load(self, kind: Kind[R], key: str) -> R | None:
+        """The record visible to this user under ``key``, or None."""
+
+    @abstractmethod
+    def _load_all(self, kind: Kind[R]) -> list[R]:
+        """Every record of ``kind`` visible to this user."""
+
+    @abstractmethod
+    def _store(self, kind: Kind[R], record: R, expected_version: int) -> R:
+        """Write ``record`` iff the stored version equals ``expected_version``
+        (0 = must not exist yet), in one atomic step; raise ConflictError
+        otherwise. ``record`` already carries the new version and timestamps;
+        the store keeps the stored ``created_at`` and owner. Returns what was
+        stored."""
+
+    @abstractmethod
+    def _remove(self, kind: Kind, key: str) -> bool: ...
+
+    # -- queries that run in the database ------------------------------------------
+
+    @abstractmethod
+    def sessions_between(self, start: datetime, end: datetime) -> list[Session]:
+        """Sessions with any segment touching ``[start, end)`` (a running one
+        counts up to now), oldest first."""
+
+    @abstractmethod
+    def active_sessions(self) -> list[Session]:
+        """Running and paused sessions."""
+
+    @abstractmethod
+    def get_invoices(
+        self,
+        status: InvoiceStatus | str | None = None,
+        client_id: str | None = None,
+        project_id: str | None = None,
+    ) -> list[Invoice]:
+        """Invoices, newest issue date first, optionally filtered."""
+
+    @abstractmethod
+    def next_invoice_number(self) -> str:
+        """Hand out the next invoice number (e.g. ``INV-1001``) and advance the
+        counter, atomically: concurrent callers never get the same number."""
+
+    @abstractmethod
+    def import_all(self, bundle: DataBundle, mode: ImportMode = "merge") -> ImportReport:
+        """Write a whole bundle. ``merge`` keeps records not in the bundle and
+        lets the newer ``updated_at`` win; ``replace`` leaves exactly the
+        bundle's records for this user. All or nothing."""
+
+    # -- sessions ------------------------------------------------------------------
+
+    def get_sessions(self) -> dict[str, Session]:
+        return {s.ticket_number: s for s in self._load_all(SESSIONS)}
+
+    def get_session(self, ticket_number: str) -> Session | None:
+        return self._load(SESSIONS, _ticket_key(ticket_number))
+
+    def save_session(self, session: Session) -> Session:
+        return self._save(SESSIONS, session)
+
+    def update_session(
+        self, ticket_number: str, /, *, expected_version: int | None = None, **changes: Any
+    ) -> Session:
+        return self._update(SESSIONS, _ticket_key(ticket_number), changes, expected_version)
+
+    def delete_session(self, ticket_number: str) -> bool:
+        return self._remove(SESSIONS, _ticket_key(ticket_number))
+
+    def update_session_status(self, ticket_number: str, status: SessionStatus | str) -> Session:
+        """Move a timer to ``status`` through the timer state machine (closing
+        or opening segments as needed); illegal moves raise IllegalTransition."""
+        machine = TimerMachine(self.clock)
+        target = SessionStatus(status)
+        return self._modify(
+            SESSIONS, _ticket_key(ticket_number), lambda s: machine.apply(s, target)
+        )
+
+    # -- projects -------------------------------------------------------------------
+
+    def get_projects(self) -> list[Project]:
+        """Projects this user owns or is a team member of, by key."""
+        return sorted(self._load_all(PROJECTS), key=lambda p: (p.key, p.name, p.project_id))
+
+    def get_project(self, project_id: str) -> Project | None:
+        return self._load(PROJECTS, project_id)
+
+    def save_project(self, project: Project) -> Project:
+        return self._save(PROJECTS, project)
+
+    def update_project(
+        self, project_id: str, /, *, expected_version: int | None = None, **changes: Any
+    ) -> Project:
+        return self._update(PROJECTS, project_id, changes, expected_version)
+
+    def delete_project(self, project_id: str) -> bool:
+        return self._remove(PROJECTS, project_id)
+
+    # -- manual tasks ---------------------------------------------------------------
+
+    def get_manual_tasks(self) -> list[ManualTask]:
+        """Manual entries, newest date first."""
+        tasks = self._load_all(MANUAL_TASKS)
+        return sorted(tasks, key=lambda t: (t.date, t.created_at or t.date), reverse=True)
+
+    def get_manual_task(self, task_id: str) -> ManualTask | None:
+        return self._load(MANUAL_TASKS, task_id)
+
+    def save_manual_task(self, task: ManualTask) -> ManualTask:
+        return self._save(MANUAL_TASKS, task)
+
+    def update_manual_task(
+        self, task_id: str, /, *, expected_version: int | None = None, **changes: Any
+    ) -> ManualTask:
+        return self._update(MANUAL_TASKS, task_id, changes, expected_version)
+
+    def delete_manual_task(self, task_id: str) -> bool:
+        return self._remove(MANUAL_TASKS, task_id)
+
+    # -- billing settings -----------------------------------------------------------
+
+    def get_billing_settings(self) -> BillingSettings:
+        """This user's settings, or the defaults (version 0) if never saved."""
+        stored = self._load(BILLING, self.user_id)
+        return stored if stored is not None else BillingSettings(user_id=self.user_id)
+
+    def save_billing_settings(self, settings: BillingSettings) -> BillingSettings:
+        settings.user_id = self.user_id
+        return self._save(BILLING, settings)
+
+    def update_billing_settings(
+        self, *, expected_version: int | None = None, **changes: Any
+    ) -> BillingSettings:
+        """Change some settings; creates the settings from the defaults first
+        if none are stored."""
+        if self._load(BILLING, self.user_id) is None:
+            # Created concurrently by someone else: fine, we update that one.
+            with suppress(ConflictError):
+                self._save(BILLING, BillingSettings(user_id=self.user_id))
+        return self._update(BILLING, self.user_id, changes, expected_version)
+
+    # -- invoices -------------------------------------------------------------------
+
+    def get_invoice(self, invoice_id: str) -> Invoice | None:
+        return self._load(INVOICES, invoice_id)
+
+    def save_invoice(self, invoice: Invoice) -> Invoice:
+        return self._save(INVOICES, invoice)
+
+    def update_invoice(
+        self, invoice_id: str, /, *, expected_version: int | None = None, **changes: Any
+    ) -> Invoice:
+        return self._update(INVOICES, invoice_id, changes, expected_version)
+
+    def delete_invoice(self, invoice_id: str) -> bool:
+        return self._remove(INVOICES, invoice_id)
+
+    # -- whole store ----------------------------------------------------------------
+
+    def export_all(self) -> DataBundle:
+        """Everything this user has, as one versioned bundle."""
+        with self._consistent_read():
+            sessions = sorted(self._load_all(SESSIONS), key=lambda s: s.ticket_number)
+            projects = sorted(self._load_all(PROJECTS), key=lambda p: p.project_id)
+            tasks = sorted(self._load_all(MANUAL_TASKS), key=lambda t: t.task_id)
+            billing = self._load(BILLING, self.user_id)
+            invoices = sorted(self._load_all(INVOICES), key=lambda i: i.invoice_id)
+        return DataBundle(
+            exported_at=self.clock.now(),
+            user_id=self.user_id,
+            sessions=sessions,
+            projects=projects,
+            manual_tasks=tasks,
+            billing_settings=billing,
+            invoices=invoices,
+        )
+
+    def count_records(self) -> dict[str, int]:
+        """Number of visible records per collection."""
+        return {kind.name: len(self._load_all(kind)) for kind in ALL_KINDS}
+
+    def _consistent_read(self) -> Any:
+        """A context in which several reads see one state (backend hook)."""
+        return nullcontext()
+
+    # -- shared write logic ---------------------------------------------------------
+
+    def _save(self, kind: Kind[R], record: R) -> R:
+        """Optimistic save: succeeds only if nobody changed the record since
+        ``record.version`` was read. On success the caller's object is updated
+        in place (new version, timestamps, owner) and returned."""
+        expected = record.version
+        now = self.clock.now()
+        # The owner is always this user for a new record; for an existing one
+        # the backend keeps the stored owner (a team member editing a project).
+        stamped = record.model_copy(
+            update={
+                "user_id": self.user_id,
+                "version": expected + 1,
+                "updated_at": now,
+                "created_at": record.created_at or now,
+            }
+        )
+        stored = self._store(kind, stamped, expected)
+        for name in _META_FIELDS:
+            setattr(record, name, getattr(stored, name))
+        return record
+
+    def _update(
+        self,
+        kind: Kind[R],
+        key: str,
+        changes: dict[str, Any],
+        expected_version: int | None,
+    ) -> R:
+        _check_changes(kind, changes)
+
+        def merge(current: R) -> R:
+            data = current.model_dump()
+            data.update(changes)
+            return kind.model.model_validate(data)
+
+        return self._modify(kind, key, merge, expected_version)
+
+    def _modify(
+        self,
+        kind: Kind[R],
+        key: str,
+        change: Callable[[R], R],
+        expected_version: int | None = None,
+    ) -> R:
+        """Read, apply ``change``, write conditionally; on a concurrent write,
+        read again and re-apply (unless the caller pinned a version)."""
+        for _ in range(UPDATE_ATTEMPTS):
+            current = self._load(kind, key)
+            if current is None:
+                raise NotFoundError(kind.label, key)
+            if expected_version is not None and current.version != expected_version:
+                raise ConflictError(kind.label, key, expected_version, current.version)
+            updated = change(current)
+            for name in _META_FIELDS:
+                setattr(updated, name, getattr(current, name))
+            try:
+                return self._save(kind, updated)
+            except ConflictError:
+                if expected_version is not None:
+                    raise
+        raise ConflictError(
+            kind.label,
+            key,
+            current.version,
+            current.version,
+            detail=f"other writers kept changing it ({UPDATE_ATTEMPTS} attempts); try again",
+        )
+
+
+def _ticket_key(ticket_number: str) -> str:
+    return ticket_number.strip().upper()
+
+
+def _check_changes(kind: Kind, changes: dict[str, Any]) -> None:
+    fields = kind.model.model_fields
+    for name in changes:
+        if name in PROTECTED_FIELDS or name == kind.key_field:
+            raise InvalidChangeError(f"{kind.label}: {name} cannot be changed")
+        if name not in fields:
+            raise InvalidChangeError(
+                f"{kind.label} has no field {name!r} (fields: {', '.join(sorted(fields))})"
+            )

@@ -1,0 +1,423 @@
+"""MongoDB backend (pymongo): a local mongod, a replica set or Atlas.
+
+Every query is scoped by ``userId`` (projects also by ``teamMembers``); a save
+is one conditional ``find_one_and_update`` on ``version`` with
+``$set``/``$setOnInsert``; imports go out as ``bulk_write`` batches; the
+invoice counter is one ``$inc``. The client comes from an injectable factory
+so tests can hand in ``mongomock`` or point the real driver at a wire-level
+test server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument, UpdateOne
+from pymongo.errors import DuplicateKeyError, PyMongoError
+
+from jtt_tui.domain.clock import Clock
+from jtt_tui.domain.models import (
+    BillingSettings,
+    DataBundle,
+    Invoice,
+    InvoiceStatus,
+    Record,
+    Session,
+)
+from jtt_tui.storage.base import (
+    ImportMode,
+    ImportReport,
+    Storage,
+    bundle_records,
+    plan_import_record,
+    sort_active,
+    visible_to,
+)
+from jtt_tui.storage.bulk import gc_paused
+from jtt_tui.storage.errors import ConflictError, StorageError, StoreUnavailableError, redact
+from jtt_tui.storage.kinds import (
+    ALL_KINDS,
+    BILLING,
+    INVOICES,
+    PROJECTS,
+    SESSIONS,
+    Kind,
+    R,
+)
+from jtt_tui.storage.mongo_codec import from_bson, from_document, to_document
+
+ClientFactory = Callable[..., Any]
+
+DEFAULT_BATCH_SIZE = 1000
+
+# Indexes created on connect (idempotent), per collection.
+INDEXES: dict[str, list[IndexModel]] = {
+    "sessions": [
+        IndexModel([("ticketNumber", ASCENDING)], name="ticketNumber"),
+        IndexModel(
+            [("userId", ASCENDING), ("ticketNumber", ASCENDING)],
+            unique=True,
+            name="userId_ticketNumber_unique",
+        ),
+        IndexModel([("userId", ASCENDING), ("startTime", DESCENDING)], name="userId_startTime"),
+        IndexModel([("status", ASCENDING), ("userId", ASCENDING)], name="status_userId"),
+    ],
+    "projects": [
+        IndexModel([("projectId", ASCENDING)], unique=True, name="projectId_unique"),
+        IndexModel([("userId", ASCENDING), ("status", ASCENDING)], name="userId_status"),
+        IndexModel([("teamMembers", ASCENDING)], name="teamMembers"),
+    ],
+    "manual_tasks": [
+        IndexModel([("taskId", ASCENDING)], unique=True, name="taskId_unique"),
+        IndexModel([("userId", ASCENDING), ("date", DESCENDING)], name="userId_date"),
+        IndexModel([("projectId", ASCENDING)], name="projectId"),
+    ],
+    "billing_settings": [
+        IndexModel([("userId", ASCENDING)], unique=True, name="userId_unique"),
+    ],
+    "invoices": [
+        IndexModel([("invoiceId", ASCENDING)], unique=True, name="invoiceId_unique"),
+        IndexModel([("userId", ASCENDING), ("status", ASCENDING)], name="userId_status"),
+        IndexModel([("clientId", ASCENDING)], name="clientId"),
+    ],
+}
+
+_TRANSACTIONAL_TOPOLOGIES = {"ReplicaSetWithPrimary", "Sharded", "LoadBalanced"}
+
+
+def default_client_factory(uri: str, **options: Any) -> Any:
+    from pymongo import MongoClient
+
+    return MongoClient(uri, **options)
+
+
+class MongoStore(Storage):
+    def __init__(
+        self,
+        uri: str,
+        database: str,
+        *,
+        user_id: str,
+        client_factory: ClientFactory | None = None,
+        clock: Clock | None = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        **options: Any,
+    ) -> None:
+        super().__init__(user_id, clock=clock)
+        if not database or any(c in database for c in '/\\. "$\0'):
+            raise ValueError(f"{database!r} is not a valid MongoDB database name")
+        self.uri = uri
+        self.database_name = database
+        self._factory = client_factory or default_client_factory
+        self._options = {"appname": "jtt", **options}
+        self.batch_size = batch_size
+        self._client: Any = None
+        self._db: Any = None
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    @property
+    def kind(self) -> str:
+        return "mongodb"
+
+    @property
+    def location(self) -> str:
+        return f"{redact(self.uri)} (database {self.database_name})"
+
+    @property
+    def client(self) -> Any:
+        return self._client
+
+    def connect(self) -> None:
+        if self._client is not None:
+            return
+        client = None
+        try:
+            client = self._factory(self.uri, **self._options)
+            db = client[self.database_name]
+            client.admin.command("ping")
+            for name, indexes in INDEXES.items():
+                db[name].create_indexes(indexes)
+        except PyMongoError as exc:
+            if client is not None:
+                client.close()
+            raise StoreUnavailableError(f"cannot use MongoDB at {redact(self.uri)}: {exc}") from exc
+        self._client, self._db = client, db
+
+    def disconnect(self) -> None:
+        client, self._client, self._db = self._client, None, None
+        if client is not None:
+            client.close()
+
+    def is_connected(self) -> bool:
+        return self._client is not None
+
+    def health_check(self) -> bool:
+        if self._client is None:
+            return False
+        try:
+            self._client.admin.command("ping")
+            return True
+        except PyMongoError:
+            return False
+
+    def _collection(self, kind: Kind) -> Any:
+        if self._db is None:
+            raise StoreUnavailableError("MongoDB is not connected (call connect() first)")
+        return self._db[kind.name]
+
+    # -- filters ---------------------------------------------------------------------
+
+    def _visible(self, kind: Kind) -> dict[str, Any]:
+        if kind is PROJECTS:
+            return {"$or": [{"userId": self.user_id}, {"teamMembers": self.user_id}]}
+        return {"userId": self.user_id}
+
+    def _key_filter(self, kind: Kind, key: str) -> dict[str, Any]:
+        filt: dict[str, Any] = {kind.mongo_key: key}
+        if kind.per_user_key:
+            filt["userId"] = self.user_id
+        return filt
+
+    # -- primitives ------------------------------------------------------------------
+
+    def _load(self, kind: Kind[R], key: str) -> R | None:
+        with _translated():
+            doc = self._collection(kind).find_one(
+                {**self._key_filter(kind, key), **self._visible(kind)}
+            )
+        return from_document(kind, doc) if doc else None
+
+    def _load_all(self, kind: Kind[R]) -> list[R]:
+        with _translated(), gc_paused():
+            docs = list(self._collection(kind).find(self._visible(kind)).sort("_id", ASCENDING))
+            return [from_document(kind, doc) for doc in docs]
+
+    def _store(self, kind: Kind[R], record: R, expected_version: int) -> R:
+        key = kind.key_of(record)
+        doc = to_document(kind, record)
+        on_insert = {"createdAt": doc.pop("createdAt"), "userId": doc.pop("userId")}
+        doc.pop(kind.mongo_key, None)
+        filt = self._key_filter(kind, key)
+        if expected_version == 0:
+            # Matches nothing that was ever saved (versions start at 1): the
+            # upsert inserts, or trips the unique index if the key exists.
+            filt["version"] = {"$exists": False}
+            on_insert[kind.mongo_key] = key
+        else:
+            filt.update(self._visible(kind))
+            filt["version"] = expected_version
+        collection = self._collection(kind)
+        try:
+            with _translated():
+                stored = collection.find_one_and_update(
+                    filt,
+                    {"$set": doc, "$setOnInsert": on_insert},
+                    upsert=expected_version == 0,
+                    projection={"createdAt": 1, "userId": 1, "_id": 0},
+                    return_document=ReturnDocument.AFTER,
+                )
+        except StorageError as exc:
+            if not isinstance(exc.__cause__, DuplicateKeyError):
+                raise
+            stored = None
+        if stored is None:
+            current = self._load(kind, key)
+            raise ConflictError(
+                kind.label, key, expected_version, current.version if current else None
+            )
+        record.user_id = stored.get("userId", record.user_id)
+        if stored.get("createdAt") is not None:
+            record.created_at = from_bson(stored["createdAt"])
+        return record
+
+    def _remove(self, kind: Kind, key: str) -> bool:
+        with _translated():
+            result = self._collection(kind).delete_one(
+                {**self._key_filter(kind, key), "userId": self.user_id}
+            )
+        return bool(result.deleted_count)
+
+    # -- queries ---------------------------------------------------------------------
+
+    def sessions_between(self, start: datetime, end: datetime) -> list[Session]:
+        query = {
+            "userId": self.user_id,
+            "startTime": {"$lt": end},
+            "$or": [{"endTime": {"$gte": start}}, {"endTime": None}],
+        }
+        with _translated():
+            docs = list(self._collection(SESSIONS).find(query).sort("startTime", ASCENDING))
+        now = self.clock.now()
+        sessions = [from_document(SESSIONS, doc) for doc in docs]
+        return [s for s in sessions if s.touches(start, end, now)]
+
+    def active_sessions(self) -> list[Session]:
+        query = {"userId": self.user_id, "status": {"$in": ["running", "paused"]}}
+        with _translated():
+            docs = list(self._collection(SESSIONS).find(query))
+        return sort_active([from_document(SESSIONS, doc) for doc in docs])
+
+    def get_invoices(
+        self,
+        status: InvoiceStatus | str | None = None,
+        client_id: str | None = None,
+        project_id: str | None = None,
+    ) -> list[Invoice]:
+        query: dict[str, Any] = {"userId": self.user_id}
+        if status is not None:
+            query["status"] = InvoiceStatus(status).value
+        if client_id is not None:
+            query["clientId"] = str(client_id)
+        if project_id is not None:
+            query["projectId"] = str(project_id)
+        with _translated():
+            docs = list(
+                self._collection(INVOICES)
+                .find(query)
+                .sort([("issueDate", DESCENDING), ("invoiceNumber", DESCENDING)])
+            )
+        return [from_document(INVOICES, doc) for doc in docs]
+
+    def next_invoice_number(self) -> str:
+        collection = self._collection(BILLING)
+        for _ in range(2):
+            with _translated():
+                after = collection.find_one_and_update(
+                    {"userId": self.user_id},
+                    {
+                        "$inc": {"nextInvoiceNumber": 1, "version": 1},
+                        "$set": {"updatedAt": self.clock.now()},
+                    },
+                    projection={"nextInvoiceNumber": 1, "invoicePrefix": 1, "_id": 0},
+                    return_document=ReturnDocument.AFTER,
+                )
+            if after is not None:
+                settings = BillingSettings(invoice_prefix=after.get("invoicePrefix", ""))
+                return settings.format_invoice_number(int(after["nextInvoiceNumber"]) - 1)
+            self._create_default_billing()
+        raise StorageError("could not create the billing settings to number the invoice")
+
+    def _create_default_billing(self) -> None:
+        now = self.clock.now()
+        defaults = BillingSettings(user_id=self.user_id, version=1, created_at=now, updated_at=now)
+        with _translated():
+            self._collection(BILLING).update_one(
+                {"userId": self.user_id},
+                {"$setOnInsert": to_document(BILLING, defaults)},
+                upsert=True,
+            )
+
+    # -- bulk ------------------------------------------------------------------------
+
+    def import_all(self, bundle: DataBundle, mode: ImportMode = "merge") -> ImportReport:
+        if mode not in ("merge", "replace"):
+            raise ValueError("mode must be 'merge' or 'replace'")
+        report = ImportReport(mode=mode)
+        now = self.clock.now()
+        # Plan everything first (reads only): a conflict aborts before any write.
+        plans = [
+            (kind, records, self._plan_import(kind, records, report, now))
+            for kind, records in bundle_records(bundle, self.user_id)
+        ]
+        with self._transaction() as session:
+            for kind, records, operations in plans:
+                collection = self._collection(kind)
+                for start in range(0, len(operations), self.batch_size):
+                    with _translated():
+                        collection.bulk_write(
+                            operations[start : start + self.batch_size],
+                            ordered=True,
+                            session=session,
+                        )
+                if mode == "replace":
+                    # Delete what the bundle does not have only after writing
+                    # it, so an interrupted replace never leaves less data.
+                    keep = [kind.key_of(r) for r in records]
+                    with _translated():
+                        result = collection.delete_many(
+                            {"userId": self.user_id, kind.mongo_key: {"$nin": keep}},
+                            session=session,
+                        )
+                    report.for_kind(kind).deleted = result.deleted_count
+        return report
+
+    def _plan_import(
+        self, kind: Kind, records: Sequence[Record], report: ImportReport, now: datetime
+    ) -> list[UpdateOne]:
+        operations: list[UpdateOne] = []
+        collection = self._collection(kind)
+        for start in range(0, len(records), self.batch_size):
+            batch = records[start : start + self.batch_size]
+            query: dict[str, Any] = {kind.mongo_key: {"$in": [kind.key_of(r) for r in batch]}}
+            if kind.per_user_key:
+                query["userId"] = self.user_id
+            with _translated():
+                docs = list(collection.find(query))
+            existing: dict[str, Record] = {}
+            for doc in docs:
+                record = from_document(kind, doc)
+                if not visible_to(kind, record, self.user_id):
+                    raise ConflictError(
+                        kind.label,
+                        kind.key_of(record),
+                        0,
+                        record.version,
+                        detail="the id belongs to another user's record",
+                    )
+                existing[kind.key_of(record)] = record
+            for incoming in batch:
+                key = kind.key_of(incoming)
+                stored = plan_import_record(
+                    kind, existing.get(key), incoming, report, user_id=self.user_id, now=now
+                )
+                if stored is None:
+                    continue
+                doc = to_document(kind, stored)
+                created_at = doc.pop("createdAt")
+                operations.append(
+                    UpdateOne(
+                        self._key_filter(kind, key),
+                        {"$set": doc, "$setOnInsert": {"createdAt": created_at}},
+                        upsert=True,
+                    )
+                )
+        return operations
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Any]:
+        """A multi-document transaction where the deployment has them (replica
+        sets, sharded clusters, Atlas); a standalone mongod has none, so there
+        the writes are idempotent upserts that a re-run completes."""
+        topology = getattr(self._client, "topology_description", None)
+        kind = getattr(topology, "topology_type_name", None)
+        if kind not in _TRANSACTIONAL_TOPOLOGIES:
+            yield None
+            return
+        with _translated(), self._client.start_session() as session, session.start_transaction():
+            yield session
+
+    def server_info(self) -> dict[str, Any]:
+        """Version and similar facts about the server (for `jtt doctor`)."""
+        with _translated():
+            info = self._client.server_info() if self._client is not None else {}
+        return dict(info)
+
+    def index_names(self) -> dict[str, set[str]]:
+        with _translated():
+            return {
+                kind.name: set(self._collection(kind).index_information()) for kind in ALL_KINDS
+            }
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    """Driver errors become StorageError (redacted); the original stays as
+    ``__cause__`` for classification by the resilience layer."""
+    try:
+        yield
+    except PyMongoError as exc:
+        raise StorageError(f"MongoDB: {exc}") from exc

@@ -1,0 +1,147 @@
+"""SQLite schema: one row per record (the record as JSON plus indexed key
+columns), and the forward migrations that build it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from jtt_tui.domain.models import Invoice, ManualTask, Project, Record, Session
+from jtt_tui.storage.kinds import BILLING, INVOICES, MANUAL_TASKS, PROJECTS, SESSIONS, Kind
+
+# A running session's span has no end yet; this sorts after every real instant
+# so "sessions that end after T" stays one index range scan.
+OPEN_END_MS = 253_402_300_799_000  # 9999-12-31T23:59:59Z
+
+
+def epoch_ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def _session_columns(record: Record) -> tuple[object, ...]:
+    assert isinstance(record, Session)
+    first = record.first_start
+    if first is None:
+        span_end: int | None = None
+    elif record.open_segment is not None:
+        span_end = OPEN_END_MS
+    else:
+        last_end = record.last_end
+        span_end = epoch_ms(last_end) if last_end else None
+    return (str(record.status), epoch_ms(first) if first else None, span_end)
+
+
+def _project_columns(record: Record) -> tuple[object, ...]:
+    assert isinstance(record, Project)
+    return (str(record.status), record.key)
+
+
+def _task_columns(record: Record) -> tuple[object, ...]:
+    assert isinstance(record, ManualTask)
+    return (record.date.isoformat(), record.project_id)
+
+
+def _invoice_columns(record: Record) -> tuple[object, ...]:
+    assert isinstance(record, Invoice)
+    return (
+        str(record.status),
+        record.client_id,
+        record.project_id,
+        record.issue_date.isoformat(),
+        record.invoice_number,
+    )
+
+
+@dataclass(frozen=True)
+class Table:
+    kind: Kind
+    columns: tuple[str, ...]
+    values: Callable[[Record], tuple[object, ...]]
+
+    @property
+    def name(self) -> str:
+        return self.kind.name
+
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        Table(SESSIONS, ("status", "span_start", "span_end"), _session_columns),
+        Table(PROJECTS, ("status", "jira_key"), _project_columns),
+        Table(MANUAL_TASKS, ("date", "project_id"), _task_columns),
+        Table(BILLING, (), lambda record: ()),
+        Table(
+            INVOICES,
+            ("status", "client_id", "project_id", "issue_date", "invoice_number"),
+            _invoice_columns,
+        ),
+    )
+}
+
+
+_V1 = [
+    """CREATE TABLE sessions (
+        id INTEGER PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        span_start INTEGER,
+        span_end INTEGER,
+        doc TEXT NOT NULL
+    )""",
+    "CREATE UNIQUE INDEX sessions_key ON sessions (user_id, key)",
+    "CREATE INDEX sessions_span ON sessions (user_id, span_end)",
+    "CREATE INDEX sessions_status ON sessions (user_id, status)",
+    """CREATE TABLE projects (
+        id INTEGER PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        jira_key TEXT NOT NULL,
+        doc TEXT NOT NULL
+    )""",
+    "CREATE UNIQUE INDEX projects_key ON projects (key)",
+    "CREATE INDEX projects_user ON projects (user_id, status)",
+    """CREATE TABLE manual_tasks (
+        id INTEGER PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        date TEXT NOT NULL,
+        project_id TEXT,
+        doc TEXT NOT NULL
+    )""",
+    "CREATE UNIQUE INDEX manual_tasks_key ON manual_tasks (key)",
+    "CREATE INDEX manual_tasks_user_date ON manual_tasks (user_id, date)",
+    "CREATE INDEX manual_tasks_project ON manual_tasks (project_id)",
+    """CREATE TABLE billing_settings (
+        id INTEGER PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        doc TEXT NOT NULL
+    )""",
+    "CREATE UNIQUE INDEX billing_settings_key ON billing_settings (user_id, key)",
+    """CREATE TABLE invoices (
+        id INTEGER PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        client_id TEXT,
+        project_id TEXT,
+        issue_date TEXT NOT NULL,
+        invoice_number TEXT NOT NULL,
+        doc TEXT NOT NULL
+    )""",
+    "CREATE UNIQUE INDEX invoices_key ON invoices (key)",
+    "CREATE INDEX invoices_user_status ON invoices (user_id, status)",
+    "CREATE INDEX invoices_client ON invoices (user_id, client_id)",
+]
+
+# Forward migrations: (version, statements). Append, never edit a shipped one.
+MIGRATIONS: list[tuple[int, list[str]]] = [(1, _V1)]
+LATEST_SCHEMA = MIGRATIONS[-1][0]

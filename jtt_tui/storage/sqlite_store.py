@@ -1,0 +1,482 @@
+"""The embedded default store: one SQLite file in WAL mode.
+
+Each public write is one ``BEGIN IMMEDIATE`` transaction, so two processes on
+the same file (the TUI and a ``jtt stop`` from a shell) serialise their writes
+and the version check inside the transaction catches any lost update. With
+``synchronous=FULL`` a write is on disk before the call returns.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from jtt_tui.domain.clock import Clock
+from jtt_tui.domain.models import (
+    BillingSettings,
+    DataBundle,
+    Invoice,
+    InvoiceStatus,
+    Record,
+    Session,
+)
+from jtt_tui.storage.base import (
+    ImportMode,
+    ImportReport,
+    Storage,
+    bundle_records,
+    plan_import_record,
+    sort_active,
+)
+from jtt_tui.storage.bulk import gc_paused
+from jtt_tui.storage.errors import (
+    ConflictError,
+    SchemaTooNewError,
+    StorageError,
+    StoreUnavailableError,
+)
+from jtt_tui.storage.kinds import (
+    BILLING,
+    INVOICES,
+    PROJECTS,
+    SESSIONS,
+    Kind,
+    R,
+)
+from jtt_tui.storage.sqlite_schema import LATEST_SCHEMA, MIGRATIONS, TABLES, epoch_ms
+
+Synchronous = Literal["FULL", "NORMAL"]
+_IN_BATCH = 500  # keys per "WHERE key IN (...)" lookup during imports
+_GC_PAUSE_FROM = 1000  # decode this many rows or more with the collector paused
+
+
+class SQLiteStore(Storage):
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        user_id: str,
+        clock: Clock | None = None,
+        busy_timeout_s: float = 10.0,
+        synchronous: Synchronous = "FULL",
+    ) -> None:
+        super().__init__(user_id, clock=clock)
+        self.path = Path(path).expanduser()
+        self._busy_timeout_s = busy_timeout_s
+        if synchronous not in ("FULL", "NORMAL"):
+            raise ValueError("synchronous must be FULL or NORMAL")
+        self._synchronous = synchronous
+        self._conn: sqlite3.Connection | None = None
+        # One connection shared by the app's worker threads; the lock keeps
+        # each transaction to one thread at a time.
+        self._lock = threading.RLock()
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    @property
+    def kind(self) -> str:
+        return "local"
+
+    @property
+    def location(self) -> str:
+        return str(self.path)
+
+    def connect(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                return
+            try:
+                _create_private_file(self.path)
+                conn = sqlite3.connect(
+                    self.path,
+                    timeout=self._busy_timeout_s,
+                    isolation_level=None,
+                    check_same_thread=False,
+                )
+            except (OSError, sqlite3.Error) as exc:
+                raise StoreUnavailableError(
+                    f"cannot open the local store {self.path}: {exc}"
+                ) from exc
+            try:
+                mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+                if str(mode).lower() != "wal":
+                    raise StoreUnavailableError(
+                        f"the local store {self.path} cannot use WAL mode (got {mode}); "
+                        "is it on a network file system?"
+                    )
+                conn.execute(f"PRAGMA synchronous={self._synchronous}")
+                conn.execute(f"PRAGMA busy_timeout={int(self._busy_timeout_s * 1000)}")
+                _migrate(conn)
+            except sqlite3.DatabaseError as exc:
+                conn.close()
+                raise StoreUnavailableError(
+                    f"the local store {self.path} is not usable: {exc} (if the file is "
+                    "damaged, restore a backup from the same folder)"
+                ) from exc
+            except BaseException:
+                conn.close()
+                raise
+            self._conn = conn
+
+    def disconnect(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def is_connected(self) -> bool:
+        return self._conn is not None
+
+    def health_check(self) -> bool:
+        try:
+            with self._read() as conn:
+                conn.execute("SELECT 1").fetchone()
+            return True
+        except (StorageError, sqlite3.Error):
+            return False
+
+    def schema_version(self) -> int:
+        with self._read() as conn:
+            return int(conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0])
+
+    # -- transactions ----------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        with self._lock, _translated(self.path):
+            yield self._connection()
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One writer transaction: taken up front (IMMEDIATE) so the version
+        checks inside it cannot race another process."""
+        with self._lock, _translated(self.path):
+            conn = self._connection()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def _consistent_read(self) -> Iterator[None]:
+        with self._lock, _translated(self.path):
+            conn = self._connection()
+            conn.execute("BEGIN")
+            try:
+                yield
+            finally:
+                conn.execute("COMMIT")
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StoreUnavailableError("the local store is not open (call connect() first)")
+        return self._conn
+
+    # -- primitives ------------------------------------------------------------------
+
+    def _visible(self, kind: Kind) -> str:
+        """SQL condition: rows this user may see (own rows; for projects also
+        those that list the user as a team member)."""
+        if kind is PROJECTS:
+            return (
+                "(user_id = :me OR EXISTS (SELECT 1 FROM json_each(doc, '$.team_members') "
+                "WHERE value = :me))"
+            )
+        return "user_id = :me"
+
+    def _load(self, kind: Kind[R], key: str) -> R | None:
+        with self._read() as conn:
+            row = conn.execute(
+                f"SELECT doc FROM {kind.name} WHERE key = :key AND {self._visible(kind)}",
+                {"key": key, "me": self.user_id},
+            ).fetchone()
+        return kind.model.model_validate_json(row[0]) if row else None
+
+    def _load_all(self, kind: Kind[R]) -> list[R]:
+        with self._read() as conn:
+            rows = conn.execute(
+                f"SELECT doc FROM {kind.name} WHERE {self._visible(kind)} ORDER BY id",
+                {"me": self.user_id},
+            ).fetchall()
+        return _parse(kind, rows)
+
+    def _store(self, kind: Kind[R], record: R, expected_version: int) -> R:
+        key = kind.key_of(record)
+        with self._write() as conn:
+            row = self._current(conn, kind, key)
+            if row is None:
+                if expected_version != 0:
+                    raise ConflictError(kind.label, key, expected_version, None)
+                self._insert(conn, kind, record)
+                return record
+            row_id, owner, version, created_at, visible = row
+            if not visible:
+                raise ConflictError(
+                    kind.label,
+                    key,
+                    expected_version,
+                    version,
+                    detail="the id belongs to another user's record",
+                )
+            if version != expected_version:
+                raise ConflictError(kind.label, key, expected_version, version)
+            record.user_id = owner
+            if created_at:
+                record.created_at = datetime.fromisoformat(created_at)
+            self._update_row(conn, kind, row_id, record)
+        return record
+
+    def _remove(self, kind: Kind, key: str) -> bool:
+        with self._write() as conn:
+            cursor = conn.execute(
+                f"DELETE FROM {kind.name} WHERE key = ? AND user_id = ?", (key, self.user_id)
+            )
+            return cursor.rowcount > 0
+
+    def _current(
+        self, conn: sqlite3.Connection, kind: Kind, key: str
+    ) -> tuple[int, str, int, str | None, bool] | None:
+        """(rowid, owner, version, created_at, visible) of the stored row."""
+        scope = "AND user_id = :me" if kind.per_user_key else ""
+        row = conn.execute(
+            f"SELECT id, user_id, version, json_extract(doc, '$.created_at'), "
+            f"{self._visible(kind)} FROM {kind.name} WHERE key = :key {scope}",
+            {"key": key, "me": self.user_id},
+        ).fetchone()
+        if row is None:
+            return None
+        return row[0], row[1], row[2], row[3], bool(row[4])
+
+    def _insert(self, conn: sqlite3.Connection, kind: Kind, record: Record) -> None:
+        table = TABLES[kind.name]
+        columns = ("user_id", "key", "version", *table.columns, "doc")
+        placeholders = ", ".join("?" for _ in columns)
+        conn.execute(
+            f"INSERT INTO {kind.name} ({', '.join(columns)}) VALUES ({placeholders})",
+            (
+                record.user_id,
+                kind.key_of(record),
+                record.version,
+                *table.values(record),
+                record.model_dump_json(),
+            ),
+        )
+
+    def _update_row(
+        self, conn: sqlite3.Connection, kind: Kind, row_id: int, record: Record
+    ) -> None:
+        table = TABLES[kind.name]
+        assignments = ", ".join(f"{c} = ?" for c in ("version", *table.columns, "doc"))
+        conn.execute(
+            f"UPDATE {kind.name} SET {assignments} WHERE id = ?",
+            (record.version, *table.values(record), record.model_dump_json(), row_id),
+        )
+
+    # -- queries ---------------------------------------------------------------------
+
+    def sessions_between(self, start: datetime, end: datetime) -> list[Session]:
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT doc FROM sessions WHERE user_id = ? AND span_end >= ? "
+                "AND span_start < ? ORDER BY span_start",
+                (self.user_id, epoch_ms(start), epoch_ms(end)),
+            ).fetchall()
+        now = self.clock.now()
+        return [s for s in _parse(SESSIONS, rows) if s.touches(start, end, now)]
+
+    def active_sessions(self) -> list[Session]:
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT doc FROM sessions WHERE user_id = ? AND status IN ('running', 'paused')",
+                (self.user_id,),
+            ).fetchall()
+        return sort_active(_parse(SESSIONS, rows))
+
+    def get_invoices(
+        self,
+        status: InvoiceStatus | str | None = None,
+        client_id: str | None = None,
+        project_id: str | None = None,
+    ) -> list[Invoice]:
+        conditions = ["user_id = ?"]
+        params: list[Any] = [self.user_id]
+        for column, value in (
+            ("status", InvoiceStatus(status) if status is not None else None),
+            ("client_id", client_id),
+            ("project_id", project_id),
+        ):
+            if value is not None:
+                conditions.append(f"{column} = ?")
+                params.append(str(value))
+        with self._read() as conn:
+            rows = conn.execute(
+                f"SELECT doc FROM invoices WHERE {' AND '.join(conditions)} "
+                "ORDER BY issue_date DESC, invoice_number DESC",
+                params,
+            ).fetchall()
+        return _parse(INVOICES, rows)
+
+    def next_invoice_number(self) -> str:
+        now = self.clock.now()
+        with self._write() as conn:
+            row = self._current(conn, BILLING, self.user_id)
+            if row is None:
+                settings = BillingSettings(user_id=self.user_id, created_at=now)
+            else:
+                doc = conn.execute(
+                    "SELECT doc FROM billing_settings WHERE id = ?", (row[0],)
+                ).fetchone()[0]
+                settings = BillingSettings.model_validate_json(doc)
+            number = settings.next_invoice_number
+            settings.next_invoice_number = number + 1
+            settings.version += 1
+            settings.updated_at = now
+            if row is None:
+                self._insert(conn, BILLING, settings)
+            else:
+                self._update_row(conn, BILLING, row[0], settings)
+        return settings.format_invoice_number(number)
+
+    # -- bulk ------------------------------------------------------------------------
+
+    def import_all(self, bundle: DataBundle, mode: ImportMode = "merge") -> ImportReport:
+        if mode not in ("merge", "replace"):
+            raise ValueError("mode must be 'merge' or 'replace'")
+        report = ImportReport(mode=mode)
+        now = self.clock.now()
+        with self._write() as conn:
+            for kind, records in bundle_records(bundle, self.user_id):
+                self._import_kind(conn, kind, records, report, now)
+                if mode == "replace":
+                    keys = json.dumps([kind.key_of(r) for r in records])
+                    report.for_kind(kind).deleted = conn.execute(
+                        f"DELETE FROM {kind.name} WHERE user_id = ? "
+                        "AND key NOT IN (SELECT value FROM json_each(?))",
+                        (self.user_id, keys),
+                    ).rowcount
+        return report
+
+    def _import_kind(
+        self,
+        conn: sqlite3.Connection,
+        kind: Kind,
+        records: Sequence[Record],
+        report: ImportReport,
+        now: datetime,
+    ) -> None:
+        for start in range(0, len(records), _IN_BATCH):
+            batch = records[start : start + _IN_BATCH]
+            existing = self._existing(conn, kind, [kind.key_of(r) for r in batch])
+            for incoming in batch:
+                key = kind.key_of(incoming)
+                row_id, current, visible = existing.get(key, (None, None, True))
+                if not visible:
+                    raise ConflictError(
+                        kind.label,
+                        key,
+                        incoming.version,
+                        None,
+                        detail="the id belongs to another user's record",
+                    )
+                stored = plan_import_record(
+                    kind, current, incoming, report, user_id=self.user_id, now=now
+                )
+                if stored is None:
+                    continue
+                if row_id is None:
+                    self._insert(conn, kind, stored)
+                else:
+                    self._update_row(conn, kind, row_id, stored)
+
+    def _existing(
+        self, conn: sqlite3.Connection, kind: Kind[R], keys: list[str]
+    ) -> dict[str, tuple[int, R, bool]]:
+        """key -> (rowid, stored record, visible to this user)."""
+        if not keys:
+            return {}
+        marks = ", ".join("?" for _ in keys)
+        scope = "AND user_id = ?" if kind.per_user_key else ""
+        visible = self._visible(kind).replace(":me", "?")
+        params: list[Any] = [self.user_id] * visible.count("?") + keys
+        if kind.per_user_key:
+            params.append(self.user_id)
+        rows = conn.execute(
+            f"SELECT id, doc, {visible} FROM {kind.name} WHERE key IN ({marks}) {scope}",
+            params,
+        ).fetchall()
+        found: dict[str, tuple[int, R, bool]] = {}
+        for row_id, doc, is_visible in rows:
+            record = kind.model.model_validate_json(doc)
+            found[kind.key_of(record)] = (row_id, record, bool(is_visible))
+        return found
+
+    def integrity_check(self) -> str:
+        """SQLite's own consistency check: ``"ok"`` when the file is sound."""
+        with self._read() as conn:
+            return str(conn.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+def _parse(kind: Kind[R], rows: list[tuple[str]]) -> list[R]:
+    validate = kind.model.model_validate_json
+    if len(rows) < _GC_PAUSE_FROM:
+        return [validate(row[0]) for row in rows]
+    with gc_paused():
+        return [validate(row[0]) for row in rows]
+
+
+def _create_private_file(path: Path) -> None:
+    """Create the store's folder (0700) and file (0600) before SQLite does,
+    so the data is never readable by other users, even for an instant."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(fd)
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        current = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0]
+        if current > LATEST_SCHEMA:
+            raise SchemaTooNewError(
+                f"this store was written by a newer jtt (schema {current}, this jtt knows "
+                f"{LATEST_SCHEMA}); upgrade jtt to open it"
+            )
+        for version, statements in MIGRATIONS:
+            if version > current:
+                for statement in statements:
+                    conn.execute(statement)
+                conn.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+@contextlib.contextmanager
+def _translated(path: Path) -> Iterator[None]:
+    """Turn sqlite3 failures into StorageError with a message a person can act
+    on; the original stays attached as ``__cause__`` for classification."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        text = str(exc)
+        if "locked" in text or "busy" in text:
+            hint = "another jtt process holds it; try again in a moment"
+        elif "readonly" in text:
+            hint = f"the file or its folder is read-only ({path.parent})"
+        elif "disk" in text or "full" in text:
+            hint = "the disk may be full or failing"
+        else:
+            hint = "if it persists, run `jtt doctor`"
+        raise StorageError(f"local store {path}: {text} ({hint})") from exc

@@ -1,0 +1,97 @@
+"""Shared fixtures: a frozen clock, and stores of every backend.
+
+``make_store`` builds connected stores that share one backing store (one
+SQLite file, or one mongomock client), so tests can open it as several users
+or reopen it as after a restart. The MongoDB client is injected through the
+store's ``client_factory``; nothing global is patched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from jtt_tui.domain.clock import FixedClock
+from jtt_tui.storage import Storage
+
+BACKENDS = ["sqlite", "mongomock"]
+START = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)  # a Monday
+
+StoreFactory = Callable[..., Storage]
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(START)
+
+
+def mongomock_server():
+    """An in-process stand-in for one MongoDB server: returns a client factory
+    whose clients all share the same data.
+
+    Test-side shim: mongomock-ng's ``MongoClient.close()`` wipes its databases,
+    whereas a real server keeps them when a client disconnects; the clients
+    made here only mark themselves closed, so a test can "restart the app"
+    (close the store, open a new one) and find its data.
+    """
+    import mongomock_ng
+    from mongomock_ng.store import ServerStore
+
+    class ClientOfSharedServer(mongomock_ng.MongoClient):
+        def close(self) -> None:
+            self._closed = True
+
+    server = ServerStore()
+
+    def client_factory(uri: str, **options):
+        return ClientOfSharedServer(_store=server)
+
+    return client_factory
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def make_store(backend: str, tmp_path: Path, clock: FixedClock) -> Iterator[StoreFactory]:
+    opened: list[Storage] = []
+    servers: dict[str, Callable] = {}
+
+    def factory(
+        user_id: str = "alice", *, where: str = "main", connect: bool = True, **kwargs
+    ) -> Storage:
+        """A store for ``user_id``; stores with the same ``where`` share data."""
+        store: Storage
+        if backend == "sqlite":
+            from jtt_tui.storage import SQLiteStore
+
+            store = SQLiteStore(tmp_path / f"{where}.db", user_id=user_id, clock=clock, **kwargs)
+        else:
+            from jtt_tui.storage import MongoStore
+
+            store = MongoStore(
+                "mongodb://localhost:27017",
+                "jtt_test",
+                user_id=user_id,
+                clock=clock,
+                client_factory=servers.setdefault(where, mongomock_server()),
+                **kwargs,
+            )
+        if connect:
+            store.connect()
+        opened.append(store)
+        return store
+
+    yield factory
+    for store in opened:
+        store.disconnect()
+
+
+@pytest.fixture
+def store(make_store: StoreFactory) -> Storage:
+    return make_store()
