@@ -8,6 +8,7 @@ store's ``client_factory``; nothing global is patched.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +27,59 @@ StoreFactory = Callable[..., Storage]
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(START)
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring():
+    """Every test runs on an in-memory keyring: no test touches a real one."""
+    import keyring
+
+    from tests.support.keyrings import MemoryKeyring
+
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def no_keyring():
+    """A host without a usable keyring (a bare SSH server)."""
+    import keyring
+    from keyring.backends import fail
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    yield
+    keyring.set_keyring(previous)
+
+
+_JTT_VARIABLES = (
+    "MONGODB_",
+    "JTT_",
+    "DEFAULT_USER_ID",
+    "ENABLE_MULTI_USER",
+    "LOCAL_",
+    "PYTHON_KEYRING_BACKEND",
+)
+
+
+@pytest.fixture
+def jtt_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """An isolated environment: own config and data folders, no .env in the
+    working directory, none of the developer's MONGODB_/JTT_ variables."""
+    for name in list(os.environ):
+        if name.startswith(_JTT_VARIABLES):
+            monkeypatch.delenv(name)
+    home = tmp_path / "home"
+    work = tmp_path / "work"
+    work.mkdir(parents=True)
+    monkeypatch.chdir(work)
+    env = {"JTT_CONFIG_DIR": str(home / "config"), "JTT_DATA_DIR": str(home / "data")}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return env
 
 
 def mongomock_server():

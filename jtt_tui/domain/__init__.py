@@ -18,6 +18,7 @@ from jtt_tui.domain.models import (
     Segment,
     Session,
     SessionStatus,
+    Ticket,
 )
 from jtt_tui.domain.timer import TimerChange, TimerMachine
 
@@ -42,6 +43,7 @@ __all__ = [
     "Session",
     "SessionStatus",
     "SystemClock",
+    "Ticket",
     "TimerAlreadyRunning",
     "TimerChange",
     "TimerMachine",

@@ -5,14 +5,12 @@ camelCase aliases (``ticketNumber``, ``startTime`` …) are the MongoDB schema
 and are accepted on input too.
 """
 
-from __future__ import annotations
-
 import itertools
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
@@ -85,7 +83,7 @@ class Segment(Model):
     invoice_id: RecordId | None = None
 
     @model_validator(mode="after")
-    def _end_after_start(self) -> Segment:
+    def _end_after_start(self) -> Self:
         if self.end is not None and self.end < self.start:
             raise ValueError(
                 f"a segment cannot end ({self.end:%Y-%m-%d %H:%M}) before it starts "
@@ -123,7 +121,7 @@ class Session(Record):
     story_points: Quantity | None = None
 
     @model_validator(mode="after")
-    def _segments_consistent(self) -> Session:
+    def _segments_consistent(self) -> Self:
         segments = self.segments
         for earlier, later in itertools.pairwise(segments):
             if earlier.end is None:
@@ -194,6 +192,18 @@ class Session(Record):
         return False
 
 
+class Ticket(Record):
+    """A known Jira ticket (imported, typed in, or cached from Jira) that a
+    timer can be started on: its summary, story points and project."""
+
+    ticket_number: TicketNumber
+    ticket_name: ShortText = ""
+    story_points: Quantity | None = None
+    project_id: RecordId | None = None
+    jira_status: ShortText = ""
+    source: Literal["manual", "electron", "csv", "jira"] = "manual"
+
+
 class ProjectStatus(StrEnum):
     ACTIVE = "active"
     COMPLETED = "completed"
@@ -224,7 +234,7 @@ class Project(Record):
     team_members: list[UserId] = Field(default_factory=list, max_length=500)
 
     @model_validator(mode="after")
-    def _dates_in_order(self) -> Project:
+    def _dates_in_order(self) -> Self:
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise ValueError(
                 f"the end date {self.end_date} is before the start date {self.start_date}"
@@ -310,7 +320,7 @@ class Invoice(Record):
     notes: LongText = ""
 
     @model_validator(mode="after")
-    def _totals_add_up(self) -> Invoice:
+    def _totals_add_up(self) -> Self:
         expected = money.invoice_totals(
             [line.amount for line in self.items], self.tax_rate, self.currency
         )
@@ -329,6 +339,10 @@ class Invoice(Record):
         return self
 
 
+# The record collections of a bundle (and of a store), by field name.
+ALL_DATA_KINDS = ("sessions", "projects", "manual_tasks", "billing_settings", "invoices", "tickets")
+
+
 class DataBundle(Model):
     """Everything one user has: the unit of export, import and migration."""
 
@@ -341,10 +355,12 @@ class DataBundle(Model):
     manual_tasks: list[ManualTask] = Field(default_factory=list)
     billing_settings: BillingSettings | None = None
     invoices: list[Invoice] = Field(default_factory=list)
+    tickets: list[Ticket] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _keys_unique(self) -> DataBundle:
+    def _keys_unique(self) -> Self:
         for label, keys in (
+            ("known ticket", (t.ticket_number for t in self.tickets)),
             ("ticket", (s.ticket_number for s in self.sessions)),
             ("project id", (p.project_id for p in self.projects)),
             ("manual task id", (t.task_id for t in self.manual_tasks)),
@@ -361,6 +377,7 @@ class DataBundle(Model):
             + len(self.projects)
             + len(self.manual_tasks)
             + len(self.invoices)
+            + len(self.tickets)
             + (1 if self.billing_settings else 0)
         )
 

@@ -8,8 +8,8 @@ database document).
 from __future__ import annotations
 
 import math
+import os
 import re
-import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
@@ -29,7 +29,7 @@ TAGS_MAX = 50
 
 def new_id() -> str:
     """A fresh record id (32 hex characters)."""
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()
 
 
 def _normalize_ticket(value: Any) -> Any:

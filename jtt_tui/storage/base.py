@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from contextlib import nullcontext, suppress
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from jtt_tui.domain.clock import Clock, SystemClock
@@ -26,6 +26,7 @@ from jtt_tui.domain.models import (
     Record,
     Session,
     SessionStatus,
+    Ticket,
 )
 from jtt_tui.domain.timer import TimerMachine
 from jtt_tui.storage.errors import ConflictError, InvalidChangeError, NotFoundError
@@ -37,6 +38,7 @@ from jtt_tui.storage.kinds import (
     PROJECTS,
     PROTECTED_FIELDS,
     SESSIONS,
+    TICKETS,
     Kind,
     R,
 )
@@ -160,6 +162,7 @@ def bundle_records(bundle: DataBundle, user_id: str) -> list[tuple[Kind, list[Re
         (MANUAL_TASKS, list(bundle.manual_tasks)),
         (BILLING, billing),
         (INVOICES, list(bundle.invoices)),
+        (TICKETS, list(bundle.tickets)),
     ]
 
 
@@ -258,6 +261,10 @@ class Storage(ABC):
     @abstractmethod
     def active_sessions(self) -> list[Session]:
         """Running and paused sessions."""
+
+    @abstractmethod
+    def manual_tasks_between(self, first: date, last: date) -> list[ManualTask]:
+        """Manual entries dated ``first`` to ``last`` (inclusive), by date."""
 
     @abstractmethod
     def get_invoices(
@@ -386,6 +393,26 @@ class Storage(ABC):
     def delete_invoice(self, invoice_id: str) -> bool:
         return self._remove(INVOICES, invoice_id)
 
+    # -- known tickets --------------------------------------------------------------
+
+    def get_tickets(self) -> dict[str, Ticket]:
+        """The catalogue of known tickets (imported, typed in, cached from Jira)."""
+        return {t.ticket_number: t for t in self._load_all(TICKETS)}
+
+    def get_ticket(self, ticket_number: str) -> Ticket | None:
+        return self._load(TICKETS, _ticket_key(ticket_number))
+
+    def save_ticket(self, ticket: Ticket) -> Ticket:
+        return self._save(TICKETS, ticket)
+
+    def update_ticket(
+        self, ticket_number: str, /, *, expected_version: int | None = None, **changes: Any
+    ) -> Ticket:
+        return self._update(TICKETS, _ticket_key(ticket_number), changes, expected_version)
+
+    def delete_ticket(self, ticket_number: str) -> bool:
+        return self._remove(TICKETS, _ticket_key(ticket_number))
+
     # -- whole store ----------------------------------------------------------------
 
     def export_all(self) -> DataBundle:
@@ -396,6 +423,7 @@ class Storage(ABC):
             tasks = sorted(self._load_all(MANUAL_TASKS), key=lambda t: t.task_id)
             billing = self._load(BILLING, self.user_id)
             invoices = sorted(self._load_all(INVOICES), key=lambda i: i.invoice_id)
+            tickets = sorted(self._load_all(TICKETS), key=lambda t: t.ticket_number)
         return DataBundle(
             exported_at=self.clock.now(),
             user_id=self.user_id,
@@ -404,7 +432,33 @@ class Storage(ABC):
             manual_tasks=tasks,
             billing_settings=billing,
             invoices=invoices,
+            tickets=tickets,
         )
+
+    def preview_import(self, bundle: DataBundle, mode: ImportMode = "merge") -> ImportReport:
+        """What :meth:`import_all` would do, computed from reads only (a dry
+        run: nothing is written)."""
+        report = ImportReport(mode=mode)
+        now = self.clock.now()
+        for kind, records in bundle_records(bundle, self.user_id):
+            existing = {kind.key_of(r): r for r in self._load_all(kind)}
+            for incoming in records:
+                plan_import_record(
+                    kind,
+                    existing.get(kind.key_of(incoming)),
+                    incoming,
+                    report,
+                    user_id=self.user_id,
+                    now=now,
+                )
+            if mode == "replace":
+                keep = {kind.key_of(r) for r in records}
+                report.for_kind(kind).deleted = sum(
+                    1
+                    for key, r in existing.items()
+                    if key not in keep and r.user_id == self.user_id
+                )
+        return report
 
     def count_records(self) -> dict[str, int]:
         """Number of visible records per collection."""

@@ -7,7 +7,15 @@ from typing import Generic, TypeVar
 
 from pydantic.alias_generators import to_camel
 
-from jtt_tui.domain.models import BillingSettings, Invoice, ManualTask, Project, Record, Session
+from jtt_tui.domain.models import (
+    BillingSettings,
+    Invoice,
+    ManualTask,
+    Project,
+    Record,
+    Session,
+    Ticket,
+)
 
 R = TypeVar("R", bound=Record)
 
@@ -43,7 +51,9 @@ BILLING: Kind[BillingSettings] = Kind(
 )
 INVOICES: Kind[Invoice] = Kind("invoices", Invoice, "invoice_id", per_user_key=False)
 
-ALL_KINDS: tuple[Kind, ...] = (SESSIONS, PROJECTS, MANUAL_TASKS, BILLING, INVOICES)
+TICKETS: Kind[Ticket] = Kind("tickets", Ticket, "ticket_number", per_user_key=True)
+
+ALL_KINDS: tuple[Kind, ...] = (SESSIONS, PROJECTS, MANUAL_TASKS, BILLING, INVOICES, TICKETS)
 
 # Fields a partial update may never touch: identity and bookkeeping.
 PROTECTED_FIELDS = frozenset({"user_id", "version", "created_at", "updated_at"})

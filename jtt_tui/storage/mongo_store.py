@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument, UpdateOne
@@ -24,6 +24,7 @@ from jtt_tui.domain.models import (
     DataBundle,
     Invoice,
     InvoiceStatus,
+    ManualTask,
     Record,
     Session,
 )
@@ -42,6 +43,7 @@ from jtt_tui.storage.kinds import (
     ALL_KINDS,
     BILLING,
     INVOICES,
+    MANUAL_TASKS,
     PROJECTS,
     SESSIONS,
     Kind,
@@ -82,6 +84,13 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("invoiceId", ASCENDING)], unique=True, name="invoiceId_unique"),
         IndexModel([("userId", ASCENDING), ("status", ASCENDING)], name="userId_status"),
         IndexModel([("clientId", ASCENDING)], name="clientId"),
+    ],
+    "tickets": [
+        IndexModel(
+            [("userId", ASCENDING), ("ticketNumber", ASCENDING)],
+            unique=True,
+            name="userId_ticketNumber_unique",
+        ),
     ],
 }
 
@@ -260,6 +269,15 @@ class MongoStore(Storage):
         with _translated():
             docs = list(self._collection(SESSIONS).find(query))
         return sort_active([from_document(SESSIONS, doc) for doc in docs])
+
+    def manual_tasks_between(self, first: date, last: date) -> list[ManualTask]:
+        query = {
+            "userId": self.user_id,
+            "date": {"$gte": first.isoformat(), "$lte": last.isoformat()},
+        }
+        with _translated():
+            docs = list(self._collection(MANUAL_TASKS).find(query).sort("date", ASCENDING))
+        return [from_document(MANUAL_TASKS, doc) for doc in docs]
 
     def get_invoices(
         self,

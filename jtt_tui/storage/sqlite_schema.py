@@ -8,7 +8,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from jtt_tui.domain.models import Invoice, ManualTask, Project, Record, Session
-from jtt_tui.storage.kinds import BILLING, INVOICES, MANUAL_TASKS, PROJECTS, SESSIONS, Kind
+from jtt_tui.storage.kinds import (
+    BILLING,
+    INVOICES,
+    MANUAL_TASKS,
+    PROJECTS,
+    SESSIONS,
+    TICKETS,
+    Kind,
+)
 
 # A running session's span has no end yet; this sorts after every real instant
 # so "sessions that end after T" stays one index range scan.
@@ -76,6 +84,7 @@ TABLES: dict[str, Table] = {
             ("status", "client_id", "project_id", "issue_date", "invoice_number"),
             _invoice_columns,
         ),
+        Table(TICKETS, (), lambda record: ()),
     )
 }
 
@@ -142,6 +151,18 @@ _V1 = [
     "CREATE INDEX invoices_client ON invoices (user_id, client_id)",
 ]
 
+# 2: the catalogue of known tickets (imports, Jira search cache)
+_V2 = [
+    """CREATE TABLE tickets (
+        id INTEGER PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        doc TEXT NOT NULL
+    )""",
+    "CREATE UNIQUE INDEX tickets_key ON tickets (user_id, key)",
+]
+
 # Forward migrations: (version, statements). Append, never edit a shipped one.
-MIGRATIONS: list[tuple[int, list[str]]] = [(1, _V1)]
+MIGRATIONS: list[tuple[int, list[str]]] = [(1, _V1), (2, _V2)]
 LATEST_SCHEMA = MIGRATIONS[-1][0]

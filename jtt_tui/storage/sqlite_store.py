@@ -14,7 +14,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,6 +24,7 @@ from jtt_tui.domain.models import (
     DataBundle,
     Invoice,
     InvoiceStatus,
+    ManualTask,
     Record,
     Session,
 )
@@ -45,6 +46,7 @@ from jtt_tui.storage.errors import (
 from jtt_tui.storage.kinds import (
     BILLING,
     INVOICES,
+    MANUAL_TASKS,
     PROJECTS,
     SESSIONS,
     Kind,
@@ -302,6 +304,15 @@ class SQLiteStore(Storage):
             ).fetchall()
         return sort_active(_parse(SESSIONS, rows))
 
+    def manual_tasks_between(self, first: date, last: date) -> list[ManualTask]:
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT doc FROM manual_tasks WHERE user_id = ? AND date BETWEEN ? AND ? "
+                "ORDER BY date, id",
+                (self.user_id, first.isoformat(), last.isoformat()),
+            ).fetchall()
+        return _parse(MANUAL_TASKS, rows)
+
     def get_invoices(
         self,
         status: InvoiceStatus | str | None = None,
@@ -420,6 +431,23 @@ class SQLiteStore(Storage):
             found[kind.key_of(record)] = (row_id, record, bool(is_visible))
         return found
 
+    def backup_to(self, target: Path) -> None:
+        """A consistent copy of the whole file (SQLite's online backup API),
+        written next to ``target`` and renamed into place, mode 0600."""
+        tmp = target.with_name(f".{target.name}.tmp")
+        _create_private_file(tmp)
+        try:
+            copy = sqlite3.connect(tmp)
+            try:
+                with self._read() as conn:
+                    conn.backup(copy)
+            finally:
+                copy.close()
+            os.replace(tmp, target)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+
     def integrity_check(self) -> str:
         """SQLite's own consistency check: ``"ok"`` when the file is sound."""
         with self._read() as conn:
@@ -442,7 +470,18 @@ def _create_private_file(path: Path) -> None:
     os.close(fd)
 
 
+def _current_schema(conn: sqlite3.Connection) -> int:
+    exists = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+    ).fetchone()
+    if not exists:
+        return 0
+    return int(conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0])
+
+
 def _migrate(conn: sqlite3.Connection) -> None:
+    if _current_schema(conn) == LATEST_SCHEMA:
+        return  # the common case: no write lock taken just to open the store
     conn.execute("BEGIN IMMEDIATE")
     try:
         conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")

@@ -273,3 +273,24 @@ class TestUserIsolation:
         assert edited.user_id == "alice"  # ownership stays with alice
         assert alice.get_project(shared.project_id).description == "bob was here"
         assert bob.delete_project(shared.project_id) is False  # only the owner deletes
+
+
+class TestKnownTickets:
+    def test_crud(self, store):
+        from jtt_tui.domain import Ticket
+
+        store.save_ticket(Ticket(ticket_number="web-1", ticket_name="Login", story_points="2.5"))
+        store.save_ticket(Ticket(ticket_number="API-2", source="jira", jira_status="In Progress"))
+        assert sorted(store.get_tickets()) == ["API-2", "WEB-1"]
+        assert store.get_ticket("web-1").story_points == Decimal("2.5")
+        assert store.update_ticket("WEB-1", ticket_name="Login page").version == 2
+        assert store.delete_ticket("WEB-1") and store.get_ticket("WEB-1") is None
+        assert [t.ticket_number for t in store.export_all().tickets] == ["API-2"]
+
+
+class TestManualTasksByDate:
+    def test_range_is_inclusive_and_ordered(self, store):
+        for day in (1, 5, 9, 3):
+            store.save_manual_task(ManualTask(title=f"d{day}", date=date(2025, 3, day)))
+        found = store.manual_tasks_between(date(2025, 3, 3), date(2025, 3, 9))
+        assert [t.title for t in found] == ["d3", "d5", "d9"]

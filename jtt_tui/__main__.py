@@ -1,0 +1,3 @@
+from jtt_tui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,72 @@
+"""The ``jtt`` command: the TUI with no arguments, subcommands for scripts.
+
+Exit codes: 0 ok, 1 the command failed, 2 usage or configuration error.
+No traceback ever reaches the user (``--debug`` shows one, redacted).
+Imports stay lazy: ``jtt status`` must not pay for Textual or pymongo.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from jtt_tui import __version__
+from jtt_tui.commands import data as data_commands
+from jtt_tui.commands import database as database_commands
+from jtt_tui.commands import timer as timer_commands
+from jtt_tui.commands.context import Context
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"jtt: {message} (see `{self.prog} --help`)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="jtt",
+        description="Time your Jira tickets from the terminal. With no command, opens the app.",
+    )
+    parser.add_argument("--version", action="version", version=f"jtt {__version__}")
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="show details (a redacted traceback) when something fails",
+    )
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
+    timer_commands.register(commands)
+    data_commands.register(commands)
+    database_commands.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler = getattr(args, "handler", None)
+    ctx = Context(debug=args.debug)
+    try:
+        if handler is None:
+            return run_tui(ctx)
+        return int(handler(ctx, args) or EXIT_OK)
+    except KeyboardInterrupt:
+        ctx.err("interrupted")
+        return 130
+    except BaseException as exc:  # the one place every failure is turned into words
+        return ctx.report(exc)
+    finally:
+        ctx.close()
+
+
+def run_tui(ctx: Context) -> int:
+    from jtt_tui.ui.app import run_app
+
+    settings = ctx.settings  # configuration errors surface here, before the screen opens
+    return run_app(settings)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,131 @@
+"""What every command shares: settings, the open store, output, and the one
+place that turns any failure into a clear message and an exit code."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from typing import IO, TYPE_CHECKING, Any
+
+from jtt_tui.config import ConfigError, Settings, load_settings
+from jtt_tui.storage.errors import StorageError, classify, redact
+
+if TYPE_CHECKING:
+    from jtt_tui.storage.base import Storage
+    from jtt_tui.storage.factory import OpenedStorage
+
+
+class CommandFailed(Exception):
+    """A command could not do what was asked; the message says why."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class Context:
+    def __init__(
+        self,
+        *,
+        debug: bool = False,
+        environ: Mapping[str, str] | None = None,
+        out: IO[str] | None = None,
+        error_stream: IO[str] | None = None,
+    ) -> None:
+        self.debug = debug
+        self.environ = environ if environ is not None else os.environ
+        self.stdout = out or sys.stdout
+        self.stderr = error_stream or sys.stderr
+        self._settings: Settings | None = None
+        self._opened: OpenedStorage | None = None
+
+    # -- output ------------------------------------------------------------------------
+
+    def out(self, text: str = "") -> None:
+        print(text, file=self.stdout)
+
+    def err(self, text: str) -> None:
+        print(f"jtt: {redact(text)}", file=self.stderr)
+
+    # -- settings and store -----------------------------------------------------------
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.environ)
+        return self._settings
+
+    def reload_settings(self) -> Settings:
+        self._settings = None
+        return self.settings
+
+    def opened(self) -> OpenedStorage:
+        if self._opened is None:
+            from jtt_tui.storage.factory import open_storage
+
+            self._opened = open_storage(self.settings)
+            for warning in self._opened.warnings:
+                self.err(f"warning: {warning}")
+            if self._opened.failure is not None:
+                failure = self._opened.failure
+                self.err(
+                    f"MongoDB is configured but unusable ({failure.kind}): {failure.message}; "
+                    "using the local store for this command. Run `jtt doctor` for hints."
+                )
+        return self._opened
+
+    @property
+    def store(self) -> Storage:
+        return self.opened().store
+
+    def close(self) -> None:
+        if self._opened is not None:
+            self._opened.store.disconnect()
+            self._opened = None
+
+    # -- failures ---------------------------------------------------------------------
+
+    def report(self, exc: BaseException) -> int:
+        """Print one clear line (plus hints where useful) and return the exit
+        code. Nothing here ever prints an unredacted traceback."""
+        from pydantic import ValidationError
+
+        from jtt_tui.domain.errors import DomainError
+        from jtt_tui.domain.validation import explain
+
+        if isinstance(exc, SystemExit):
+            return int(exc.code or 0)
+        if isinstance(exc, ConfigError):
+            self.err(f"configuration error: {exc}")
+            return 2
+        if isinstance(exc, CommandFailed):
+            self.err(str(exc))
+            return exc.exit_code
+        if isinstance(exc, ValidationError):
+            self.err(explain(exc))
+            return 1
+        if isinstance(exc, StorageError):
+            failure = classify(exc)
+            self.err(str(exc))
+            for tip in failure.suggestions[:2]:
+                print(f"  hint: {tip}", file=self.stderr)
+            return 1
+        if isinstance(exc, DomainError | ValueError):
+            self.err(str(exc))
+            return 1
+        if isinstance(exc, OSError):
+            self.err(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
+            return 1
+        self.err(f"unexpected error: {type(exc).__name__}: {exc}")
+        if self.debug:
+            import traceback
+
+            print(redact("".join(traceback.format_exception(exc))), file=self.stderr)
+        else:
+            print("  run again with --debug for details", file=self.stderr)
+        return 1
+
+
+def arg(args: Any, name: str, default: Any = None) -> Any:
+    return getattr(args, name, default)

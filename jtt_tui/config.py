@@ -1,0 +1,545 @@
+"""Typed settings.
+
+Precedence, lowest first: built-in defaults < ``settings.toml`` in the config
+dir < a ``.env`` file (the working directory's, or ``JTT_ENV_FILE``) < the
+process environment. ``JTT_CONFIG_DIR`` / ``JTT_DATA_DIR`` move the folders.
+
+Secrets never live in ``settings.toml``: the MongoDB password is in keyring
+(see :mod:`jtt_tui.secrets`) or, on hosts without one, in the environment.
+"""
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from jtt_tui.files import write_private_file
+from jtt_tui.storage.errors import redact
+
+SETTINGS_FILE = "settings.toml"
+APP_NAME = "jtt"
+
+
+class ConfigError(Exception):
+    """A setting has a value jtt cannot use. The message names the variable
+    (or settings.toml key), the redacted value and what is allowed."""
+
+
+@dataclass(frozen=True)
+class EnvVar:
+    name: str
+    path: tuple[str, ...]
+    default: str
+    help: str
+
+
+# Every environment variable jtt reads, in the order .env.example lists them.
+ENV_VARS: tuple[EnvVar, ...] = (
+    EnvVar(
+        "MONGODB_ENABLED",
+        ("mongodb", "enabled"),
+        "false",
+        "Use MongoDB instead of the local SQLite store (true/false).",
+    ),
+    EnvVar(
+        "MONGODB_URI",
+        ("mongodb", "uri"),
+        "",
+        "Connection string, mongodb://host:27017 or mongodb+srv://cluster.example.net "
+        "(keep passwords out of it: use keyring via `jtt db configure`).",
+    ),
+    EnvVar("MONGODB_DATABASE", ("mongodb", "database"), "jtt", "Database name."),
+    EnvVar(
+        "MONGODB_USER",
+        ("mongodb", "username"),
+        "",
+        "Database user (leave empty for a server without authentication).",
+    ),
+    EnvVar(
+        "MONGODB_PASSWORD",
+        ("mongodb", "password"),
+        "",
+        "Password, only for hosts without a keyring; otherwise use "
+        "`jtt db configure --password-stdin`, which stores it in keyring.",
+    ),
+    EnvVar(
+        "MONGODB_SSL",
+        ("mongodb", "tls"),
+        "auto",
+        "TLS: auto (on for remote hosts and mongodb+srv://), true or false.",
+    ),
+    EnvVar(
+        "MONGODB_AUTH_SOURCE",
+        ("mongodb", "auth_source"),
+        "",
+        "Database holding the user's credentials (often admin); empty = the driver default.",
+    ),
+    EnvVar(
+        "MONGODB_MAX_POOL_SIZE",
+        ("mongodb", "max_pool_size"),
+        "10",
+        "Most connections kept open (1-500).",
+    ),
+    EnvVar(
+        "MONGODB_MIN_POOL_SIZE",
+        ("mongodb", "min_pool_size"),
+        "0",
+        "Fewest connections kept open (0 to the max pool size).",
+    ),
+    EnvVar(
+        "MONGODB_MAX_IDLE_TIME_MS",
+        ("mongodb", "max_idle_time_ms"),
+        "60000",
+        "Close a pooled connection idle this long (milliseconds).",
+    ),
+    EnvVar(
+        "MONGODB_SERVER_SELECTION_TIMEOUT_MS",
+        ("mongodb", "server_selection_timeout_ms"),
+        "2000",
+        "Give up finding a usable server after this long (ms); small = a dead "
+        "server is noticed quickly.",
+    ),
+    EnvVar(
+        "MONGODB_CONNECT_TIMEOUT_MS",
+        ("mongodb", "connect_timeout_ms"),
+        "2000",
+        "Give up opening a connection after this long (ms).",
+    ),
+    EnvVar(
+        "MONGODB_SOCKET_TIMEOUT_MS",
+        ("mongodb", "socket_timeout_ms"),
+        "5000",
+        "Give up waiting for a reply after this long (ms).",
+    ),
+    EnvVar(
+        "MONGODB_TLS_CA_FILE",
+        ("mongodb", "tls_ca_file"),
+        "",
+        "PEM file of the certificate authority to trust (empty = the system's).",
+    ),
+    EnvVar(
+        "DEFAULT_USER_ID",
+        ("user_id",),
+        "",
+        "Your user id in shared stores; empty = generated once and kept in settings.toml.",
+    ),
+    EnvVar(
+        "ENABLE_MULTI_USER",
+        ("enable_multi_user",),
+        "false",
+        "Team features on MongoDB: shared projects with team members (true/false).",
+    ),
+    EnvVar(
+        "LOCAL_STORE_PATH",
+        ("local", "store_path"),
+        "",
+        "Path of the SQLite store; empty = jtt.db in the data directory.",
+    ),
+    EnvVar(
+        "LOCAL_BACKUP_ENABLED",
+        ("local", "backup_enabled"),
+        "true",
+        "Keep rolling backups of the local store (the last 7) in the data directory.",
+    ),
+    EnvVar(
+        "LOCAL_BACKUP_INTERVAL_HOURS",
+        ("local", "backup_interval_hours"),
+        "24",
+        "Hours between local backups (1-720); one is also made when the app quits.",
+    ),
+    EnvVar(
+        "JTT_HEALTH_INTERVAL_S",
+        ("health_interval_s",),
+        "5",
+        "Seconds between MongoDB health checks (0.5-3600).",
+    ),
+    EnvVar(
+        "JTT_ALLOW_CONCURRENT_TIMERS",
+        ("timer", "allow_concurrent"),
+        "false",
+        "Let several timers run at once instead of pausing the running one.",
+    ),
+)
+# Variables that choose where things are, read before anything else.
+LOCATION_VARS: tuple[EnvVar, ...] = (
+    EnvVar(
+        "JTT_CONFIG_DIR",
+        (),
+        "",
+        "Folder of settings.toml (default: the platform's config dir, e.g. ~/.config/jtt).",
+    ),
+    EnvVar(
+        "JTT_DATA_DIR",
+        (),
+        "",
+        "Folder of the local store, backups and outbox "
+        "(default: the platform's data dir, e.g. ~/.local/share/jtt).",
+    ),
+    EnvVar("JTT_ENV_FILE", (), "", "A .env file to read instead of ./.env."),
+)
+_ENV_BY_PATH = {var.path: var for var in ENV_VARS}
+_SECRET_PATHS = {("mongodb", "password")}
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class MongoConfig(_Section):
+    enabled: bool = False
+    uri: str = ""
+    database: str = Field(
+        default="jtt", min_length=1, max_length=63, pattern=r'^[^/\\. "$*<>:|?]+$'
+    )
+    username: str = Field(default="", max_length=256)
+    password: SecretStr | None = None
+    # settings.toml remembers only that keyring holds the password
+    password_in_keyring: bool = False
+    tls: bool | None = None
+    tls_ca_file: Path | None = None
+    tls_allow_invalid_certificates: bool = False
+    auth_source: str = Field(default="", max_length=63)
+    max_pool_size: int = Field(default=10, ge=1, le=500)
+    # after max_pool_size: its validator compares with it
+    min_pool_size: int = Field(default=0, ge=0, le=500)
+    max_idle_time_ms: int = Field(default=60_000, ge=0, le=86_400_000)
+    server_selection_timeout_ms: int = Field(default=2_000, ge=100, le=600_000)
+    connect_timeout_ms: int = Field(default=2_000, ge=100, le=600_000)
+    socket_timeout_ms: int = Field(default=5_000, ge=100, le=600_000)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_means_default(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            data = dict(data)
+            if str(data.get("tls", "")).lower() in ("", "auto"):
+                data["tls"] = None
+            for name in ("tls_ca_file", "password"):
+                if data.get(name) == "":
+                    data[name] = None
+        return data
+
+    @field_validator("uri")
+    @classmethod
+    def _uri_scheme(cls, uri: str) -> str:
+        if uri and not re.match(r"^mongodb(\+srv)?://[^\s/?#]+", uri):
+            raise ValueError("must start with mongodb:// or mongodb+srv:// followed by a host")
+        return uri
+
+    @field_validator("min_pool_size")
+    @classmethod
+    def _min_below_max(cls, value: int, info: ValidationInfo) -> int:
+        maximum = info.data.get("max_pool_size")
+        if maximum is not None and value > maximum:
+            raise ValueError(f"is larger than the max pool size ({maximum})")
+        return value
+
+    @field_validator("tls_ca_file")
+    @classmethod
+    def _ca_file_exists(cls, path: Path | None) -> Path | None:
+        if path is not None and not path.expanduser().is_file():
+            raise ValueError("no such file")
+        return path
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.uri)
+
+
+class LocalConfig(_Section):
+    store_path: Path | None = None
+    backup_enabled: bool = True
+    backup_interval_hours: int = Field(default=24, ge=1, le=720)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_path(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("store_path") == "":
+            data = {**data, "store_path": None}
+        return data
+
+
+class TimerConfig(_Section):
+    allow_concurrent: bool = False
+
+
+class UiConfig(_Section):
+    theme: Literal["dark", "light", "ansi"] = "dark"
+
+
+class Settings(_Section):
+    user_id: str = Field(default="", max_length=128, pattern=r"^[\w.@+-]*$")
+    enable_multi_user: bool = False
+    health_interval_s: float = Field(default=5.0, ge=0.5, le=3600)
+    local: LocalConfig = Field(default_factory=LocalConfig)
+    mongodb: MongoConfig = Field(default_factory=MongoConfig)
+    timer: TimerConfig = Field(default_factory=TimerConfig)
+    ui: UiConfig = Field(default_factory=UiConfig)
+    keys: dict[str, str] = Field(default_factory=dict)
+    # where things are (never written to settings.toml)
+    config_dir: Path
+    data_dir: Path
+    env_file: Path | None = None
+
+    @property
+    def settings_path(self) -> Path:
+        return self.config_dir / SETTINGS_FILE
+
+    @property
+    def store_path(self) -> Path:
+        return (self.local.store_path or self.data_dir / "jtt.db").expanduser()
+
+    @property
+    def backup_dir(self) -> Path:
+        return self.data_dir / "backups"
+
+    @property
+    def backend(self) -> Literal["local", "mongodb"]:
+        return "mongodb" if self.mongodb.enabled else "local"
+
+
+def _default_dirs(env: Mapping[str, str]) -> tuple[Path, Path]:
+    config = env.get("JTT_CONFIG_DIR")
+    data = env.get("JTT_DATA_DIR")
+    if not (config and data):
+        import platformdirs
+
+        config = config or platformdirs.user_config_dir(APP_NAME)
+        data = data or platformdirs.user_data_dir(APP_NAME)
+    return Path(config).expanduser(), Path(data).expanduser()
+
+
+def _read_env_file(environ: Mapping[str, str]) -> tuple[dict[str, str], Path | None]:
+    named = environ.get("JTT_ENV_FILE")
+    path = Path(named).expanduser() if named else Path.cwd() / ".env"
+    if not path.is_file():
+        if named:
+            raise ConfigError(f"JTT_ENV_FILE={named}: no such file")
+        return {}, None
+    from dotenv import dotenv_values  # only paid for when a .env exists
+
+    values = {k: v for k, v in dotenv_values(path).items() if v is not None}
+    return values, path
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc}); fix or delete the file") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
+
+
+def _set_path(target: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    for part in path[:-1]:
+        target = target.setdefault(part, {})
+    target[path[-1]] = value
+
+
+def _get_path(source: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    for part in path:
+        if not isinstance(source, Mapping) or part not in source:
+            return None
+        source = source[part]
+    return source
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, *, persist_user_id: bool = True
+) -> Settings:
+    """Settings from every source. Raises ConfigError with one clear line."""
+    process_env = dict(os.environ if environ is None else environ)
+    file_env, env_file = _read_env_file(process_env)
+    env = {**file_env, **process_env}
+    config_dir, data_dir = _default_dirs(env)
+    toml_path = config_dir / SETTINGS_FILE
+    data: dict[str, Any] = _read_toml(toml_path)
+    for secret in _SECRET_PATHS:
+        if _get_path(data, secret) is not None:
+            raise ConfigError(
+                f"{toml_path}: [{secret[0]}] {secret[1]} must not be stored in settings.toml; "
+                "remove it and run `jtt db configure --password-stdin` (keyring) or set "
+                "MONGODB_PASSWORD in the environment"
+            )
+    sources: dict[tuple[str, ...], str] = {}
+    for var in ENV_VARS:
+        if var.name in env:
+            value = env[var.name].strip()
+            _set_path(data, var.path, value)
+            from_file = var.name in file_env and var.name not in process_env
+            sources[var.path] = str(env_file) if from_file else "the environment"
+    data.update(config_dir=config_dir, data_dir=data_dir, env_file=env_file)
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_explain(exc, data, sources, toml_path)) from None
+    if settings.mongodb.password is not None:
+        from jtt_tui.storage.errors import register_secret
+
+        register_secret(settings.mongodb.password.get_secret_value())
+    if not settings.user_id:
+        settings.user_id = _stored_or_new_user_id(settings, persist=persist_user_id)
+    return settings
+
+
+def _stored_or_new_user_id(settings: Settings, *, persist: bool) -> str:
+    """A stable id: generated once, then kept in settings.toml."""
+    stored = _get_path(_read_toml(settings.settings_path), ("user_id",))
+    if isinstance(stored, str) and stored:
+        return stored
+    import getpass
+
+    try:
+        login = re.sub(r"[^\w.-]", "", getpass.getuser())[:32] or "user"
+    except (KeyError, OSError):
+        login = "user"
+    user_id = f"{login}-{os.urandom(4).hex()}"
+    if persist:
+        update_settings_file(settings.config_dir, {"user_id": user_id})
+    return user_id
+
+
+def _explain(
+    exc: ValidationError,
+    data: Mapping[str, Any],
+    sources: Mapping[tuple[str, ...], str],
+    toml_path: Path,
+) -> str:
+    """One line: where the bad value came from, the value (redacted), what is
+    wrong and what is allowed."""
+    error = exc.errors()[0]
+    loc = tuple(str(part) for part in error["loc"])
+    value = _get_path(data, loc)
+    shown = "***" if loc in _SECRET_PATHS else redact("" if value is None else value)
+    if loc in sources:
+        where = f"{loc_name(loc)}={shown} (from {sources[loc]})"
+    else:
+        key = f"[{loc[0]}] {'.'.join(loc[1:])}" if len(loc) > 1 else ".".join(loc)
+        where = f"{toml_path}: {key} = {shown}"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    allowed = _ALLOWED.get(loc)
+    return f"{where}: {message}" + (f" (allowed: {allowed})" if allowed else "")
+
+
+def loc_name(loc: tuple[str, ...]) -> str:
+    """The environment variable for a settings path (or its dotted name)."""
+    var = _ENV_BY_PATH.get(loc)
+    return var.name if var else ".".join(loc)
+
+
+_ALLOWED: dict[tuple[str, ...], str] = {
+    ("mongodb", "enabled"): "true or false",
+    ("mongodb", "tls"): "auto, true or false",
+    ("mongodb", "uri"): "mongodb://… or mongodb+srv://…",
+    ("mongodb", "max_pool_size"): "a whole number from 1 to 500",
+    ("mongodb", "min_pool_size"): "a whole number from 0 to the max pool size",
+    ("mongodb", "max_idle_time_ms"): "milliseconds, 0 to 86400000",
+    ("mongodb", "server_selection_timeout_ms"): "milliseconds, 100 to 600000",
+    ("mongodb", "connect_timeout_ms"): "milliseconds, 100 to 600000",
+    ("mongodb", "socket_timeout_ms"): "milliseconds, 100 to 600000",
+    ("local", "backup_enabled"): "true or false",
+    ("local", "backup_interval_hours"): "a whole number of hours, 1 to 720",
+    ("health_interval_s",): "seconds, 0.5 to 3600",
+    ("timer", "allow_concurrent"): "true or false",
+    ("enable_multi_user",): "true or false",
+    ("ui", "theme"): "dark, light or ansi",
+    ("user_id",): "letters, digits and . _ @ + -",
+}
+
+
+# -- writing settings.toml ----------------------------------------------------------
+
+
+def update_settings_file(config_dir: Path, changes: Mapping[str, Any]) -> Path:
+    """Merge ``changes`` (nested dicts mirror the TOML tables; None deletes a
+    key) into settings.toml and write it atomically with mode 0600."""
+    path = config_dir / SETTINGS_FILE
+    current = _read_toml(path)
+    _merge(current, changes)
+    for secret in _SECRET_PATHS:
+        if _get_path(current, secret) is not None:
+            raise ValueError("refusing to write a password into settings.toml")
+    write_private_file(path, dump_toml(current).encode())
+    return path
+
+
+def _merge(target: dict[str, Any], changes: Mapping[str, Any]) -> None:
+    for key, value in changes.items():
+        if isinstance(value, Mapping):
+            section = target.setdefault(key, {})
+            if not isinstance(section, dict):
+                section = target[key] = {}
+            _merge(section, value)
+        elif value is None:
+            target.pop(key, None)
+        else:
+            target[key] = value
+
+
+def dump_toml(data: Mapping[str, Any]) -> str:
+    """TOML for our settings: top-level scalars, then one table per section."""
+    lines: list[str] = []
+    tables: list[tuple[str, Mapping[str, Any]]] = []
+    for key, value in data.items():
+        if isinstance(value, Mapping):
+            tables.append((key, value))
+        else:
+            lines.append(f"{_toml_key(key)} = {_toml_value(value)}")
+    for name, table in tables:
+        lines.append("")
+        lines.append(f"[{_toml_key(name)}]")
+        for key, value in table.items():
+            if isinstance(value, Mapping):
+                raise ValueError(f"settings.toml supports one level of tables ({name}.{key})")
+            lines.append(f"{_toml_key(key)} = {_toml_value(value)}")
+    return "\n".join(lines).lstrip("\n") + "\n"
+
+
+def _toml_key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _toml_string(key)
+
+
+def _toml_string(text: str) -> str:
+    out = ['"']
+    for char in text:
+        code = ord(char)
+        if char == '"':
+            out.append('\\"')
+        elif char == "\\":
+            out.append("\\\\")
+        elif code < 0x20 or code == 0x7F:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(char)
+    out.append('"')
+    return "".join(out)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str | Path):
+        return _toml_string(str(value))
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {type(value).__name__} to settings.toml")

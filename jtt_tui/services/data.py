@@ -1,0 +1,114 @@
+"""Import, export and reset: whole-store data operations for the CLI and TUI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+from pathlib import Path
+from typing import Literal
+
+from jtt_tui.domain.models import ALL_DATA_KINDS, DataBundle, Ticket
+from jtt_tui.files import write_private_file
+from jtt_tui.storage.base import ImportMode, ImportReport, Storage
+from jtt_tui.storage.exporters import bundle_json, filter_bundle, segments_csv
+from jtt_tui.storage.importers import ParsedImport, read_import
+from jtt_tui.storage.importers.reading import ImportFormat
+
+ExportFormat = Literal["json", "csv"]
+
+
+@dataclass
+class ImportOutcome:
+    parsed: ParsedImport
+    report: ImportReport
+    dry_run: bool
+    notes: list[str] = field(default_factory=list)
+
+
+def export_data(
+    store: Storage,
+    path: Path | None,
+    fmt: ExportFormat = "json",
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    tz: tzinfo | None = None,
+) -> bytes:
+    """The export as bytes; also written to ``path`` (atomically, 0600) when given."""
+    bundle = store.export_all()
+    now = store.clock.now()
+    if start is not None and end is not None:
+        bundle = filter_bundle(bundle, start, end, now=now, tz=tz)
+    if fmt == "json":
+        content = bundle_json(bundle)
+    else:
+        content = segments_csv(
+            bundle.sessions, bundle.projects, now=now, start=start, end=end, tz=tz
+        ).encode()
+    if path is not None:
+        write_private_file(path, content)
+    return content
+
+
+def import_data(
+    store: Storage,
+    path: Path,
+    fmt: ImportFormat | Literal["auto"] = "auto",
+    *,
+    mode: ImportMode = "merge",
+    dry_run: bool = False,
+) -> ImportOutcome:
+    """Read, validate and import a whole file; nothing changes unless all of
+    it is valid. ``dry_run`` only reports what would happen."""
+    parsed = read_import(path, fmt, user_id=store.user_id)
+    bundle = parsed.bundle
+    if parsed.format == "tickets-csv":
+        if mode == "replace":
+            raise ValueError(
+                "a ticket list is merged into the known tickets; --mode replace does not apply"
+            )
+        bundle = _merge_tickets(store, bundle.tickets)
+    if dry_run:
+        report = store.preview_import(bundle, mode)
+    else:
+        report = store.import_all(bundle, mode)
+    return ImportOutcome(parsed=parsed, report=report, dry_run=dry_run, notes=parsed.notes)
+
+
+def _merge_tickets(store: Storage, incoming: list[Ticket]) -> DataBundle:
+    """Field by field: a list fills in or updates names and story points of
+    known tickets and never blanks what it leaves empty."""
+    known = store.get_tickets()
+    now = store.clock.now()
+    merged = []
+    for ticket in incoming:
+        current = known.get(ticket.ticket_number)
+        if current is None:
+            merged.append(ticket.model_copy(update={"updated_at": now}))
+            continue
+        changes = {}
+        if ticket.ticket_name and ticket.ticket_name != current.ticket_name:
+            changes["ticket_name"] = ticket.ticket_name
+        if ticket.story_points is not None and ticket.story_points != current.story_points:
+            changes["story_points"] = ticket.story_points
+        if changes:
+            # strictly newer than what is stored, so the merge takes it
+            stamp = max(now, (current.updated_at or now) + timedelta(milliseconds=1))
+            merged.append(current.model_copy(update={**changes, "updated_at": stamp}))
+    return DataBundle(tickets=merged)
+
+
+def reset_data(store: Storage, kinds: set[str], backup_dir: Path) -> tuple[Path, ImportReport]:
+    """Delete this user's records of ``kinds`` after writing a full backup
+    export; returns the backup path. One atomic replace on SQLite."""
+    unknown = kinds - set(ALL_DATA_KINDS)
+    if unknown:
+        raise ValueError(f"unknown data kinds: {', '.join(sorted(unknown))}")
+    bundle = store.export_all()
+    stamp = store.clock.now().strftime("%Y%m%d-%H%M%S")
+    backup = backup_dir / f"before-reset-{stamp}.json"
+    write_private_file(backup, bundle_json(bundle))
+    kept = bundle.model_copy(
+        update={kind: ([] if kind != "billing_settings" else None) for kind in kinds}
+    )
+    return backup, store.import_all(kept, mode="replace")

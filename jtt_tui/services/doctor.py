@@ -1,0 +1,231 @@
+"""Health report of the installation: settings, stores, keyring, MongoDB."""
+
+from __future__ import annotations
+
+import stat
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from jtt_tui.config import Settings
+from jtt_tui.storage.errors import StorageError, classify, redact
+
+Level = Literal["OK", "WARN", "FAIL"]
+
+
+@dataclass(frozen=True)
+class Check:
+    level: Level
+    label: str
+    detail: str
+    hint: str = ""
+
+
+def _permissions(path: Any) -> tuple[Level, str]:
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        return "WARN", f"mode {mode:04o}: readable by others (chmod 600 {path})"
+    return "OK", f"mode {mode:04o}"
+
+
+def check_settings(settings: Settings) -> list[Check]:
+    checks = []
+    if settings.settings_path.is_file():
+        level, perms = _permissions(settings.settings_path)
+        checks.append(Check(level, "settings file", f"{settings.settings_path} ({perms})"))
+    else:
+        checks.append(
+            Check(
+                "OK",
+                "settings file",
+                f"{settings.settings_path} (not created yet: defaults in use)",
+            )
+        )
+    if settings.env_file:
+        checks.append(Check("OK", ".env file", str(settings.env_file)))
+    checks.append(Check("OK", "user id", settings.user_id))
+    checks.append(Check("OK", "configured backend", settings.backend))
+    return checks
+
+
+def check_local_store(settings: Settings) -> list[Check]:
+    from jtt_tui.services.backup import LocalBackups
+    from jtt_tui.storage.sqlite_store import SQLiteStore
+
+    path = settings.store_path
+    checks: list[Check] = []
+    if not path.exists():
+        checks.append(Check("OK", "local store", f"{path} (not created yet)"))
+    else:
+        level, perms = _permissions(path)
+        size = path.stat().st_size / 1024 / 1024
+        store = SQLiteStore(path, user_id=settings.user_id)
+        try:
+            store.connect()
+            integrity = store.integrity_check()
+            counts = store.count_records()
+            summary = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items() if n)
+            checks.append(
+                Check(
+                    level,
+                    "local store",
+                    f"{path} ({size:.1f} MiB, {perms}, schema {store.schema_version()})",
+                    "run `chmod 600` on it" if level != "OK" else "",
+                )
+            )
+            checks.append(
+                Check(
+                    "OK" if integrity == "ok" else "FAIL",
+                    "local store integrity",
+                    integrity if integrity != "ok" else f"ok ({summary or 'empty'})",
+                    ""
+                    if integrity == "ok"
+                    else "restore the newest backup from the backups folder",
+                )
+            )
+        except StorageError as exc:
+            checks.append(
+                Check("FAIL", "local store", redact(str(exc)), classify(exc).suggestions[0])
+            )
+        finally:
+            store.disconnect()
+    backups = LocalBackups(settings.backup_dir)
+    if settings.local.backup_enabled:
+        latest = backups.latest_time()
+        detail = (
+            f"{len(backups.list())} kept in {settings.backup_dir}, newest {latest:%Y-%m-%d %H:%M}"
+            if latest
+            else f"none yet in {settings.backup_dir}"
+        )
+        checks.append(
+            Check(
+                "OK", "local backups", f"every {settings.local.backup_interval_hours} h; {detail}"
+            )
+        )
+    else:
+        checks.append(
+            Check(
+                "WARN",
+                "local backups",
+                "disabled (LOCAL_BACKUP_ENABLED=false)",
+                "turn them on unless you back up the data folder yourself",
+            )
+        )
+    return checks
+
+
+def check_keyring(settings: Settings) -> list[Check]:
+    from jtt_tui import secrets
+
+    try:
+        name = secrets.backend_name()
+        usable = secrets.keyring_usable()
+    except Exception as exc:  # a broken keyring plugin must not break doctor
+        return [Check("WARN", "keyring", f"cannot be loaded: {redact(str(exc))}")]
+    needs = settings.mongodb.password_in_keyring and settings.mongodb.password is None
+    if usable:
+        return [Check("OK", "keyring", name)]
+    level: Level = "FAIL" if needs else "WARN"
+    return [Check(level, "keyring", f"no usable backend ({name})", secrets.NO_KEYRING_HELP)]
+
+
+def check_mongodb(
+    settings: Settings, *, client_factory: Callable[..., Any] | None = None
+) -> list[Check]:
+    from jtt_tui.storage.factory import mongo_store, uri_hosts, wants_tls
+
+    config = settings.mongodb
+    if not config.configured:
+        state = "enabled but no URI set" if config.enabled else "not configured"
+        return [Check("WARN" if config.enabled else "OK", "mongodb", state)]
+    store = mongo_store(settings, client_factory=client_factory)
+    checks = [
+        Check(
+            "OK",
+            "mongodb",
+            f"{store.location}, {'in use' if config.enabled else 'configured, not in use'}",
+        )
+    ]
+    tls = wants_tls(config)
+    remote = any(h not in ("localhost", "127.0.0.1", "::1", "[::1]") for h in uri_hosts(config.uri))
+    if tls is False and remote:
+        checks.append(
+            Check(
+                "WARN",
+                "mongodb tls",
+                "off for a remote host",
+                "set MONGODB_SSL=true (or auto) unless the network is private",
+            )
+        )
+    if config.tls_allow_invalid_certificates:
+        checks.append(
+            Check(
+                "WARN",
+                "mongodb tls",
+                "certificate checks are disabled",
+                "anyone on the path can impersonate the server",
+            )
+        )
+    started = time.perf_counter()
+    try:
+        store.connect()
+        latency = (time.perf_counter() - started) * 1000
+        info = store.server_info()
+        checks.append(
+            Check(
+                "OK",
+                "mongodb connection",
+                f"ping ok in {latency:.0f} ms, server {info.get('version', 'unknown version')}",
+            )
+        )
+        checks.extend(_index_checks(store))
+    except StorageError as exc:
+        failure = classify(exc)
+        checks.append(
+            Check(
+                "FAIL",
+                "mongodb connection",
+                f"{failure.title}: {failure.message}",
+                " ".join(failure.suggestions[:2]),
+            )
+        )
+    finally:
+        store.disconnect()
+    return checks
+
+
+def _index_checks(store: Any) -> list[Check]:
+    from jtt_tui.storage.mongo_store import INDEXES
+
+    present = store.index_names()
+    missing = [
+        f"{collection}.{index.document['name']}"
+        for collection, indexes in INDEXES.items()
+        for index in indexes
+        if index.document["name"] not in present.get(collection, set())
+    ]
+    if missing:
+        return [
+            Check(
+                "WARN",
+                "mongodb indexes",
+                "missing: " + ", ".join(missing),
+                "the user may lack createIndex rights; ask for readWrite",
+            )
+        ]
+    total = sum(len(v) for v in INDEXES.values())
+    return [Check("OK", "mongodb indexes", f"all {total} present")]
+
+
+def run_doctor(settings: Settings) -> list[Check]:
+    checks = check_settings(settings)
+    checks += check_local_store(settings)
+    checks += check_keyring(settings)
+    checks += check_mongodb(settings)
+    return checks
+
+
+def now_local() -> datetime:
+    return datetime.now().astimezone()

@@ -1,0 +1,183 @@
+"""Build the configured store from settings.
+
+``open_storage`` never fails just because MongoDB is away: it falls back to the
+local store and says why (the classified failure), so timing never stops.
+pymongo is imported only when MongoDB is actually configured.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from jtt_tui.domain.clock import Clock
+from jtt_tui.storage.base import Storage
+from jtt_tui.storage.errors import (
+    MissingCredentialsError,
+    StorageError,
+    StorageFailure,
+    classify,
+    register_secret,
+)
+from jtt_tui.storage.sqlite_store import SQLiteStore
+
+if TYPE_CHECKING:
+    from jtt_tui.config import MongoConfig, Settings
+    from jtt_tui.storage.mongo_store import MongoStore
+
+_LOOPBACK = {"localhost", "127.0.0.1", "::1", "[::1]"}
+# pymongo notices a dead server within about a second with this heartbeat
+HEARTBEAT_MS = 1000
+
+
+@dataclass
+class OpenedStorage:
+    store: Storage
+    # set when MongoDB is configured but could not be used (local is in use)
+    failure: StorageFailure | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def fell_back(self) -> bool:
+        return self.failure is not None
+
+
+def local_store(settings: Settings, *, clock: Clock | None = None) -> SQLiteStore:
+    return SQLiteStore(settings.store_path, user_id=settings.user_id, clock=clock)
+
+
+def uri_hosts(uri: str) -> list[str]:
+    """Host names of a MongoDB URI (no port, no credentials), without pymongo."""
+    match = re.match(r"^mongodb(?:\+srv)?://(?:[^@/]*@)?([^/?#]*)", uri)
+    if not match:
+        return []
+    hosts = []
+    for part in match.group(1).split(","):
+        # "[ipv6]:port" or "host:port"
+        host = part[: part.find("]") + 1] if part.startswith("[") else part.split(":", 1)[0]
+        if host:
+            hosts.append(host.lower())
+    return hosts
+
+
+def uri_password(uri: str) -> str | None:
+    match = re.match(r"^mongodb(?:\+srv)?://[^:@/]+:([^@/]*)@", uri)
+    return match.group(1) if match else None
+
+
+def wants_tls(config: MongoConfig) -> bool | None:
+    """The TLS choice to pass to the driver: the explicit setting, else on for
+    mongodb+srv:// and any non-loopback host. None leaves it to the URI."""
+    if config.tls is not None:
+        return config.tls
+    if re.search(r"[?&](tls|ssl)=", config.uri):
+        return None  # the URI says it explicitly
+    if config.uri.startswith("mongodb+srv://"):
+        return True
+    hosts = uri_hosts(config.uri)
+    return any(host not in _LOOPBACK for host in hosts)
+
+
+def mongo_options(config: MongoConfig, password: str | None = None) -> dict[str, Any]:
+    """Keyword arguments for ``pymongo.MongoClient`` from the settings."""
+    options: dict[str, Any] = {
+        "maxPoolSize": config.max_pool_size,
+        "minPoolSize": config.min_pool_size,
+        "maxIdleTimeMS": config.max_idle_time_ms,
+        "serverSelectionTimeoutMS": config.server_selection_timeout_ms,
+        "connectTimeoutMS": config.connect_timeout_ms,
+        "socketTimeoutMS": config.socket_timeout_ms,
+        "heartbeatFrequencyMS": HEARTBEAT_MS,
+        "retryWrites": True,
+        "tz_aware": True,
+    }
+    tls = wants_tls(config)
+    if tls is not None:
+        options["tls"] = tls
+    if config.tls_ca_file is not None:
+        options["tlsCAFile"] = str(config.tls_ca_file.expanduser())
+    if config.tls_allow_invalid_certificates:
+        options["tlsAllowInvalidCertificates"] = True
+    if config.auth_source:
+        options["authSource"] = config.auth_source
+    if config.username:
+        options["username"] = config.username
+        if password:
+            options["password"] = password
+    return options
+
+
+def _external_auth(uri: str) -> bool:
+    """x.509, AWS IAM, Kerberos and OIDC sign in without a password."""
+    return bool(re.search(r"authMechanism=(MONGODB-X509|MONGODB-AWS|GSSAPI|MONGODB-OIDC)", uri))
+
+
+def mongo_password(config: MongoConfig) -> str | None:
+    """The password from the environment, else from keyring (if one was saved)."""
+    if config.password is not None:
+        return config.password.get_secret_value()
+    if config.password_in_keyring:
+        from jtt_tui.secrets import MONGODB_PASSWORD, get_secret
+
+        return get_secret(MONGODB_PASSWORD)
+    return None
+
+
+def mongo_store(
+    settings: Settings,
+    *,
+    config: MongoConfig | None = None,
+    client_factory: Callable[..., Any] | None = None,
+    clock: Clock | None = None,
+) -> MongoStore:
+    from jtt_tui.storage.mongo_store import MongoStore
+
+    config = config or settings.mongodb
+    register_secret(uri_password(config.uri))
+    password = mongo_password(config)
+    if config.username and not password and not _external_auth(config.uri):
+        where = "keyring has none saved" if config.password_in_keyring else "none is configured"
+        raise MissingCredentialsError(
+            f"MongoDB user {config.username} needs a password and {where}: run "
+            "`jtt db configure --password-stdin`, or set MONGODB_PASSWORD"
+        )
+    options = mongo_options(config, password)
+    return MongoStore(
+        config.uri,
+        config.database,
+        user_id=settings.user_id,
+        client_factory=client_factory,
+        clock=clock,
+        **options,
+    )
+
+
+def open_storage(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    client_factory: Callable[..., Any] | None = None,
+) -> OpenedStorage:
+    """The configured store, connected. MongoDB that is enabled but missing a
+    URI, or unreachable, gives the local store plus the reason."""
+    warnings: list[str] = []
+    if settings.mongodb.enabled and not settings.mongodb.uri:
+        warnings.append(
+            "MONGODB_ENABLED is true but no MongoDB URI is set: using the local store "
+            "(set MONGODB_URI or run `jtt db configure --uri …`)"
+        )
+    elif settings.mongodb.enabled:
+        try:
+            remote = mongo_store(settings, client_factory=client_factory, clock=clock)
+            remote.connect()
+            return OpenedStorage(remote, warnings=warnings)
+        except StorageError as exc:
+            failure = classify(exc)
+            local = local_store(settings, clock=clock)
+            local.connect()
+            return OpenedStorage(local, failure=failure, warnings=warnings)
+    local = local_store(settings, clock=clock)
+    local.connect()
+    return OpenedStorage(local, warnings=warnings)
