@@ -8,8 +8,9 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from jtt_tui.commands.context import CommandFailed, Context
-from jtt_tui.commands.output import parse_day, table
+from jtt_tui.commands.output import table
 from jtt_tui.domain.calendar import day_start, local_date
+from jtt_tui.domain.parsing import parse_day
 
 EPOCH_DAY = date(1970, 1, 1)  # "from the beginning" for --to without --from
 ELECTRON_FOLDERS = ("project-time-tracker", "jira-time-tracker", "my-nextron-app")

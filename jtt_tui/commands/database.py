@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from typing import Any
-from urllib.parse import unquote
 
 from jtt_tui.commands.context import CommandFailed, Context
 from jtt_tui.storage.errors import redact, register_secret
@@ -102,36 +100,22 @@ def cmd_db_show(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
-_USERINFO = re.compile(r"^(?P<scheme>mongodb(?:\+srv)?://)(?P<user>[^:@/]*)(?::(?P<pw>[^@/]*))?@")
-
-
-def split_credentials(uri: str) -> tuple[str, str | None, str | None]:
-    """(uri without user info, user, password), percent-decoded."""
-    match = _USERINFO.match(uri)
-    if not match:
-        return uri, None, None
-    user = unquote(match.group("user")) or None
-    password = unquote(match.group("pw")) if match.group("pw") is not None else None
-    return match.group("scheme") + uri[match.end() :], user, password
-
-
 def cmd_db_configure(ctx: Context, args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
-    from jtt_tui.config import MongoConfig, update_settings_file
     from jtt_tui.domain.validation import explain
-    from jtt_tui.secrets import MONGODB_PASSWORD, SecretStoreUnavailable, set_secret
+    from jtt_tui.secrets import SecretStoreUnavailable
+    from jtt_tui.services.database import merged_config, save_mongodb_settings
 
     settings = ctx.settings
-    current = settings.mongodb
     changes: dict[str, Any] = {}
     password: str | None = None
-    if args.uri is not None:
-        uri, user, password = split_credentials(args.uri.strip())
-        register_secret(password)
-        changes["uri"] = uri
-        if user:
-            changes["username"] = user
+    for option in ("uri", "database", "username", "auth_source", "tls_ca_file"):
+        value = getattr(args, option)
+        if value is not None:
+            changes[option] = value.strip()
+    if args.tls is not None:
+        changes["tls"] = None if args.tls == "auto" else args.tls
     if args.password_stdin:
         if sys.stdin.isatty():
             import getpass
@@ -142,45 +126,25 @@ def cmd_db_configure(ctx: Context, args: argparse.Namespace) -> int:
         register_secret(password)
         if not password:
             raise CommandFailed("no password on standard input")
-    for option, key in (
-        ("database", "database"),
-        ("username", "username"),
-        ("auth_source", "auth_source"),
-        ("tls_ca_file", "tls_ca_file"),
-    ):
-        value = getattr(args, option)
-        if value is not None:
-            changes[key] = value.strip()
-    if args.tls is not None:
-        changes["tls"] = args.tls
     if not changes and password is None:
         raise CommandFailed(
             "nothing to configure: give --uri, --database, --username, "
             "--password-stdin, --auth-source, --tls… or --tls-ca-file",
             exit_code=2,
         )
-    merged = current.model_dump(exclude={"password"}) | changes
-    if password is not None:
-        merged["password_in_keyring"] = True
     try:
-        MongoConfig.model_validate(merged)  # check everything before changing anything
+        config = merged_config(settings, changes, password)
     except ValidationError as exc:
         raise CommandFailed(explain(exc, context="MongoDB settings"), exit_code=2) from None
-    if password is not None:
-        try:
-            set_secret(MONGODB_PASSWORD, password)
-        except SecretStoreUnavailable as exc:
-            raise CommandFailed(f"the password was not saved and nothing changed: {exc}") from None
-    stored = {k: v for k, v in changes.items() if k != "tls"}
-    if "tls" in changes:
-        stored["tls"] = "auto" if changes["tls"] == "auto" else changes["tls"]
-    if password is not None:
-        stored["password_in_keyring"] = True
-    update_settings_file(settings.config_dir, {"mongodb": stored})
+    try:
+        save_mongodb_settings(settings, config)
+    except SecretStoreUnavailable as exc:
+        raise CommandFailed(f"the password was not saved and nothing changed: {exc}") from None
     settings = ctx.reload_settings()
+    saved_password = config.password is not None
     ctx.out(
         f"Saved MongoDB settings to {settings.settings_path}"
-        + (" (password in keyring)" if password is not None else "")
+        + (" (password in keyring)" if saved_password else "")
     )
     ctx.out(f"  URI {redact(settings.mongodb.uri)}, database {settings.mongodb.database}")
     if not settings.mongodb.enabled:

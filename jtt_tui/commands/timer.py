@@ -9,9 +9,10 @@ from datetime import timedelta
 from typing import Any
 
 from jtt_tui.commands.context import Context
-from jtt_tui.commands.output import clean, parse_clock_time, parse_day, table
+from jtt_tui.commands.output import clean, table
 from jtt_tui.domain.calendar import local_date, to_local
 from jtt_tui.domain.durations import format_clock, format_span
+from jtt_tui.domain.parsing import parse_day, parse_local_time_today
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -64,7 +65,7 @@ def _describe(session: Any) -> str:
 def cmd_start(ctx: Context, args: argparse.Namespace) -> int:
     service = _service(ctx)
     now = service.clock.now()
-    at = parse_clock_time(args.at, now=now, tz=service.tz) if args.at else None
+    at = parse_local_time_today(args.at, now=now, tz=service.tz, what="--at") if args.at else None
     change = service.start(
         args.ticket,
         name=args.name,

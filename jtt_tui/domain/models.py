@@ -302,6 +302,23 @@ class InvoiceLine(Model):
     amount: Money
 
 
+class BilledEntry(Model):
+    """A piece of tracked time an invoice covers: a segment (ticket + its
+    start) or a manual entry. Time covered by a non-cancelled invoice is
+    never billed again."""
+
+    ticket_number: TicketNumber | None = None
+    segment_start: UtcDatetime | None = None
+    task_id: RecordId | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Self:
+        segment = self.ticket_number is not None and self.segment_start is not None
+        if segment == (self.task_id is not None):
+            raise ValueError("an entry is either a segment (ticket and start) or a task")
+        return self
+
+
 class Invoice(Record):
     invoice_id: RecordId = Field(default_factory=new_id)
     invoice_number: InvoiceNumber
@@ -318,6 +335,7 @@ class Invoice(Record):
     total: Money = Decimal("0")
     currency: Currency = "USD"
     notes: LongText = ""
+    billed: list[BilledEntry] = Field(default_factory=list, max_length=100_000)
 
     @model_validator(mode="after")
     def _totals_add_up(self) -> Self:

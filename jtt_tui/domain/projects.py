@@ -25,6 +25,12 @@ class ProjectIndex:
             return self.by_key.get(ticket_number.rsplit("-", 1)[0])
         return None
 
+    def resolve(self, project_id: str | None, key: str) -> Project | None:
+        """The project of an id, else of a Jira key."""
+        if project_id and project_id in self.by_id:
+            return self.by_id[project_id]
+        return self.by_key.get(key)
+
     def key_for(self, ticket_number: str | None, project_id: str | None = None) -> str:
         """The project key to show: the project's, else the ticket prefix."""
         project = self.for_ticket(ticket_number, project_id)

@@ -32,7 +32,7 @@ def new_id() -> str:
     return os.urandom(16).hex()
 
 
-def _normalize_ticket(value: Any) -> Any:
+def normalize_ticket(value: Any) -> Any:
     if not isinstance(value, str):
         return value
     ticket = value.strip().upper()
@@ -44,7 +44,7 @@ def _normalize_ticket(value: Any) -> Any:
     return ticket
 
 
-def _normalize_project_key(value: Any) -> Any:
+def normalize_project_key(value: Any) -> Any:
     if not isinstance(value, str):
         return value
     key = value.strip().upper()
@@ -102,8 +102,8 @@ def _clean_tags(tags: list[str]) -> list[str]:
     return list(seen)
 
 
-TicketNumber = Annotated[str, BeforeValidator(_normalize_ticket)]
-ProjectKey = Annotated[str, BeforeValidator(_normalize_project_key)]
+TicketNumber = Annotated[str, BeforeValidator(normalize_ticket)]
+ProjectKey = Annotated[str, BeforeValidator(normalize_project_key)]
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
 RecordId = Annotated[
     str,

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import TypeVar
 
 from jtt_tui.domain.calendar import day_bounds, local_date
 from jtt_tui.domain.clock import Clock, SystemClock
 from jtt_tui.domain.errors import DomainError
-from jtt_tui.domain.models import Session, SessionStatus
+from jtt_tui.domain.models import ManualTask, Session, SessionStatus
 from jtt_tui.domain.timer import TimerChange, TimerMachine
 from jtt_tui.storage.base import Storage
 from jtt_tui.storage.errors import ConflictError
@@ -139,6 +139,102 @@ class TimerService:
         """Mark ``ticket_number`` (or the current timer) done."""
         return self._finish(ticket_number, self.machine.complete, "complete")
 
+    # -- editing ---------------------------------------------------------------------
+
+    def edit(
+        self,
+        ticket_number: str,
+        *,
+        name: str | None = None,
+        project_key: str | None = None,
+        tags: Iterable[str] | None = None,
+        notes: str | None = None,
+        running_start: datetime | None = None,
+    ) -> Session:
+        """Change a ticket's details; ``project_key`` "" clears the project;
+        ``running_start`` moves the start of the running segment."""
+        project_id: str | object | None = _UNCHANGED
+        if project_key is not None:
+            project_id = self._project_id(project_key) if project_key.strip() else None
+        tag_list = list(tags) if tags is not None else None
+
+        def attempt() -> Session:
+            session = self._get(ticket_number)
+            if running_start is not None:
+                session = self.machine.set_running_start(session, running_start)
+            changes: dict[str, object] = {}
+            if name is not None:
+                changes["ticket_name"] = name
+            if project_id is not _UNCHANGED:
+                changes["project_id"] = project_id
+            if tag_list is not None:
+                changes["tags"] = tag_list
+            if notes is not None:
+                changes["notes"] = notes
+            if changes:
+                data = session.model_dump()
+                data.update(changes)
+                updated = Session.model_validate(data)
+            else:
+                updated = session
+            return self.store.save_session(updated)
+
+        return _retry(attempt)
+
+    def edit_segment(
+        self, ticket_number: str, index: int, *, start: datetime, end: datetime | None
+    ) -> Session:
+        def attempt() -> Session:
+            session = self._get(ticket_number)
+            return self.store.save_session(
+                self.machine.edit_segment(session, index, start=start, end=end)
+            )
+
+        return _retry(attempt)
+
+    def delete_segment(self, ticket_number: str, index: int) -> Session:
+        def attempt() -> Session:
+            session = self._get(ticket_number)
+            return self.store.save_session(self.machine.delete_segment(session, index))
+
+        return _retry(attempt)
+
+    def delete(self, ticket_number: str) -> bool:
+        """Delete a ticket's timer and all its segments."""
+        return self.store.delete_session(ticket_number)
+
+    def add_manual_entry(
+        self,
+        *,
+        title: str,
+        duration: timedelta,
+        day: date,
+        ticket_number: str | None = None,
+        project_key: str | None = None,
+        billable: bool = True,
+        category: str = "",
+        description: str = "",
+    ) -> ManualTask:
+        """Record time by hand; the title defaults to the ticket's name."""
+        project_id = self._project_id(project_key) if project_key and project_key.strip() else None
+        if not title.strip() and ticket_number:
+            known = self.store.get_session(ticket_number) or self.store.get_ticket(ticket_number)
+            title = (known.ticket_name if known else "") or ticket_number
+        task = ManualTask(
+            title=title,
+            duration=duration,
+            date=day,
+            ticket_number=ticket_number or None,
+            project_id=project_id,
+            billable=billable,
+            category=category,
+            description=description,
+        )
+        return self.store.save_manual_task(task)
+
+    def delete_manual_entry(self, task_id: str) -> bool:
+        return self.store.delete_manual_task(task_id)
+
     # -- queries ---------------------------------------------------------------------
 
     def status(self) -> TimerStatus:
@@ -205,6 +301,9 @@ class TimerService:
         paused = [self.store.save_session(s) for s in change.paused]
         session = self.store.save_session(change.session)
         return TimerChange(session=session, paused=paused)
+
+
+_UNCHANGED = object()
 
 
 def _append_note(notes: str, note: str) -> str:

@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from contextlib import nullcontext, suppress
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from jtt_tui.domain.clock import Clock, SystemClock
@@ -49,6 +49,17 @@ ImportMode = Literal["merge", "replace"]
 # writer got in between (each attempt is a fresh read, so nothing is lost).
 UPDATE_ATTEMPTS = 8
 _META_FIELDS = frozenset({"user_id", "version", "created_at", "updated_at"})
+
+
+@dataclass(frozen=True)
+class ProjectTime:
+    """Finished time of the sessions of one (project id, ticket prefix) pair,
+    summed in the database. ``project_id`` is None for sessions that belong
+    to a project only by their ticket prefix."""
+
+    project_id: str | None
+    project_key: str
+    closed: timedelta
 
 
 @dataclass
@@ -263,6 +274,21 @@ class Storage(ABC):
         """Running and paused sessions."""
 
     @abstractmethod
+    def recent_sessions(
+        self, limit: int = 50, offset: int = 0, text: str | None = None
+    ) -> list[Session]:
+        """One page of sessions, most recently worked on first; ``text``
+        narrows to tickets whose number or name contains it (any case)."""
+
+    @abstractmethod
+    def time_by_project(self) -> list[ProjectTime]:
+        """Finished time summed per project (in the database, not in Python)."""
+
+    @abstractmethod
+    def sessions_for_project(self, project_id: str, key: str) -> list[Session]:
+        """Sessions of a project: its id, or no id and the project's key prefix."""
+
+    @abstractmethod
     def manual_tasks_between(self, first: date, last: date) -> list[ManualTask]:
         """Manual entries dated ``first`` to ``last`` (inclusive), by date."""
 
@@ -461,7 +487,7 @@ class Storage(ABC):
         return report
 
     def count_records(self) -> dict[str, int]:
-        """Number of visible records per collection."""
+        """Number of visible records per collection (backends count natively)."""
         return {kind.name: len(self._load_all(kind)) for kind in ALL_KINDS}
 
     def _consistent_read(self) -> Any:

@@ -5,6 +5,8 @@ dates are ``YYYY-MM-DD`` strings, durations are milliseconds. Session
 documents also carry the schema's summary fields (``startTime``, ``endTime``,
 ``duration`` in ms, ``projectName``) so that other tools and aggregation
 pipelines can use them; they are derived on write and ignored on read.
+``lastActivity`` orders the recent list: the last end, or far in the future
+while running.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from bson.decimal128 import Decimal128
 from jtt_tui.domain.models import Record, Session
 from jtt_tui.storage.kinds import MANUAL_TASKS, SESSIONS, Kind, R
 
-SESSION_SUMMARY_FIELDS = ("startTime", "endTime", "duration", "projectName")
+SESSION_SUMMARY_FIELDS = ("startTime", "endTime", "duration", "projectName", "lastActivity")
+# "still running" sorts after every real instant in "most recent first" order
+RUNNING_SENTINEL = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 def _to_bson(value: Any) -> Any:
@@ -62,6 +66,9 @@ def to_document(kind: Kind, record: Record) -> dict[str, Any]:
         doc["endTime"] = record.last_end
         doc["duration"] = int(record.closed_duration().total_seconds() * 1000)
         doc["projectName"] = record.project_key
+        doc["lastActivity"] = (
+            RUNNING_SENTINEL if record.open_segment is not None else record.last_end
+        )
     return doc
 
 

@@ -10,9 +10,10 @@ test server.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument, UpdateOne
@@ -31,6 +32,7 @@ from jtt_tui.domain.models import (
 from jtt_tui.storage.base import (
     ImportMode,
     ImportReport,
+    ProjectTime,
     Storage,
     bundle_records,
     plan_import_record,
@@ -66,6 +68,9 @@ INDEXES: dict[str, list[IndexModel]] = {
         ),
         IndexModel([("userId", ASCENDING), ("startTime", DESCENDING)], name="userId_startTime"),
         IndexModel([("status", ASCENDING), ("userId", ASCENDING)], name="status_userId"),
+        IndexModel(
+            [("userId", ASCENDING), ("lastActivity", DESCENDING)], name="userId_lastActivity"
+        ),
     ],
     "projects": [
         IndexModel([("projectId", ASCENDING)], unique=True, name="projectId_unique"),
@@ -270,6 +275,54 @@ class MongoStore(Storage):
             docs = list(self._collection(SESSIONS).find(query))
         return sort_active([from_document(SESSIONS, doc) for doc in docs])
 
+    def recent_sessions(
+        self, limit: int = 50, offset: int = 0, text: str | None = None
+    ) -> list[Session]:
+        query: dict[str, Any] = {"userId": self.user_id}
+        if text and text.strip():
+            # a literal substring: the user's text is escaped, never a pattern
+            pattern = {"$regex": re.escape(text.strip()), "$options": "i"}
+            query["$or"] = [{"ticketNumber": pattern}, {"ticketName": pattern}]
+        with _translated():
+            docs = list(
+                self._collection(SESSIONS)
+                .find(query)
+                .sort([("lastActivity", DESCENDING), ("_id", DESCENDING)])
+                .skip(offset)
+                .limit(limit)
+            )
+        return [from_document(SESSIONS, doc) for doc in docs]
+
+    def time_by_project(self) -> list[ProjectTime]:
+        pipeline = [
+            {"$match": {"userId": self.user_id}},
+            {
+                "$group": {
+                    "_id": {"projectId": "$projectId", "key": "$projectName"},
+                    "ms": {"$sum": "$duration"},
+                }
+            },
+        ]
+        with _translated():
+            rows = list(self._collection(SESSIONS).aggregate(pipeline))
+        return [
+            ProjectTime(
+                row["_id"].get("projectId"),
+                row["_id"].get("key") or "",
+                timedelta(milliseconds=int(row["ms"])),
+            )
+            for row in rows
+        ]
+
+    def sessions_for_project(self, project_id: str, key: str) -> list[Session]:
+        query = {
+            "userId": self.user_id,
+            "$or": [{"projectId": project_id}, {"projectId": None, "projectName": key}],
+        }
+        with _translated():
+            docs = list(self._collection(SESSIONS).find(query).sort("startTime", ASCENDING))
+        return [from_document(SESSIONS, doc) for doc in docs]
+
     def manual_tasks_between(self, first: date, last: date) -> list[ManualTask]:
         query = {
             "userId": self.user_id,
@@ -417,6 +470,13 @@ class MongoStore(Storage):
             return
         with _translated(), self._client.start_session() as session, session.start_transaction():
             yield session
+
+    def count_records(self) -> dict[str, int]:
+        with _translated():
+            return {
+                kind.name: self._collection(kind).count_documents(self._visible(kind))
+                for kind in ALL_KINDS
+            }
 
     def server_info(self) -> dict[str, Any]:
         """Version and similar facts about the server (for `jtt doctor`)."""

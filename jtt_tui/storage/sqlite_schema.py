@@ -3,6 +3,7 @@ columns), and the forward migrations that build it."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +18,8 @@ from jtt_tui.storage.kinds import (
     TICKETS,
     Kind,
 )
+
+Step = str | Callable[[sqlite3.Connection], None]
 
 # A running session's span has no end yet; this sorts after every real instant
 # so "sessions that end after T" stays one index range scan.
@@ -37,7 +40,15 @@ def _session_columns(record: Record) -> tuple[object, ...]:
     else:
         last_end = record.last_end
         span_end = epoch_ms(last_end) if last_end else None
-    return (str(record.status), epoch_ms(first) if first else None, span_end)
+    closed_ms = int(record.closed_duration().total_seconds() * 1000)
+    return (
+        str(record.status),
+        epoch_ms(first) if first else None,
+        span_end,
+        record.project_id,
+        record.project_key,
+        closed_ms,
+    )
 
 
 def _project_columns(record: Record) -> tuple[object, ...]:
@@ -75,7 +86,11 @@ class Table:
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
-        Table(SESSIONS, ("status", "span_start", "span_end"), _session_columns),
+        Table(
+            SESSIONS,
+            ("status", "span_start", "span_end", "project_id", "project_key", "closed_ms"),
+            _session_columns,
+        ),
         Table(PROJECTS, ("status", "jira_key"), _project_columns),
         Table(MANUAL_TASKS, ("date", "project_id"), _task_columns),
         Table(BILLING, (), lambda record: ()),
@@ -89,7 +104,7 @@ TABLES: dict[str, Table] = {
 }
 
 
-_V1 = [
+_V1: list[Step] = [
     """CREATE TABLE sessions (
         id INTEGER PRIMARY KEY,
         user_id TEXT NOT NULL,
@@ -152,7 +167,7 @@ _V1 = [
 ]
 
 # 2: the catalogue of known tickets (imports, Jira search cache)
-_V2 = [
+_V2: list[Step] = [
     """CREATE TABLE tickets (
         id INTEGER PRIMARY KEY,
         user_id TEXT NOT NULL,
@@ -163,6 +178,30 @@ _V2 = [
     "CREATE UNIQUE INDEX tickets_key ON tickets (user_id, key)",
 ]
 
-# Forward migrations: (version, statements). Append, never edit a shipped one.
-MIGRATIONS: list[tuple[int, list[str]]] = [(1, _V1), (2, _V2)]
+
+def _backfill_session_columns(conn: sqlite3.Connection) -> None:
+    rows = conn.execute("SELECT id, doc FROM sessions").fetchall()
+    for row_id, doc in rows:
+        _status, _start, _end, project_id, project_key, closed_ms = _session_columns(
+            Session.model_validate_json(doc)
+        )
+        conn.execute(
+            "UPDATE sessions SET project_id = ?, project_key = ?, closed_ms = ? WHERE id = ?",
+            (project_id, project_key, closed_ms, row_id),
+        )
+
+
+# 3: per-session project and finished time, so totals per project are one
+# GROUP BY instead of decoding every session
+_V3: list[Step] = [
+    "ALTER TABLE sessions ADD COLUMN project_id TEXT",
+    "ALTER TABLE sessions ADD COLUMN project_key TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE sessions ADD COLUMN closed_ms INTEGER NOT NULL DEFAULT 0",
+    "CREATE INDEX sessions_project ON sessions (user_id, project_key)",
+    _backfill_session_columns,
+]
+
+# Forward migrations: (version, steps). A step is SQL or a function of the
+# connection. Append, never edit a shipped one.
+MIGRATIONS: list[tuple[int, list[Step]]] = [(1, _V1), (2, _V2), (3, _V3)]
 LATEST_SCHEMA = MIGRATIONS[-1][0]

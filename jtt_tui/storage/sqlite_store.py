@@ -14,7 +14,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -31,6 +31,7 @@ from jtt_tui.domain.models import (
 from jtt_tui.storage.base import (
     ImportMode,
     ImportReport,
+    ProjectTime,
     Storage,
     bundle_records,
     plan_import_record,
@@ -44,6 +45,7 @@ from jtt_tui.storage.errors import (
     StoreUnavailableError,
 )
 from jtt_tui.storage.kinds import (
+    ALL_KINDS,
     BILLING,
     INVOICES,
     MANUAL_TASKS,
@@ -304,6 +306,40 @@ class SQLiteStore(Storage):
             ).fetchall()
         return sort_active(_parse(SESSIONS, rows))
 
+    def recent_sessions(
+        self, limit: int = 50, offset: int = 0, text: str | None = None
+    ) -> list[Session]:
+        query = "SELECT doc FROM sessions WHERE user_id = :me"
+        params: dict[str, Any] = {"me": self.user_id, "limit": limit, "offset": offset}
+        if text and text.strip():
+            params["text"] = "%" + _escape_like(text.strip()) + "%"
+            query += (
+                " AND (key LIKE :text ESCAPE '\\' OR json_extract(doc, '$.ticket_name') "
+                "LIKE :text ESCAPE '\\')"
+            )
+        query += " ORDER BY span_end IS NULL, span_end DESC, id DESC LIMIT :limit OFFSET :offset"
+        with self._read() as conn:
+            rows = conn.execute(query, params).fetchall()
+        return _parse(SESSIONS, rows)
+
+    def time_by_project(self) -> list[ProjectTime]:
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT project_id, project_key, SUM(closed_ms) FROM sessions "
+                "WHERE user_id = ? GROUP BY project_id, project_key",
+                (self.user_id,),
+            ).fetchall()
+        return [ProjectTime(pid, key, timedelta(milliseconds=ms)) for pid, key, ms in rows]
+
+    def sessions_for_project(self, project_id: str, key: str) -> list[Session]:
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT doc FROM sessions WHERE user_id = ? AND (project_id = ? OR "
+                "(project_id IS NULL AND project_key = ?)) ORDER BY span_start",
+                (self.user_id, project_id, key),
+            ).fetchall()
+        return _parse(SESSIONS, rows)
+
     def manual_tasks_between(self, first: date, last: date) -> list[ManualTask]:
         with self._read() as conn:
             rows = conn.execute(
@@ -448,10 +484,24 @@ class SQLiteStore(Storage):
             tmp.unlink(missing_ok=True)
             raise
 
+    def count_records(self) -> dict[str, int]:
+        counts = {}
+        with self._read() as conn:
+            for kind in ALL_KINDS:
+                counts[kind.name] = conn.execute(
+                    f"SELECT COUNT(*) FROM {kind.name} WHERE {self._visible(kind)}",
+                    {"me": self.user_id},
+                ).fetchone()[0]
+        return counts
+
     def integrity_check(self) -> str:
         """SQLite's own consistency check: ``"ok"`` when the file is sound."""
         with self._read() as conn:
             return str(conn.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _parse(kind: Kind[R], rows: list[tuple[str]]) -> list[R]:
@@ -491,10 +541,13 @@ def _migrate(conn: sqlite3.Connection) -> None:
                 f"this store was written by a newer jtt (schema {current}, this jtt knows "
                 f"{LATEST_SCHEMA}); upgrade jtt to open it"
             )
-        for version, statements in MIGRATIONS:
+        for version, steps in MIGRATIONS:
             if version > current:
-                for statement in statements:
-                    conn.execute(statement)
+                for step in steps:
+                    if callable(step):
+                        step(conn)
+                    else:
+                        conn.execute(step)
                 conn.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
     except BaseException:
         conn.execute("ROLLBACK")

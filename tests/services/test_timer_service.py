@@ -122,3 +122,52 @@ def test_daylight_saving_day_is_23_hours():
     tz = ZoneInfo("Europe/Berlin")
     start, end = day_bounds(date(2025, 3, 30), tz)
     assert end - start == timedelta(hours=23)
+
+
+def test_edit_details_and_running_start(service, store, clock):
+    store.save_project(Project(key="OPS", name="Ops"))
+    service.start("WEB-1")
+    clock.advance(minutes=10)
+    edited = service.edit(
+        "WEB-1",
+        name="Renamed",
+        project_key="ops",
+        tags=["a", "b"],
+        notes="hello",
+        running_start=clock.now() - timedelta(hours=1),
+    )
+    assert (edited.ticket_name, edited.tags, edited.notes) == ("Renamed", ["a", "b"], "hello")
+    assert edited.elapsed(clock.now()) == timedelta(hours=1)
+    assert edited.project_id == store.get_projects()[0].project_id
+    cleared = service.edit("WEB-1", project_key="")
+    assert cleared.project_id is None and cleared.ticket_name == "Renamed"
+    with pytest.raises(DomainError, match="future"):
+        service.edit("WEB-1", running_start=clock.now() + timedelta(minutes=5))
+
+
+def test_segment_edits_and_deletes(service, store, clock):
+    service.start("WEB-1")
+    clock.advance(hours=1)
+    service.stop("WEB-1")
+    start = store.get_session("WEB-1").segments[0].start
+    edited = service.edit_segment("WEB-1", 0, start=start, end=start + timedelta(minutes=20))
+    assert edited.elapsed(clock.now()) == timedelta(minutes=20)
+    assert service.delete_segment("WEB-1", 0).segments == []
+    assert service.delete("WEB-1") is True and store.get_session("WEB-1") is None
+
+
+def test_manual_entries(service, store):
+    store.save_project(Project(key="OPS", name="Ops"))
+    store.save_ticket(Ticket(ticket_number="OPS-4", ticket_name="Patch servers"))
+    task = service.add_manual_entry(
+        title="",
+        duration=timedelta(minutes=45),
+        day=date(2025, 3, 10),
+        ticket_number="OPS-4",
+        project_key="ops",
+        billable=False,
+    )
+    assert task.title == "Patch servers" and not task.billable
+    assert task.project_id == store.get_projects()[0].project_id
+    assert service.delete_manual_entry(task.task_id) is True
+    assert store.get_manual_tasks() == []

@@ -294,3 +294,21 @@ class TestManualTasksByDate:
             store.save_manual_task(ManualTask(title=f"d{day}", date=date(2025, 3, day)))
         found = store.manual_tasks_between(date(2025, 3, 3), date(2025, 3, 9))
         assert [t.title for t in found] == ["d3", "d5", "d9"]
+
+
+def test_count_records(make_store):
+    alice, bob = make_store("alice"), make_store("bob")
+    alice.save_session(Session(ticket_number="WEB-1"))
+    alice.save_session(Session(ticket_number="WEB-2"))
+    bob.save_session(Session(ticket_number="WEB-1"))
+    alice.save_project(Project(key="WEB", name="Shared", team_members=["bob"]))
+    assert alice.count_records() == {
+        "sessions": 2,
+        "projects": 1,
+        "manual_tasks": 0,
+        "billing_settings": 0,
+        "invoices": 0,
+        "tickets": 0,
+    }
+    assert bob.count_records()["sessions"] == 1
+    assert bob.count_records()["projects"] == 1  # shared with bob

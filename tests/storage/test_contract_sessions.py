@@ -207,3 +207,47 @@ class TestSessions:
         stored = store.get_session("WEB-1")
         assert stored.segments == session.segments
         assert stored.segments[0].start.utcoffset() == timedelta(0)
+
+
+class TestListsForScreens:
+    def test_recent_sessions_pages_newest_first_with_running_on_top(self, store, clock):
+        for i in range(7):
+            store.save_session(_session(f"OLD-{i + 1}", (i * 60, i * 60 + 10)))
+        store.save_session(Session(ticket_number="EMPTY-1"))
+        clock.advance(hours=10)
+        store.save_session(_session("RUN-1", (30, None)))
+        first = [s.ticket_number for s in store.recent_sessions(limit=3)]
+        second = [s.ticket_number for s in store.recent_sessions(limit=3, offset=3)]
+        rest = [s.ticket_number for s in store.recent_sessions(limit=10, offset=6)]
+        assert first == ["RUN-1", "OLD-7", "OLD-6"]
+        assert second == ["OLD-5", "OLD-4", "OLD-3"]
+        assert rest == ["OLD-2", "OLD-1", "EMPTY-1"]
+
+    def test_recent_sessions_text_filter_is_literal_and_case_insensitive(self, store):
+        store.save_session(_session("WEB-1", (0, 5), ticket_name="Login page"))
+        store.save_session(_session("API-2", (10, 15), ticket_name="100% done_ok"))
+        store.save_session(_session("OPS-3", (20, 25), ticket_name="(.*) regex"))
+        assert [s.ticket_number for s in store.recent_sessions(text="LOGIN")] == ["WEB-1"]
+        assert [s.ticket_number for s in store.recent_sessions(text="api-")] == ["API-2"]
+        assert [s.ticket_number for s in store.recent_sessions(text="0% d")] == ["API-2"]
+        assert [s.ticket_number for s in store.recent_sessions(text="_")] == ["API-2"]
+        assert [s.ticket_number for s in store.recent_sessions(text="(.*)")] == ["OPS-3"]
+        assert store.recent_sessions(text="%") == [store.get_session("API-2")]
+
+    def test_time_by_project_is_summed_in_the_database(self, store):
+        store.save_session(_session("WEB-1", (0, 30)))
+        store.save_session(_session("WEB-2", (40, 50), (60, 65)))
+        store.save_session(_session("API-1", (70, 80), project_id="p-api"))
+        store.save_session(_session("WEB-3", (90, None)))  # running: not finished time
+        totals = {(t.project_id, t.project_key): t.closed for t in store.time_by_project()}
+        assert totals == {
+            (None, "WEB"): timedelta(minutes=45),
+            ("p-api", "API"): timedelta(minutes=10),
+        }
+
+    def test_sessions_for_project_by_id_or_prefix(self, store):
+        store.save_session(_session("WEB-1", (0, 30)))
+        store.save_session(_session("WEB-2", (40, 50), project_id="p-other"))
+        store.save_session(_session("MISC-9", (60, 70), project_id="p-web"))
+        found = [s.ticket_number for s in store.sessions_for_project("p-web", "WEB")]
+        assert found == ["WEB-1", "MISC-9"]

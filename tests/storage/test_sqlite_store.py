@@ -41,8 +41,14 @@ def test_a_version_1_store_is_migrated_forward_keeping_its_data(tmp_path):
     conn.close()
     store = SQLiteStore(path, user_id="alice")
     store.connect()
-    assert store.schema_version() == 2
+    assert store.schema_version() == LATEST_SCHEMA
     assert store.get_session("OLD-1") is not None
+    row = (
+        sqlite3.connect(path)
+        .execute("SELECT project_key, closed_ms FROM sessions WHERE key = 'OLD-1'")
+        .fetchone()
+    )
+    assert row == ("OLD", 0)  # columns added by migration 3 were back-filled
     store.save_ticket(Ticket(ticket_number="OLD-1", ticket_name="now possible"))
     assert store.get_ticket("OLD-1").ticket_name == "now possible"
 

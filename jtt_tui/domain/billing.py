@@ -1,0 +1,67 @@
+"""Invoice rules: status lifecycle, due dates from payment terms, billed hours."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from jtt_tui.domain.errors import DomainError
+from jtt_tui.domain.models import Invoice, InvoiceStatus
+
+S = InvoiceStatus
+
+# Stored statuses and where each may go; "overdue" is never stored, it is a
+# sent invoice past its due date.
+TRANSITIONS: dict[InvoiceStatus, frozenset[InvoiceStatus]] = {
+    S.DRAFT: frozenset({S.SENT, S.CANCELLED}),
+    S.SENT: frozenset({S.PAID, S.CANCELLED}),
+    S.OVERDUE: frozenset({S.PAID, S.CANCELLED}),
+    S.PAID: frozenset(),
+    S.CANCELLED: frozenset(),
+}
+_HOUR = Decimal(3600)
+HOURS_PLACES = Decimal("0.01")
+
+
+def effective_status(invoice: Invoice, today: date) -> InvoiceStatus:
+    """``overdue`` for a sent invoice whose due date has passed."""
+    if invoice.status in (S.SENT, S.OVERDUE) and invoice.due_date and invoice.due_date < today:
+        return S.OVERDUE
+    if invoice.status == S.OVERDUE:
+        return S.SENT
+    return invoice.status
+
+
+def check_transition(invoice: Invoice, target: InvoiceStatus) -> None:
+    """Raise DomainError explaining why ``invoice`` cannot become ``target``."""
+    if target == S.OVERDUE:
+        raise DomainError(
+            "overdue is not set by hand: a sent invoice becomes overdue after its due date"
+        )
+    allowed = TRANSITIONS[invoice.status]
+    if target not in allowed:
+        if invoice.status in (S.PAID, S.CANCELLED):
+            reason = f"it is {invoice.status}, which is final"
+        else:
+            reason = f"from {invoice.status} it can only become " + " or ".join(
+                sorted(str(s) for s in allowed)
+            )
+        raise DomainError(f"invoice {invoice.invoice_number} cannot be marked {target}: {reason}")
+
+
+def due_date(issue: date, payment_terms: str) -> date | None:
+    """From terms like ``Net 30``, ``Net 15`` or ``Due on receipt``; None when
+    the terms name no period."""
+    terms = payment_terms.strip().lower()
+    if terms in ("due on receipt", "on receipt", "immediately", "net 0"):
+        return issue
+    match = re.fullmatch(r"net\s*(\d{1,3})(\s*days?)?", terms)
+    if match:
+        return issue + timedelta(days=int(match.group(1)))
+    return None
+
+
+def billed_hours(seconds: int) -> Decimal:
+    """Hours shown and billed for ``seconds`` of work: half-up to 0.01 h."""
+    return (Decimal(seconds) / _HOUR).quantize(HOURS_PLACES, rounding=ROUND_HALF_UP)

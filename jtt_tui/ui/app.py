@@ -1,0 +1,263 @@
+"""The jtt application: four sections as modes, global keys, the shared
+status snapshot, and the one place worker failures are handled."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import tzinfo
+from typing import TYPE_CHECKING, Any
+
+from textual.app import App, SystemCommand
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from jtt_tui.domain.clock import Clock, SystemClock
+from jtt_tui.services.container import Services
+from jtt_tui.storage.errors import ConflictError, StorageError, classify, redact
+from jtt_tui.ui.commands import REGISTRY, SCREEN_TITLES, bindings_for, commands_for
+from jtt_tui.ui.resources import stylesheets
+from jtt_tui.ui.state import StoreBadge, TimerSnapshot
+
+if TYPE_CHECKING:
+    from jtt_tui.config import Settings
+
+THEMES = {"dark": "textual-dark", "light": "textual-light", "ansi": "ansi-dark"}
+
+
+_SCREEN_CLASSES = {
+    "timer": "TimerScreen",
+    "projects": "ProjectsScreen",
+    "billing": "BillingScreen",
+    "database": "DatabaseScreen",
+}
+
+
+def _screen(name: str) -> Any:
+    """A factory importing a section only when it is first opened."""
+
+    def factory() -> Screen[None]:
+        import importlib
+
+        module = importlib.import_module(f"jtt_tui.ui.screens.{name}")
+        screen: Screen[None] = getattr(module, _SCREEN_CLASSES[name])()
+        return screen
+
+    return factory
+
+
+class JttApp(App[None]):
+    TITLE = "jtt"
+    CSS_PATH = stylesheets()
+    MODES = {name: _screen(name) for name in SCREEN_TITLES}
+    DEFAULT_MODE = "timer"
+    BINDINGS = bindings_for("app")
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+
+    timer_snapshot: reactive[TimerSnapshot] = reactive(TimerSnapshot, always_update=True)
+    store_badge: reactive[StoreBadge] = reactive(StoreBadge("local", "connected"))
+
+    def __init__(
+        self,
+        services: Services,
+        settings: Settings | None = None,
+        *,
+        clock: Clock | None = None,
+        status_refresh_s: float = 15.0,
+    ) -> None:
+        super().__init__()
+        self.services = services
+        self.settings = settings
+        self.clock = clock or services.storage.clock or SystemClock()
+        self._status_refresh_s = status_refresh_s
+        self.farewell: str | None = None
+
+    @property
+    def tz(self) -> tzinfo | None:
+        """The time zone days and clock times are shown in (None: the system's)."""
+        return self.services.timer.tz
+
+    # -- start-up ------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        if self.settings is not None:
+            self.theme = THEMES.get(self.settings.ui.theme, "textual-dark")
+            self._apply_keymap(self.settings.keys)
+        self.store_badge = self._badge()
+        self.refresh_status()
+        self.set_interval(self._status_refresh_s, self.refresh_status)
+
+    def _apply_keymap(self, keys: dict[str, str]) -> None:
+        known = {c.id for c in REGISTRY}
+        unknown = sorted(set(keys) - known)
+        if unknown:
+            self.notify(
+                "settings.toml [keys]: unknown command ids ignored: " + ", ".join(unknown),
+                severity="warning",
+                timeout=8,
+            )
+        self.set_keymap({k: v for k, v in keys.items() if k in known})
+
+    def _badge(self) -> StoreBadge:
+        storage = self.services.storage
+        if storage.kind == "local":
+            return StoreBadge("local", "connected")
+        return StoreBadge(f"mongodb: {_short_location(storage.location)}", "connected")
+
+    # -- shared state --------------------------------------------------------------------
+
+    def refresh_status(self) -> None:
+        """Re-read the active timers and today's total (in a worker)."""
+        timer = self.services.timer
+
+        def read() -> TimerSnapshot:
+            status = timer.status()
+            return TimerSnapshot(status.active, status.today_total, status.now)
+
+        def show(snapshot: TimerSnapshot) -> None:
+            self.timer_snapshot = snapshot
+
+        def run() -> None:
+            snapshot = read()
+            self.call_from_thread(show, snapshot)
+
+        self.run_worker(run, group="status", exclusive=True, thread=True, exit_on_error=False)
+
+    def data_changed(self) -> None:
+        """Something was written: refresh the status line and the screen."""
+        self.refresh_status()
+        screen = self.screen
+        refresh = getattr(screen, "refresh_data", None)
+        if callable(refresh):
+            refresh()
+
+    # -- failures ------------------------------------------------------------------------
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            self.report_failure(event.worker.error)
+
+    def report_failure(self, error: BaseException) -> None:
+        """The one place a failed action is turned into words for the user."""
+        from pydantic import ValidationError
+
+        from jtt_tui.domain.errors import DomainError
+        from jtt_tui.domain.validation import explain
+
+        if isinstance(error, ConflictError):
+            self.notify(f"{error}. Reloaded: try again.", severity="warning", timeout=6)
+            self.data_changed()
+        elif isinstance(error, ValidationError):
+            self.notify(explain(error), severity="error", timeout=6)
+        elif isinstance(error, DomainError | ValueError):
+            self.notify(str(error), severity="error", timeout=6)
+        elif isinstance(error, StorageError):
+            failure = classify(error)
+            self.notify(
+                f"{failure.message}\n{failure.suggestions[0]}",
+                title=failure.title,
+                severity="error",
+                timeout=10,
+            )
+        else:
+            self.log.error(redact(repr(error)))
+            self.notify(
+                f"Unexpected error: {redact(str(error)) or type(error).__name__}",
+                severity="error",
+                timeout=10,
+            )
+
+    # -- commands ------------------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        scope = getattr(screen, "SCOPE", None)
+        for command in commands_for("app"):
+            yield SystemCommand(command.label, command.help, _runner(self, command.action))
+        if scope:
+            title = SCREEN_TITLES.get(scope, scope)
+            for command in commands_for(scope):
+                yield SystemCommand(
+                    f"{title}: {command.label}", command.help, _runner(screen, command.action)
+                )
+        for name, theme in THEMES.items():
+            yield SystemCommand(
+                f"Theme: {name}",
+                f"Switch to the {name} theme ({theme})",
+                lambda t=theme: setattr(self, "theme", t),
+                discover=False,
+            )
+
+    def action_show_keys(self) -> None:
+        from jtt_tui.ui.screens.help import HelpScreen
+
+        self.push_screen(HelpScreen())
+
+    def action_next_theme(self) -> None:
+        names = list(THEMES.values())
+        current = names.index(self.theme) if self.theme in names else -1
+        self.theme = names[(current + 1) % len(names)]
+        self.notify(f"Theme: {self.theme}", timeout=2)
+
+    def watch_theme(self, theme: str) -> None:
+        """Remember the theme (dark / light / ansi) for the next start."""
+        if self.settings is None:
+            return
+        choice = next((name for name, value in THEMES.items() if value == theme), None)
+        if choice and choice != self.settings.ui.theme:
+            from jtt_tui.config import update_settings_file
+
+            self.settings.ui.theme = choice  # type: ignore[assignment]
+            try:
+                update_settings_file(self.settings.config_dir, {"ui": {"theme": choice}})
+            except OSError as exc:
+                self.notify(f"Could not save the theme: {exc.strerror}", severity="warning")
+
+    async def action_quit(self) -> None:
+        running = self.timer_snapshot.running
+        if running:
+            names = ", ".join(s.ticket_number for s in running)
+            self.farewell = (
+                f"{names} keeps running: a timer is a start time, not a process. "
+                "Stop it with `jtt stop` or from jtt."
+            )
+        self.exit()
+
+
+def _runner(target: Any, action: str) -> Any:
+    async def run() -> None:
+        await target.run_action(action)
+
+    return run
+
+
+def _short_location(location: str) -> str:
+    """``mongodb://u:***@db.example:27017 (database jtt)`` -> ``db.example/jtt``."""
+    import re
+
+    host = re.sub(r"^mongodb(\+srv)?://([^@/]*@)?", "", location).split("/")[0].split("?")[0]
+    database = re.search(r"\(database (.+)\)", location)
+    return f"{host.split(',')[0]}/{database.group(1) if database else ''}"
+
+
+def run_app(settings: Settings) -> int:
+    """Open the configured store, run the app, tidy up; the CLI's TUI entry."""
+    from jtt_tui.services.backup import LocalBackups
+    from jtt_tui.storage.factory import open_storage
+    from jtt_tui.storage.sqlite_store import SQLiteStore
+
+    opened = open_storage(settings)
+    services = Services.over(opened.store, allow_concurrent=settings.timer.allow_concurrent)
+    app = JttApp(services, settings)
+    try:
+        app.run()
+    finally:
+        store = opened.store
+        if isinstance(store, SQLiteStore) and settings.local.backup_enabled:
+            try:
+                LocalBackups(settings.backup_dir).run(store, store.clock.now().astimezone())
+            except (OSError, StorageError) as exc:
+                print(f"jtt: the backup on quit failed: {redact(str(exc))}")
+        store.disconnect()
+    if app.farewell:
+        print(app.farewell)
+    return 0

@@ -1,0 +1,305 @@
+"""One registry of user commands. It feeds the key bindings (with ids, so
+``[keys]`` in settings.toml can remap them), the footer, the help screen and
+the command palette: a command added here shows up everywhere."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+
+@dataclass(frozen=True)
+class Command:
+    id: str  # binding id, used by [keys] remapping
+    key: str  # default key(s), comma separated
+    action: str  # action on the scope's screen (or the app for "app")
+    label: str  # short, for the footer
+    help: str  # a sentence, for the palette and help screen
+    scope: str  # "app", a screen name, or "screen.widget"
+    show: bool = True  # shown in the footer
+
+
+SCREENS = ("timer", "projects", "billing", "database")
+SCREEN_TITLES = {
+    "timer": "Timer",
+    "projects": "Projects",
+    "billing": "Billing",
+    "database": "Database",
+}
+
+REGISTRY: tuple[Command, ...] = (
+    # -- everywhere ------------------------------------------------------------------
+    Command(
+        "app.timer", "1,f1", "switch_mode('timer')", "Timer", "Go to the timer", "app", show=False
+    ),
+    Command(
+        "app.projects",
+        "2,f2",
+        "switch_mode('projects')",
+        "Projects",
+        "Go to the projects",
+        "app",
+        show=False,
+    ),
+    Command(
+        "app.billing",
+        "3,f3",
+        "switch_mode('billing')",
+        "Billing",
+        "Go to billing: invoices and rates",
+        "app",
+        show=False,
+    ),
+    Command(
+        "app.database",
+        "4,f4",
+        "switch_mode('database')",
+        "Database",
+        "Go to the database settings",
+        "app",
+        show=False,
+    ),
+    Command("app.help", "question_mark", "show_keys", "Keys", "List every key", "app"),
+    Command(
+        "app.theme",
+        "ctrl+t",
+        "next_theme",
+        "Theme",
+        "Cycle the colour theme (dark, light, 16-colour)",
+        "app",
+        show=False,
+    ),
+    Command(
+        "app.quit",
+        "q,ctrl+q",
+        "quit",
+        "Quit",
+        "Quit (running timers keep running: they are timestamps)",
+        "app",
+    ),
+    # -- timer -------------------------------------------------------------------------
+    Command("timer.new", "n", "new_timer", "New", "Start a timer on a ticket", "timer"),
+    Command(
+        "timer.toggle",
+        "space",
+        "toggle_timer",
+        "Start/Pause",
+        "Start or pause the selected ticket",
+        "timer",
+    ),
+    Command("timer.stop", "s", "stop_timer", "Stop", "Stop the selected ticket", "timer"),
+    Command(
+        "timer.complete",
+        "c",
+        "complete_timer",
+        "Complete",
+        "Mark the selected ticket done",
+        "timer",
+    ),
+    Command(
+        "timer.resume",
+        "r",
+        "resume_timer",
+        "Resume",
+        "Resume the selected (or last paused) ticket",
+        "timer",
+        show=False,
+    ),
+    Command(
+        "timer.edit",
+        "e",
+        "edit_session",
+        "Edit",
+        "Edit the selected ticket: name, project, tags, notes, running start",
+        "timer",
+    ),
+    Command(
+        "timer.delete",
+        "d",
+        "delete_entry",
+        "Delete",
+        "Delete the selected ticket's timer or manual entry",
+        "timer",
+        show=False,
+    ),
+    Command(
+        "timer.manual",
+        "a",
+        "add_manual",
+        "Add time",
+        "Add time by hand (a meeting, a call)",
+        "timer",
+    ),
+    Command("timer.filter", "slash", "filter", "Filter", "Filter tickets by text", "timer"),
+    Command(
+        "timer.refresh",
+        "ctrl+r",
+        "refresh",
+        "Refresh",
+        "Reload from the store",
+        "timer",
+        show=False,
+    ),
+    Command(
+        "timer.segment_edit",
+        "e",
+        "screen.edit_segment",
+        "Edit segment",
+        "Edit the selected segment's start and end",
+        "timer.segments",
+    ),
+    Command(
+        "timer.segment_delete",
+        "d",
+        "screen.delete_segment",
+        "Delete segment",
+        "Delete the selected segment",
+        "timer.segments",
+    ),
+    # -- projects ----------------------------------------------------------------------
+    Command("projects.new", "n", "new_project", "New", "Create a project", "projects"),
+    Command("projects.edit", "e", "edit_project", "Edit", "Edit the selected project", "projects"),
+    Command(
+        "projects.archive",
+        "a",
+        "archive_project",
+        "Archive",
+        "Archive the selected project",
+        "projects",
+    ),
+    Command(
+        "projects.delete",
+        "d",
+        "delete_project",
+        "Delete",
+        "Delete the selected project",
+        "projects",
+        show=False,
+    ),
+    Command(
+        "projects.refresh",
+        "ctrl+r",
+        "refresh",
+        "Refresh",
+        "Reload projects",
+        "projects",
+        show=False,
+    ),
+    # -- billing -----------------------------------------------------------------------
+    Command(
+        "billing.new",
+        "n",
+        "new_invoice",
+        "New invoice",
+        "Create an invoice from tracked time",
+        "billing",
+    ),
+    Command(
+        "billing.edit",
+        "e",
+        "edit_invoice",
+        "Edit lines",
+        "Edit the selected draft's lines",
+        "billing",
+    ),
+    Command("billing.sent", "s", "mark('sent')", "Sent", "Mark the invoice sent", "billing"),
+    Command("billing.paid", "p", "mark('paid')", "Paid", "Mark the invoice paid", "billing"),
+    Command(
+        "billing.cancel",
+        "x",
+        "mark('cancelled')",
+        "Cancel",
+        "Cancel the invoice (its time can be billed again)",
+        "billing",
+    ),
+    Command(
+        "billing.filter",
+        "f",
+        "cycle_filter",
+        "Filter",
+        "Cycle the status filter (all, draft, sent, overdue, paid, cancelled)",
+        "billing",
+    ),
+    Command(
+        "billing.settings",
+        "g",
+        "toggle_settings",
+        "Settings",
+        "Show the billing settings (rates, tax, company, numbering)",
+        "billing",
+    ),
+    Command(
+        "billing.save", "ctrl+s", "save_settings", "Save", "Save the billing settings", "billing"
+    ),
+    # -- database ----------------------------------------------------------------------
+    Command(
+        "database.test",
+        "t",
+        "test_connection",
+        "Test",
+        "Test the MongoDB connection in the form",
+        "database",
+    ),
+    Command(
+        "database.save",
+        "ctrl+s",
+        "save_settings",
+        "Save",
+        "Save the MongoDB settings (password to keyring)",
+        "database",
+    ),
+    Command(
+        "database.export",
+        "x",
+        "export_data",
+        "Export",
+        "Export all data to a JSON file",
+        "database",
+    ),
+    Command(
+        "database.import",
+        "i",
+        "import_data",
+        "Import",
+        "Import a jtt bundle, Electron data file or ticket list",
+        "database",
+    ),
+    Command(
+        "database.refresh",
+        "ctrl+r",
+        "refresh",
+        "Refresh",
+        "Ping and recount",
+        "database",
+        show=False,
+    ),
+)
+
+
+def commands_for(scope: str) -> list[Command]:
+    return [c for c in REGISTRY if c.scope == scope]
+
+
+def bindings_for(scope: str) -> list[Binding]:
+    return [
+        Binding(c.key, c.action, c.label, show=c.show, id=c.id, tooltip=c.help)
+        for c in commands_for(scope)
+    ]
+
+
+def key_label(key: str) -> str:
+    """``question_mark`` -> ``?``, ``ctrl+s`` -> ``^s``, ``1,f1`` -> ``1 / F1``."""
+    names = {"question_mark": "?", "slash": "/", "space": "space", "enter": "enter"}
+    labels = []
+    for raw in key.split(","):
+        part = raw.strip()
+        if part in names:
+            labels.append(names[part])
+        elif part.startswith("ctrl+"):
+            labels.append("^" + part[5:])
+        elif len(part) > 1 and part[0] == "f" and part[1:].isdigit():
+            labels.append(part.upper())
+        else:
+            labels.append(part)
+    return " / ".join(labels)

@@ -1,0 +1,203 @@
+"""A modal form: labelled fields with their error shown right under them.
+Enter or ctrl+s saves, Escape or ctrl+g cancels; nothing is saved while any
+field is invalid."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Iterable
+from typing import Any, Generic, TypeVar
+
+from pydantic import ValidationError
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widget import Widget
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static, TextArea
+
+from jtt_tui.domain.errors import DomainError
+
+T = TypeVar("T")
+
+
+class FieldErrors(Exception):
+    """Problems per field name; shown next to the fields."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+class Errors:
+    """Collects field errors while a form's values are checked."""
+
+    def __init__(self) -> None:
+        self.errors: dict[str, str] = {}
+
+    def check(self, name: str, parse: Any, *args: Any, **kwargs: Any) -> Any:
+        """Run ``parse``; a domain or validation error becomes ``name``'s message."""
+        try:
+            return parse(*args, **kwargs)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            self.errors[name] = str(first["msg"]).removeprefix("Value error, ")
+        except (DomainError, ValueError) as exc:
+            self.errors[name] = str(exc)
+        return None
+
+    def add(self, name: str, message: str) -> None:
+        self.errors.setdefault(name, message)
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise FieldErrors(self.errors)
+
+
+def text_field(
+    name: str,
+    label: str,
+    value: str = "",
+    *,
+    placeholder: str = "",
+    password: bool = False,
+    hint: str = "",
+) -> Iterable[Widget]:
+    yield Label(label, classes="field-label")
+    yield Input(value, placeholder=placeholder, password=password, id=f"f-{name}", compact=True)
+    if hint:
+        yield Static(hint, classes="form-hint", markup=False)
+    yield Static("", id=f"e-{name}", classes="field-error -empty", markup=False)
+
+
+def area_field(name: str, label: str, value: str = "") -> Iterable[Widget]:
+    yield Label(label, classes="field-label")
+    yield TextArea(value, id=f"f-{name}", soft_wrap=True, tab_behavior="focus")
+    yield Static("", id=f"e-{name}", classes="field-error -empty", markup=False)
+
+
+def check_field(name: str, label: str, value: bool) -> Iterable[Widget]:
+    yield Checkbox(label, value, id=f"f-{name}", compact=True)
+    yield Static("", id=f"e-{name}", classes="field-error -empty", markup=False)
+
+
+def select_field(
+    name: str, label: str, options: list[tuple[str, str]], value: str
+) -> Iterable[Widget]:
+    yield Label(label, classes="field-label")
+    yield Select(options, value=value, allow_blank=False, id=f"f-{name}", compact=True)
+    yield Static("", id=f"e-{name}", classes="field-error -empty", markup=False)
+
+
+class FieldGroup:
+    """Mixin for a widget or screen holding fields built with the ``*_field``
+    helpers: read their values and show their errors."""
+
+    query: Any
+    query_one: Any
+
+    def value(self, name: str) -> Any:
+        widget = self.query_one(f"#f-{name}")
+        if isinstance(widget, Input):
+            return widget.value.strip()
+        if isinstance(widget, TextArea):
+            return widget.text
+        if isinstance(widget, Checkbox | Select):
+            return widget.value
+        raise TypeError(f"no value for {name}")
+
+    def show_errors(self, errors: dict[str, str]) -> None:
+        """Put each message under its field (others in #form-error); focus
+        the first field in error. An empty dict clears them all."""
+        for static in self.query(".field-error"):
+            static.update("")
+            static.add_class("-empty")
+        first: Widget | None = None
+        general = []
+        for name, message in errors.items():
+            matches = self.query(f"#e-{name}")
+            if matches:
+                label = matches.first(Static)
+                label.update(f"✗ {message}")
+                label.remove_class("-empty")
+                if first is None:
+                    first = self.query_one(f"#f-{name}")
+            else:
+                general.append(message)
+        boxes = self.query("#form-error")
+        if general and boxes:
+            box = boxes.first(Static)
+            box.update("✗ " + "; ".join(general))
+            box.remove_class("-empty")
+        if first is not None:
+            first.focus()
+
+
+class FormModal(FieldGroup, ModalScreen[T | None], Generic[T]):
+    DEFAULT_CSS = """
+    FormModal { align: center middle; }
+    FormModal > VerticalScroll {
+        width: 76; max-width: 100%; height: auto; max-height: 100%;
+        border: thick $primary; background: $surface; padding: 0 1;
+    }
+    FormModal .form-title { text-style: bold; width: 100%; margin-bottom: 1; }
+    FormModal .field-label { margin-top: 0; color: $text-muted; }
+    FormModal Input, FormModal Select { width: 100%; margin-bottom: 0; }
+    FormModal TextArea { height: 5; }
+    FormModal .field-error { color: $error; height: auto; }
+    FormModal .field-error.-empty { display: none; }
+    FormModal .form-buttons { height: auto; align: right middle; margin-top: 1; }
+    FormModal .form-buttons Button { margin-left: 1; }
+    FormModal .form-hint { color: $text-muted; }
+    """
+    BINDINGS = [
+        Binding("escape,ctrl+g", "cancel", "Cancel", id="form.cancel"),
+        Binding("ctrl+s", "submit", "Save", id="form.save", priority=True),
+    ]
+    TITLE = "Form"
+    SUBMIT = "Save"
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Label(self.TITLE, classes="form-title")
+            yield from self.fields()
+            yield Static("", id="form-error", classes="field-error -empty")
+            with Horizontal(classes="form-buttons"):
+                yield Button(f"{self.SUBMIT} (^s)", id="submit", variant="primary", compact=True)
+                yield Button("Cancel (esc)", id="cancel", compact=True)
+
+    def on_mount(self) -> None:
+        fields = self.query("Input, TextArea, Select, Checkbox")
+        if fields:
+            fields.first().focus()
+
+    @abstractmethod
+    def fields(self) -> Iterable[Widget]:
+        """The form's widgets, built with the ``*_field`` helpers."""
+
+    # -- reading and checking -----------------------------------------------------------
+
+    @abstractmethod
+    def build(self) -> T:
+        """Check every field; return the result or raise FieldErrors."""
+
+    def action_submit(self) -> None:
+        try:
+            result = self.build()
+        except FieldErrors as exc:
+            self.show_errors(exc.errors)
+            return
+        self.dismiss(result)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "submit":
+            self.action_submit()
+        elif event.button.id == "cancel":
+            self.action_cancel()

@@ -1,0 +1,36 @@
+"""Ask for a file path (for export or import)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from textual.widget import Widget
+
+from jtt_tui.ui.modals.forms import FieldErrors, FormModal, text_field
+
+
+class PathPrompt(FormModal[Path]):
+    SUBMIT = "OK"
+
+    def __init__(self, title: str, default: str, *, must_exist: bool = False) -> None:
+        super().__init__()
+        self.TITLE = title
+        self.default = default
+        self.must_exist = must_exist
+
+    def fields(self) -> Iterable[Widget]:
+        yield from text_field("path", "File", self.default, hint="~ is your home folder")
+
+    def build(self) -> Path:
+        text = str(self.value("path"))
+        if not text:
+            raise FieldErrors({"path": "enter a file path"})
+        path = Path(text).expanduser()
+        if self.must_exist and not path.is_file():
+            raise FieldErrors({"path": f"{path} is not a file"})
+        if not self.must_exist and path.is_dir():
+            raise FieldErrors({"path": f"{path} is a folder: add a file name"})
+        if not self.must_exist and not path.parent.is_dir():
+            raise FieldErrors({"path": f"the folder {path.parent} does not exist"})
+        return path

@@ -1,0 +1,75 @@
+"""What every top-level screen shares: the status line and footer, and one
+way to run a service call off the UI thread."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+if TYPE_CHECKING:
+    from jtt_tui.ui.app import JttApp
+
+T = TypeVar("T")
+
+
+class JttScreen(Screen[None]):
+    """A top-level section (Timer, Projects, Billing, Database)."""
+
+    @property
+    def jtt(self) -> JttApp:
+        return self.app  # type: ignore[return-value]
+
+    def background(
+        self,
+        work: Callable[[], T],
+        then: Callable[[T], None] | None = None,
+        *,
+        group: str = "default",
+        exclusive: bool = True,
+        description: str = "",
+    ) -> Worker[None]:
+        """Run ``work`` (blocking storage calls) in a thread worker; hand its
+        result to ``then`` on the UI thread. Failures go to the app's single
+        failure handler (never a crash: ``exit_on_error=False``)."""
+        app = self.app
+
+        def run() -> None:
+            result = work()
+            if then is not None:
+                app.call_from_thread(then, result)
+
+        return self.run_worker(
+            run,
+            group=group,
+            exclusive=exclusive,
+            thread=True,
+            exit_on_error=False,
+            description=description or group,
+        )
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Worker messages do not bubble: hand failures to the app's handler."""
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            self.jtt.report_failure(event.worker.error)
+
+    def changed(self, message: str | None = None) -> None:
+        """After a write: tell the user (if asked) and refresh what shows data."""
+        if message:
+            self.notify(message, timeout=3)
+        self.jtt.data_changed()
+
+    def refresh_data(self) -> None:
+        """Reload this screen's data (override)."""
+
+    def on_screen_resume(self) -> None:
+        self.refresh_data()
+
+    def action_refresh(self) -> None:
+        self.refresh_data()
+
+
+def ignore(_: Any) -> None:
+    """A ``then`` for work whose result is not needed."""

@@ -1,0 +1,310 @@
+"""The Billing section: invoices (filtered by status, client or project;
+created from tracked time; lines editable while draft; sent / paid /
+cancelled) and the billing settings form."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Label, Static
+from textual.widgets.data_table import CellDoesNotExist
+
+from jtt_tui.domain.models import BillingSettings, InvoiceStatus
+from jtt_tui.services.billing import InvoiceView
+from jtt_tui.ui.commands import bindings_for
+from jtt_tui.ui.modals.billing_forms import (
+    BillingSettingsForm,
+    InvoiceLinesModal,
+    NewInvoiceModal,
+    NewInvoiceRequest,
+)
+from jtt_tui.ui.modals.forms import FieldErrors
+from jtt_tui.ui.screens.base import JttScreen
+from jtt_tui.ui.text import plain
+from jtt_tui.ui.widgets.status_line import StatusLine
+
+FILTERS: tuple[str | None, ...] = (None, "draft", "sent", "overdue", "paid", "cancelled")
+STATUS_STYLE = {
+    "draft": "",
+    "sent": "cyan",
+    "overdue": "bold red",
+    "paid": "green",
+    "cancelled": "dim",
+}
+
+
+class BillingScreen(JttScreen):
+    SCOPE = "billing"
+    BINDINGS = bindings_for("billing")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._status_filter: str | None = None
+        self._text_filter = ""
+        self._views: dict[str, InvoiceView] = {}
+        self._settings: BillingSettings | None = None
+
+    def compose(self) -> ComposeResult:
+        yield StatusLine()
+        with ContentSwitcher(initial="invoices-pane", id="billing-switcher"):
+            with Vertical(id="invoices-pane"):
+                with Horizontal(id="invoice-bar"):
+                    yield Label("Invoices", classes="section-title", id="invoices-title")
+                    yield Input(placeholder="client or project filter (Enter)", id="invoice-filter")
+                yield DataTable(id="invoices", cursor_type="row", zebra_stripes=True)
+                yield Static(id="invoice-detail", markup=False)
+            with VerticalScroll(id="settings-pane"):
+                yield Label(
+                    "Billing settings (^s saves, g goes back to invoices)", classes="section-title"
+                )
+                yield BillingSettingsForm(id="settings-form")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#invoices", DataTable)
+        for key, label in (
+            ("number", "Number"),
+            ("client", "Client"),
+            ("issued", "Issued"),
+            ("due", "Due"),
+            ("status", "Status"),
+            ("total", "Total"),
+        ):
+            table.add_column(label, key=key)
+        table.focus()
+
+    # -- data ------------------------------------------------------------------------
+
+    def refresh_data(self) -> None:
+        billing = self.jtt.services.billing
+        status, text = self._status_filter, self._text_filter.casefold()
+        projects = self.jtt.services.storage
+
+        def load() -> tuple[list[InvoiceView], BillingSettings, dict[str, str]]:
+            keys = {p.project_id: p.key for p in projects.get_projects()}
+            views = billing.invoices(status=status)
+            if text:
+                views = [
+                    v
+                    for v in views
+                    if text in (v.invoice.client_id or "").casefold()
+                    or text in keys.get(v.invoice.project_id or "", "").casefold()
+                ]
+            return views, billing.settings(), keys
+
+        self.background(load, self._show, group="billing-load")
+
+    def _show(self, data: tuple[list[InvoiceView], BillingSettings, dict[str, str]]) -> None:
+        views, settings, _keys = data
+        self._views = {v.invoice.invoice_id: v for v in views}
+        if self._settings is None or self._settings.version != settings.version:
+            self._settings = settings
+            self.query_one(BillingSettingsForm).load(settings)
+        table = self.query_one("#invoices", DataTable)
+        selected = self._selected_id()
+        table.clear()
+        for view in views:
+            invoice = view.invoice
+            status = str(view.status)
+            table.add_row(
+                Text(invoice.invoice_number, style="bold"),
+                Text(plain(invoice.client_id or "–", 24)),
+                Text(str(invoice.issue_date)),
+                Text(str(invoice.due_date or "–")),
+                Text(status, style=STATUS_STYLE.get(status, "")),
+                Text(f"{invoice.total:,.2f} {invoice.currency}", justify="right"),
+                key=invoice.invoice_id,
+            )
+        if selected in self._views:
+            table.move_cursor(row=table.get_row_index(selected))
+        label = f"Invoices — {self._status_filter or 'all'}"
+        if self._text_filter:
+            label += f", matching {self._text_filter!r}"
+        self.query_one("#invoices-title", Label).update(label + f" ({len(views)})")
+        self._show_detail()
+
+    def _selected_id(self) -> str | None:
+        table = self.query_one("#invoices", DataTable)
+        if not table.row_count:
+            return None
+        try:
+            return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        except CellDoesNotExist:
+            return None
+
+    def selected(self) -> InvoiceView | None:
+        invoice_id = self._selected_id()
+        return self._views.get(invoice_id) if invoice_id else None
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        view = self.selected()
+        detail = self.query_one("#invoice-detail", Static)
+        if view is None:
+            detail.update(
+                "No invoices yet: press n to bill tracked time." if not self._views else ""
+            )
+            return
+        invoice = view.invoice
+        lines = [
+            f"{plain(item.description, 46):46} {item.hours:>7} h × {item.rate:>8} = "
+            f"{item.amount:>10,.2f}"
+            for item in invoice.items[:6]
+        ]
+        if len(invoice.items) > 6:
+            lines.append(f"… and {len(invoice.items) - 6} more lines")
+        lines.append(
+            f"subtotal {invoice.subtotal:,.2f} + tax {invoice.tax_rate}% "
+            f"{invoice.tax_amount:,.2f} = total {invoice.total:,.2f} {invoice.currency}"
+            + (f" · paid {invoice.paid_date}" if invoice.paid_date else "")
+        )
+        detail.update("\n".join(lines))
+
+    # -- invoices ----------------------------------------------------------------------
+
+    def action_cycle_filter(self) -> None:
+        index = FILTERS.index(self._status_filter)
+        self._status_filter = FILTERS[(index + 1) % len(FILTERS)]
+        self.refresh_data()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "invoice-filter":
+            self._text_filter = event.value.strip()
+            self.query_one("#invoices", DataTable).focus()
+            self.refresh_data()
+
+    def action_new_invoice(self) -> None:
+        billing, storage = self.jtt.services.billing, self.jtt.services.storage
+
+        def open_form(data: tuple[list[Any], list[str]]) -> None:
+            projects, clients = data
+            self.app.push_screen(NewInvoiceModal(projects, clients, billing.today()), self._preview)
+
+        self.background(
+            lambda: (storage.get_projects(), billing.clients()), open_form, group="billing-form"
+        )
+
+    def _preview(self, request: NewInvoiceRequest | None) -> None:
+        if request is None:
+            return
+        billing = self.jtt.services.billing
+        from jtt_tui.ui.modals.billing_forms import InvoicePreviewModal
+
+        def confirm(draft: Any) -> None:
+            if draft.empty:
+                self.notify(
+                    f"Nothing to bill from {request.first} to {request.last}: no "
+                    "unbilled, finished time.",
+                    severity="warning",
+                )
+                return
+
+            def create(yes: bool | None) -> None:
+                if yes:
+                    self.background(
+                        lambda: billing.create(
+                            first=request.first,
+                            last=request.last,
+                            project_id=request.project_id,
+                            client=request.client,
+                        ),
+                        lambda invoice: self.changed(
+                            f"Created draft {invoice.invoice_number}: "
+                            f"{invoice.total:,.2f} {invoice.currency}"
+                        ),
+                    )
+
+            self.app.push_screen(InvoicePreviewModal(draft), create)
+
+        self.background(
+            lambda: billing.preview(
+                first=request.first,
+                last=request.last,
+                project_id=request.project_id,
+                client=request.client,
+            ),
+            confirm,
+        )
+
+    def action_edit_invoice(self) -> None:
+        view = self.selected()
+        if view is None:
+            self.notify("Select an invoice first.")
+            return
+        if view.invoice.status != InvoiceStatus.DRAFT:
+            self.notify(
+                f"{view.invoice.invoice_number} is {view.status}; only drafts can be edited.",
+                severity="warning",
+            )
+            return
+        billing = self.jtt.services.billing
+        invoice = view.invoice
+
+        def save(lines: list[tuple[str, Decimal, Decimal]] | None) -> None:
+            if lines is not None:
+                self.background(
+                    lambda: billing.update_lines(invoice.invoice_id, lines),
+                    lambda saved: self.changed(f"Saved {saved.invoice_number}: {saved.total:,.2f}"),
+                )
+
+        self.app.push_screen(InvoiceLinesModal(invoice), save)
+
+    def action_mark(self, status: str) -> None:
+        view = self.selected()
+        if view is None:
+            self.notify("Select an invoice first.")
+            return
+        billing = self.jtt.services.billing
+        invoice = view.invoice
+
+        def apply() -> None:
+            self.background(
+                lambda: billing.set_status(invoice.invoice_id, status),
+                lambda saved: self.changed(f"{saved.invoice_number} is {status}"),
+            )
+
+        if status == "cancelled":
+            from jtt_tui.ui.modals.confirm import ConfirmModal
+
+            question = f"Cancel {invoice.invoice_number}? Its time becomes billable again."
+            self.app.push_screen(
+                ConfirmModal(question, danger=True, yes="Cancel invoice"),
+                lambda yes: apply() if yes else None,
+            )
+        else:
+            apply()
+
+    # -- settings ----------------------------------------------------------------------
+
+    def action_toggle_settings(self) -> None:
+        switcher = self.query_one("#billing-switcher", ContentSwitcher)
+        showing_settings = switcher.current == "settings-pane"
+        switcher.current = "invoices-pane" if showing_settings else "settings-pane"
+        if showing_settings:
+            self.query_one("#invoices", DataTable).focus()
+        else:
+            self.query_one(BillingSettingsForm).focus_first()
+
+    def action_save_settings(self) -> None:
+        form = self.query_one(BillingSettingsForm)
+        try:
+            changes = form.changes()
+        except FieldErrors as exc:
+            form.show_errors(exc.errors)
+            self.notify("Not saved: see the fields marked ✗", severity="error")
+            return
+        form.show_errors({})
+        if not changes:
+            self.notify("Nothing changed.")
+            return
+        billing = self.jtt.services.billing
+        self.background(
+            lambda: billing.update_settings(**changes),
+            lambda _: self.changed("Billing settings saved"),
+        )

@@ -1,0 +1,569 @@
+"""The Timer section: today's and active tickets on top, recent ones below
+(paged from the store, never all of them), and the selected ticket's
+segments with day totals beside or under them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Footer, Input, Label, Static
+from textual.widgets.data_table import CellDoesNotExist
+
+from jtt_tui.domain.calendar import day_bounds, local_date, to_local
+from jtt_tui.domain.durations import format_clock, format_span
+from jtt_tui.domain.models import ManualTask, Session, SessionStatus
+from jtt_tui.domain.projects import ProjectIndex
+from jtt_tui.ui.commands import bindings_for
+from jtt_tui.ui.screens.base import JttScreen
+from jtt_tui.ui.text import plain
+from jtt_tui.ui.widgets.status_line import StatusLine
+
+PAGE = 100
+COLUMNS = (
+    ("ticket", "Ticket"),
+    ("name", "Name"),
+    ("project", "Project"),
+    ("status", "Status"),
+    ("today", "Today"),
+    ("total", "Total"),
+)
+
+
+@dataclass
+class Row:
+    """One line of a list: a session or a manual entry."""
+
+    key: str
+    session: Session | None = None
+    task: ManualTask | None = None
+
+
+@dataclass
+class TimerData:
+    now: datetime
+    top: list[Row]
+    recent: list[Row]
+    projects: ProjectIndex
+    more: bool
+    today: tuple[datetime, datetime] = field(default=(datetime.min, datetime.min))
+
+
+class SegmentTable(DataTable[Text]):
+    """The selected ticket's segments; e / d edit or delete the highlighted one."""
+
+    BINDINGS = bindings_for("timer.segments")
+
+
+class TimerScreen(JttScreen):
+    SCOPE = "timer"
+    BINDINGS = bindings_for("timer")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._rows: dict[str, Row] = {}
+        self._data: TimerData | None = None
+        self._filter = ""
+        self._selected: Row | None = None
+        self._segment_rows: list[int | None] = []  # segment index per detail row
+        self._loading_more = False
+        self._active_list = "top"  # the list whose selection the detail pane shows
+
+    def compose(self) -> ComposeResult:
+        yield StatusLine()
+        with Horizontal(id="timer-body"):
+            with Vertical(id="timer-lists"):
+                yield Label("Today and active", classes="section-title")
+                yield DataTable(id="top", cursor_type="row", zebra_stripes=True)
+                with Horizontal(id="recent-bar"):
+                    yield Label("Recent", classes="section-title", id="recent-title")
+                    yield Input(
+                        placeholder="filter: ticket or name (Enter to apply)",
+                        id="filter",
+                        classes="hidden",
+                    )
+                yield DataTable(id="recent", cursor_type="row", zebra_stripes=True)
+            with Vertical(id="timer-detail"):
+                yield Label("Select a ticket", id="detail-title", classes="section-title")
+                yield SegmentTable(id="segments", cursor_type="row")
+                yield Static(id="detail-summary", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        for table_id in ("top", "recent"):
+            table = self.query_one(f"#{table_id}", DataTable)
+            for key, label in COLUMNS:
+                table.add_column(label, key=key)
+        segments = self.query_one(SegmentTable)
+        for key, label in (
+            ("day", "Day"),
+            ("start", "Start"),
+            ("end", "End"),
+            ("length", "Length"),
+        ):
+            segments.add_column(label, key=key)
+        self.set_interval(1.0, self._tick)
+        self.query_one("#top", DataTable).focus()
+
+    # -- loading -----------------------------------------------------------------------
+
+    def refresh_data(self) -> None:
+        services = self.jtt.services
+        text = self._filter
+
+        def load() -> TimerData:
+            storage = services.storage
+            now = storage.clock.now()
+            today = local_date(now, services.timer.tz)
+            bounds = day_bounds(today, services.timer.tz)
+            projects = ProjectIndex(storage.get_projects())
+            seen: set[str] = set()
+            top: list[Row] = []
+            for session in [*storage.active_sessions(), *storage.sessions_between(*bounds)]:
+                if session.ticket_number not in seen:
+                    seen.add(session.ticket_number)
+                    top.append(Row(f"s:{session.ticket_number}", session=session))
+            for task in storage.manual_tasks_between(today, today):
+                top.append(Row(f"m:{task.task_id}", task=task))
+            if text:
+                top = [row for row in top if _matches(row, text)]
+            page = storage.recent_sessions(limit=PAGE, text=text or None)
+            recent = [
+                Row(f"s:{s.ticket_number}", session=s) for s in page if s.ticket_number not in seen
+            ]
+            return TimerData(now, top, recent, projects, len(page) == PAGE, bounds)
+
+        self.background(load, self._show, group="timer-load")
+
+    def _load_more(self) -> None:
+        data = self._data
+        if data is None or not data.more or self._loading_more:
+            return
+        self._loading_more = True
+        storage = self.jtt.services.storage
+        offset = len(data.recent) + sum(1 for r in data.top if r.session is not None)
+        text = self._filter
+        shown = {row.key for row in [*data.top, *data.recent]}
+
+        def load() -> tuple[list[Row], bool]:
+            page = storage.recent_sessions(limit=PAGE, offset=offset, text=text or None)
+            rows = [Row(f"s:{s.ticket_number}", session=s) for s in page]
+            return [r for r in rows if r.key not in shown], len(page) == PAGE
+
+        def show(result: tuple[list[Row], bool]) -> None:
+            rows, more = result
+            self._loading_more = False
+            if self._data is None:
+                return
+            self._data.recent.extend(rows)
+            self._data.more = more
+            table = self.query_one("#recent", DataTable)
+            for row in rows:
+                self._rows[row.key] = row
+                table.add_row(*self._cells(row, self._data), key=row.key)
+
+        self.background(load, show, group="timer-more")
+
+    def _show(self, data: TimerData) -> None:
+        self._data = data
+        self._rows = {row.key: row for row in [*data.top, *data.recent]}
+        for table_id, rows in (("top", data.top), ("recent", data.recent)):
+            table = self.query_one(f"#{table_id}", DataTable)
+            selected = _row_key_at(table)
+            table.clear()
+            for row in rows:
+                table.add_row(*self._cells(row, data), key=row.key)
+            if selected is not None and selected in {r.key for r in rows}:
+                table.move_cursor(row=table.get_row_index(selected))
+        self.query_one("#recent-title", Label).update(
+            f"Recent — matching {self._filter!r}" if self._filter else "Recent"
+        )
+        self._show_detail(self._current_row())
+
+    def _cells(self, row: Row, data: TimerData) -> list[Text]:
+        now = self.jtt.clock.now()
+        if row.task is not None:
+            task = row.task
+            return [
+                Text(task.ticket_number or "—"),
+                Text(plain(task.title, 40)),
+                Text(data.projects.key_for(task.ticket_number, task.project_id)),
+                Text("manual", style="italic"),
+                Text(format_clock(task.duration), justify="right"),
+                Text(format_clock(task.duration), justify="right"),
+            ]
+        session = row.session
+        assert session is not None
+        status = str(session.status)
+        style = {"running": "bold green", "paused": "yellow"}.get(status, "")
+        return [
+            Text(session.ticket_number, style="bold" if status == "running" else ""),
+            Text(plain(session.ticket_name, 40)),
+            Text(data.projects.key_for(session.ticket_number, session.project_id)),
+            Text(status, style=style),
+            Text(format_clock(session.elapsed_between(*data.today, now)), justify="right"),
+            Text(format_clock(session.elapsed(now)), justify="right"),
+        ]
+
+    def _tick(self) -> None:
+        """Once a second: repaint only the time cells of running timers."""
+        data = self._data
+        if data is None:
+            return
+        now = self.jtt.clock.now()
+        for table_id, rows in (("top", data.top), ("recent", data.recent)):
+            table = self.query_one(f"#{table_id}", DataTable)
+            for row in rows:
+                if row.session is not None and row.session.status == SessionStatus.RUNNING:
+                    session = row.session
+                    table.update_cell(
+                        row.key,
+                        "today",
+                        Text(
+                            format_clock(session.elapsed_between(*data.today, now)), justify="right"
+                        ),
+                    )
+                    table.update_cell(
+                        row.key, "total", Text(format_clock(session.elapsed(now)), justify="right")
+                    )
+
+    # -- selection and detail ------------------------------------------------------------
+
+    def _current_row(self) -> Row | None:
+        """The highlighted row of the list the user last worked in."""
+        table = self.query_one(f"#{self._active_list}", DataTable)
+        key = _row_key_at(table)
+        return self._rows.get(key) if key is not None else None
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        table = event.data_table
+        if table.id not in ("top", "recent"):
+            return
+        # a list being reloaded also reports a highlight: only the list the
+        # user is in drives the detail pane
+        if table.id == self._active_list and event.row_key.value is not None:
+            self._show_detail(self._rows.get(event.row_key.value))
+        if table.id == "recent" and event.cursor_row >= table.row_count - 5:
+            self._load_more()
+
+    def on_descendant_focus(self, event: object) -> None:
+        focused = self.focused
+        is_list = isinstance(focused, DataTable) and focused.id in ("top", "recent")
+        if is_list and focused.id != self._active_list:  # type: ignore[union-attr]
+            self._active_list = focused.id  # type: ignore[union-attr]
+            self._show_detail(self._current_row())
+
+    def _show_detail(self, row: Row | None) -> None:
+        self._selected = row
+        title = self.query_one("#detail-title", Label)
+        summary = self.query_one("#detail-summary", Static)
+        table = self.query_one(SegmentTable)
+        table.clear()
+        self._segment_rows = []
+        if row is None:
+            title.update("Select a ticket")
+            summary.update("")
+            return
+        if row.task is not None:
+            task = row.task
+            title.update(f"Manual entry: {plain(task.title, 60)}")
+            summary.update(
+                f"{task.date} · {format_span(task.duration)} · "
+                f"{'billable' if task.billable else 'not billable'}"
+                + (f" · {plain(task.category)}" if task.category else "")
+                + (f"\n{plain(task.description, 200)}" if task.description else "")
+            )
+            return
+        session = row.session
+        assert session is not None
+        now = self.jtt.clock.now()
+        name = f" — {plain(session.ticket_name, 50)}" if session.ticket_name else ""
+        title.update(f"{session.ticket_number}{name}")
+        tz = self.jtt.tz
+        by_day: dict[date, list[tuple[int, datetime, datetime | None]]] = {}
+        for index, segment in enumerate(session.segments):
+            day = local_date(segment.start, tz)
+            by_day.setdefault(day, []).append((index, segment.start, segment.end))
+        for day in sorted(by_day, reverse=True):
+            total = timedelta(0)
+            for index, start, end in by_day[day]:
+                length = (end or now) - start
+                total += length
+                table.add_row(
+                    Text(str(day)),
+                    Text(f"{to_local(start, tz):%H:%M}"),
+                    Text(
+                        f"{to_local(end, tz):%H:%M}" if end else "running",
+                        style="" if end else "bold green",
+                    ),
+                    Text(format_clock(length), justify="right"),
+                )
+                self._segment_rows.append(index)
+            table.add_row(
+                Text(""),
+                Text(""),
+                Text("day total", style="dim"),
+                Text(format_clock(total), justify="right", style="bold"),
+            )
+            self._segment_rows.append(None)
+        tags = f" · tags: {', '.join(session.tags)}" if session.tags else ""
+        notes = f"\n{plain(session.notes, 200)}" if session.notes else ""
+        summary.update(
+            f"{session.status} · {format_span(session.elapsed(now))} in "
+            f"{len(session.segments)} segment(s){tags}{notes}"
+        )
+
+    def selected_session(self) -> Session | None:
+        row = self._current_row()
+        return row.session if row is not None else None
+
+    def selected_segment(self) -> tuple[Session, int] | None:
+        row = self._selected
+        table = self.query_one(SegmentTable)
+        if row is None or row.session is None or not table.row_count:
+            return None
+        cursor = table.cursor_row
+        if not 0 <= cursor < len(self._segment_rows):
+            return None
+        index = self._segment_rows[cursor]
+        return (row.session, index) if index is not None else None
+
+    # -- actions -------------------------------------------------------------------------
+
+    def _project_keys(self) -> set[str]:
+        return set(self._data.projects.by_key) if self._data else set()
+
+    def _need_session(self) -> Session | None:
+        row = self._current_row()
+        if row is None:
+            self.notify("Select a ticket first (arrow keys), or press n for a new timer.")
+            return None
+        if row.session is None:
+            self.notify("That is a manual entry: it has no timer.", severity="warning")
+            return None
+        return row.session
+
+    def action_new_timer(self) -> None:
+        from jtt_tui.ui.modals.timer_forms import NewTimerModal
+
+        def started(result: dict[str, object] | None) -> None:
+            if result:
+                timer = self.jtt.services.timer
+                self.background(
+                    lambda: timer.start(**result),  # type: ignore[arg-type]
+                    lambda change: self.changed(f"Started {change.session.ticket_number}"),
+                )
+
+        self.app.push_screen(NewTimerModal(self._project_keys()), started)
+
+    def action_toggle_timer(self) -> None:
+        session = self._need_session()
+        if session is None:
+            return
+        timer = self.jtt.services.timer
+        ticket = session.ticket_number
+        if session.status == SessionStatus.RUNNING:
+            self.background(lambda: timer.pause(ticket), lambda _: self.changed(f"Paused {ticket}"))
+        else:
+            self.background(
+                lambda: timer.start(ticket), lambda _: self.changed(f"Started {ticket}")
+            )
+
+    def action_resume_timer(self) -> None:
+        session = self.selected_session()
+        timer = self.jtt.services.timer
+        ticket = session.ticket_number if session is not None else None
+        self.background(
+            lambda: timer.resume(ticket),
+            lambda change: self.changed(f"Resumed {change.session.ticket_number}"),
+        )
+
+    def action_stop_timer(self) -> None:
+        session = self._need_session()
+        if session is not None:
+            timer, ticket = self.jtt.services.timer, session.ticket_number
+            self.background(lambda: timer.stop(ticket), lambda _: self.changed(f"Stopped {ticket}"))
+
+    def action_complete_timer(self) -> None:
+        session = self._need_session()
+        if session is not None:
+            timer, ticket = self.jtt.services.timer, session.ticket_number
+            self.background(
+                lambda: timer.complete(ticket), lambda _: self.changed(f"Completed {ticket}")
+            )
+
+    def action_edit_session(self) -> None:
+        from jtt_tui.ui.modals.timer_forms import EditSessionModal
+
+        session = self._need_session()
+        if session is None or self._data is None:
+            return
+        project = self._data.projects.for_ticket(session.ticket_number, session.project_id)
+        explicit = project.key if project and session.project_id else ""
+
+        def save(changes: dict[str, object] | None) -> None:
+            if changes:
+                timer = self.jtt.services.timer
+                self.background(
+                    lambda: timer.edit(session.ticket_number, **changes),  # type: ignore[arg-type]
+                    lambda _: self.changed(f"Saved {session.ticket_number}"),
+                )
+
+        modal = EditSessionModal(
+            session, explicit, tz=self.jtt.tz, project_keys=self._project_keys()
+        )
+        self.app.push_screen(modal, save)
+
+    def action_delete_entry(self) -> None:
+        from jtt_tui.ui.modals.confirm import ConfirmModal
+
+        row = self._current_row()
+        if row is None:
+            return
+        timer = self.jtt.services.timer
+        if row.task is not None:
+            task = row.task
+            question = (
+                f"Delete the manual entry {plain(task.title, 40)!r} ({format_span(task.duration)})?"
+            )
+
+            def delete_task(yes: bool | None) -> None:
+                if yes:
+                    self.background(
+                        lambda: timer.delete_manual_entry(task.task_id),
+                        lambda _: self.changed("Manual entry deleted"),
+                    )
+
+            self.app.push_screen(ConfirmModal(question), delete_task)
+            return
+        session = row.session
+        assert session is not None
+        now = self.jtt.clock.now()
+        question = (
+            f"Delete {session.ticket_number} and all its tracked time "
+            f"({format_span(session.elapsed(now))} in {len(session.segments)} segments)?"
+        )
+
+        def delete_session(yes: bool | None) -> None:
+            if yes:
+                self.background(
+                    lambda: timer.delete(session.ticket_number),
+                    lambda _: self.changed(f"Deleted {session.ticket_number}"),
+                )
+
+        self.app.push_screen(ConfirmModal(question, danger=True), delete_session)
+
+    def action_add_manual(self) -> None:
+        from jtt_tui.ui.modals.timer_forms import ManualEntryModal
+
+        session = self.selected_session()
+        today = local_date(self.jtt.clock.now(), self.jtt.tz)
+
+        def add(values: dict[str, object] | None) -> None:
+            if values:
+                timer = self.jtt.services.timer
+                self.background(
+                    lambda: timer.add_manual_entry(**values),  # type: ignore[arg-type]
+                    lambda task: self.changed(f"Added {format_span(task.duration)} on {task.date}"),
+                )
+
+        self.app.push_screen(ManualEntryModal(today, session.ticket_number if session else ""), add)
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.remove_class("hidden")
+        box.value = self._filter
+        box.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "filter":
+            self._filter = event.value.strip()
+            if not self._filter:
+                event.input.add_class("hidden")
+            self.query_one("#recent" if self._filter else "#top", DataTable).focus()
+            self.refresh_data()
+
+    def key_escape(self) -> None:
+        box = self.query_one("#filter", Input)
+        if box.has_focus or self._filter:
+            self._filter = ""
+            box.value = ""
+            box.add_class("hidden")
+            self.query_one("#top", DataTable).focus()
+            self.refresh_data()
+
+    def action_edit_segment(self) -> None:
+        from jtt_tui.ui.modals.timer_forms import SegmentModal
+
+        picked = self.selected_segment()
+        if picked is None:
+            self.notify("Highlight a segment (not a day total) to edit it.")
+            return
+        session, index = picked
+        segment = session.segments[index]
+
+        def save(times: tuple[datetime, datetime | None] | None) -> None:
+            if times:
+                timer = self.jtt.services.timer
+                start, end = times
+                self.background(
+                    lambda: timer.edit_segment(session.ticket_number, index, start=start, end=end),
+                    lambda _: self.changed("Segment saved"),
+                )
+
+        modal = SegmentModal(segment.start, segment.end, tz=self.jtt.tz)
+        self.app.push_screen(modal, save)
+
+    def action_delete_segment(self) -> None:
+        from jtt_tui.ui.modals.confirm import ConfirmModal
+
+        picked = self.selected_segment()
+        if picked is None:
+            self.notify("Highlight a segment (not a day total) to delete it.")
+            return
+        session, index = picked
+        segment = session.segments[index]
+        if segment.end is None:
+            self.notify(
+                "Stop or pause the timer before deleting its running segment.", severity="warning"
+            )
+            return
+        question = (
+            f"Delete the segment {to_local(segment.start, self.jtt.tz):%Y-%m-%d %H:%M}–"
+            f"{to_local(segment.end, self.jtt.tz):%H:%M} of {session.ticket_number}?"
+        )
+
+        def delete(yes: bool | None) -> None:
+            if yes:
+                timer = self.jtt.services.timer
+                self.background(
+                    lambda: timer.delete_segment(session.ticket_number, index),
+                    lambda _: self.changed("Segment deleted"),
+                )
+
+        self.app.push_screen(ConfirmModal(question, danger=True), delete)
+
+
+def _row_key_at(table: DataTable[object]) -> str | None:
+    if not table.row_count:
+        return None
+    try:
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+    except CellDoesNotExist:
+        return None
+    return key.value
+
+
+def _matches(row: Row, text: str) -> bool:
+    needle = text.casefold()
+    if row.session is not None:
+        return needle in row.session.ticket_number.casefold() or needle in (
+            row.session.ticket_name.casefold()
+        )
+    assert row.task is not None
+    return needle in (row.task.ticket_number or "").casefold() or needle in (
+        row.task.title.casefold()
+    )

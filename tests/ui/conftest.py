@@ -1,0 +1,138 @@
+"""A deterministic app for Pilot and snapshot tests: a frozen clock, UTC,
+a seeded SQLite store in a temporary folder, isolated settings."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input
+
+from jtt_tui.config import Settings, load_settings
+from jtt_tui.domain import (
+    BillingSettings,
+    FixedClock,
+    ManualTask,
+    Project,
+    Segment,
+    Session,
+    SessionStatus,
+)
+from jtt_tui.services.billing import BillingService
+from jtt_tui.services.container import Services
+from jtt_tui.storage import SQLiteStore
+from jtt_tui.ui.app import JttApp
+
+NOW = datetime(2025, 3, 12, 14, 30, tzinfo=UTC)  # a Wednesday afternoon
+
+
+def _closed(ticket: str, start: datetime, minutes: int, **fields) -> Session:
+    return Session(
+        ticket_number=ticket,
+        status=fields.pop("status", SessionStatus.STOPPED),
+        segments=[Segment(start=start, end=start + timedelta(minutes=minutes))],
+        **fields,
+    )
+
+
+def seed(store: SQLiteStore) -> None:
+    store.save_billing_settings(
+        BillingSettings(
+            global_hourly_rate=Decimal(50), tax_rate=Decimal(10), payment_terms="Net 15"
+        )
+    )
+    web = store.save_project(
+        Project(
+            key="WEB",
+            name="Website relaunch",
+            hourly_rate=Decimal(60),
+            client={"name": "Acme"},
+            estimated_hours=Decimal(40),
+            budget=Decimal(5000),
+        )
+    )
+    store.save_project(Project(key="API", name="Public API", client={"name": "Globex"}))
+    today = NOW.replace(hour=8, minute=30)
+    store.save_session(
+        Session(
+            ticket_number="WEB-1",
+            ticket_name="Login page",
+            status=SessionStatus.RUNNING,
+            tags=["ui"],
+            segments=[
+                Segment(
+                    start=today - timedelta(days=1), end=today - timedelta(days=1, minutes=-90)
+                ),
+                Segment(start=today),
+            ],
+        )
+    )
+    store.save_session(
+        _closed(
+            "WEB-2",
+            today - timedelta(hours=1),
+            45,
+            ticket_name="Header",
+            status=SessionStatus.PAUSED,
+        )
+    )
+    store.save_session(_closed("API-7", today - timedelta(days=2), 120, ticket_name="Rate limits"))
+    for i in range(1, 6):
+        store.save_session(
+            _closed(f"OPS-{i}", today - timedelta(days=10 + i), 30, ticket_name=f"Maintenance {i}")
+        )
+    store.save_manual_task(
+        ManualTask(
+            title="Client call",
+            date=NOW.date(),
+            duration=timedelta(minutes=30),
+            project_id=web.project_id,
+        )
+    )
+    billing = BillingService(store, tz=UTC)
+    billing.create(client="Globex", first=date(2025, 3, 1), last=date(2025, 3, 11))
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(NOW)
+
+
+@pytest.fixture
+def settings(jtt_env, monkeypatch) -> Settings:
+    monkeypatch.setenv("DEFAULT_USER_ID", "tester")
+    monkeypatch.setenv("LOCAL_BACKUP_ENABLED", "false")
+    return load_settings()
+
+
+@pytest.fixture
+def store(settings: Settings, clock: FixedClock) -> SQLiteStore:
+    store = SQLiteStore(settings.store_path, user_id="tester", clock=clock)
+    store.connect()
+    seed(store)
+    yield store
+    store.disconnect()
+
+
+@pytest.fixture
+def make_app(store: SQLiteStore, settings: Settings, clock: FixedClock):
+    def factory() -> JttApp:
+        services = Services.over(store, tz=UTC)
+        return JttApp(services, settings, clock=clock, status_refresh_s=3600)
+
+    return factory
+
+
+async def settle(pilot) -> None:
+    """Wait until every worker has finished and the screen has caught up."""
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+    for widget in pilot.app.screen.query(Input):
+        widget.cursor_blink = False
+
+
+def today_path(settings: Settings) -> Path:
+    return settings.data_dir

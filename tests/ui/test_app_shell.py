@@ -1,0 +1,140 @@
+"""The app shell: sections, help, palette, keymap, theme, quitting, failures."""
+
+from __future__ import annotations
+
+import sqlite3
+import tomllib
+
+from textual.command import CommandPalette
+from textual.widgets import DataTable, Static
+
+from jtt_tui.config import load_settings, update_settings_file
+from jtt_tui.domain import Session
+from jtt_tui.storage.errors import StorageError
+from jtt_tui.ui.commands import REGISTRY
+from jtt_tui.ui.screens.billing import BillingScreen
+from jtt_tui.ui.screens.database import DatabaseScreen
+from jtt_tui.ui.screens.help import HelpScreen
+from jtt_tui.ui.screens.projects import ProjectsScreen
+from jtt_tui.ui.screens.timer import TimerScreen
+from tests.ui.conftest import settle
+
+
+async def test_sections_by_number_and_function_key(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        for key, screen in (
+            ("2", ProjectsScreen),
+            ("3", BillingScreen),
+            ("4", DatabaseScreen),
+            ("1", TimerScreen),
+            ("f3", BillingScreen),
+            ("f1", TimerScreen),
+        ):
+            await pilot.press(key)
+            await settle(pilot)
+            assert isinstance(app.screen, screen), key
+
+
+async def test_help_lists_every_command(make_app):
+    app = make_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        ids = {
+            str(table.get_row_at(i)[2])
+            for table in app.screen.query(DataTable)
+            for i in range(table.row_count)
+        }
+        assert ids == {c.id for c in REGISTRY}
+        await pilot.press("escape")
+        assert isinstance(app.screen, TimerScreen)
+
+
+async def test_palette_offers_the_screens_commands(make_app):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Timer: New" in titles and "Projects" in titles and "Quit" in titles
+        await pilot.press("ctrl+p")
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"timer: new")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "NewTimerModal"
+
+
+async def test_keys_can_be_remapped_from_settings(store, settings, clock):
+    from datetime import UTC
+
+    from jtt_tui.services.container import Services
+    from jtt_tui.ui.app import JttApp
+
+    update_settings_file(settings.config_dir, {"keys": {"timer.new": "ctrl+n", "no.such": "x"}})
+    remapped = load_settings()
+    app = JttApp(Services.over(store, tz=UTC), remapped, clock=clock, status_refresh_s=3600)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert any("unknown command ids ignored: no.such" in n.message for n in app._notifications)
+        await pilot.press("n")
+        assert isinstance(app.screen, TimerScreen)
+        await pilot.press("ctrl+n")
+        assert type(app.screen).__name__ == "NewTimerModal"
+
+
+async def test_theme_cycles_and_is_remembered(make_app, settings):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app.theme == "textual-dark"
+        await pilot.press("ctrl+t")
+        assert app.theme == "textual-light"
+        await pilot.press("ctrl+t")
+        assert app.theme == "ansi-dark"
+    saved = tomllib.loads(settings.settings_path.read_text())
+    assert saved["ui"]["theme"] == "ansi"
+    assert load_settings().ui.theme == "ansi"
+
+
+async def test_quit_says_the_timer_keeps_running(make_app, store):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("q")
+    assert "WEB-1 keeps running" in (app.farewell or "")
+    assert store.get_session("WEB-1").status == "running"
+
+
+async def test_a_failing_store_is_reported_not_fatal(make_app, store, monkeypatch):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+
+        def broken(*args):
+            cause = sqlite3.OperationalError("database or disk is full")
+            raise StorageError(f"local store /x/jtt.db: {cause}") from cause
+
+        monkeypatch.setattr(store, "_store", broken)
+        await pilot.press("space")
+        await settle(pilot)
+        assert app.is_running
+        messages = [n.message for n in app._notifications]
+        assert any("disk is full" in m and "free space" in m for m in messages), messages
+
+
+async def test_hostile_names_stay_on_one_line(make_app, store):
+    store.save_session(
+        Session(ticket_number="EVIL-1", ticket_name="\x1b[2J\u202eevil\nname\twith\x07bell")
+    )
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one("#recent", DataTable)
+        names = [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
+        evil = next(name for name in names if "evil" in name)
+        assert "\n" not in evil and "\x1b" not in evil and "\u202e" not in evil
+        assert str(app.screen.query_one("#status-timer", Static).render()).startswith("▶")

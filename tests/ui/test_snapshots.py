@@ -1,0 +1,71 @@
+"""Every section at 80x24 (an SSH terminal) and 120x40, with deterministic
+data and a frozen clock. Update after an intended change with
+`pytest tests/ui/test_snapshots.py --snapshot-update` and review the report."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Input
+
+from jtt_tui.services.storage_service import PingResult, StorageService
+from tests.ui.conftest import NOW, settle
+
+SIZES = [(80, 24), (120, 40)]
+
+
+@pytest.fixture
+def steady_storage(monkeypatch):
+    """Make the Database section's live readings fixed: the store's path (a
+    temporary folder) and its ping latency."""
+    monkeypatch.setattr(
+        StorageService, "location", property(lambda self: "/home/me/.local/share/jtt/jtt.db")
+    )
+    monkeypatch.setattr(
+        StorageService,
+        "ping",
+        lambda self: setattr(self, "last_ping", PingResult(True, 0.4, None, None, NOW)),
+    )
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize(
+    "key", ["1", "2", "3", "4"], ids=["timer", "projects", "billing", "database"]
+)
+def test_sections(snap_compare, make_app, steady_storage, key, size):
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        await pilot.press(key)
+        await settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=size, run_before=run_before)
+
+
+def test_new_timer_form_with_an_error(snap_compare, make_app):
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("n")
+        await pilot.press(*"WEB 1")
+        await pilot.press("enter")
+        await settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_help_screen(snap_compare, make_app):
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_ansi_theme(snap_compare, make_app):
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        pilot.app.theme = "ansi-dark"
+        for widget in pilot.app.screen.query(Input):
+            widget.cursor_blink = False
+        await settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=run_before)
