@@ -7,26 +7,26 @@ Imports stay lazy: ``jtt status`` must not pay for Textual or pymongo.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from jtt_tui import __version__
-from jtt_tui.commands import data as data_commands
-from jtt_tui.commands import database as database_commands
-from jtt_tui.commands import timer as timer_commands
-from jtt_tui.commands.context import Context
+
+if TYPE_CHECKING:
+    import argparse
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"jtt: {message} (see `{self.prog} --help`)\n")
-
-
 def build_parser() -> argparse.ArgumentParser:
+    import argparse
+
+    class _Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> None:  # type: ignore[override]
+            self.print_usage(sys.stderr)
+            self.exit(EXIT_USAGE, f"jtt: {message} (see `{self.prog} --help`)\n")
+
     parser = _Parser(
         prog="jtt",
         description="Time your Jira tickets from the terminal. With no command, opens the app.",
@@ -38,14 +38,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="show details (a redacted traceback) when something fails",
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
-    timer_commands.register(commands)
-    data_commands.register(commands)
-    database_commands.register(commands)
+    from jtt_tui.commands import data, database, timer
+
+    timer.register(commands)
+    data.register(commands)
+    database.register(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    if not arguments:
+        # the common case, `jtt` alone: straight to the app, no parser to build
+        from jtt_tui.ui.launch import run_app
+
+        return run_app()
+    from jtt_tui.commands.context import Context
+
+    args = build_parser().parse_args(arguments)
     handler = getattr(args, "handler", None)
     ctx = Context(debug=args.debug)
     try:
@@ -61,11 +71,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         ctx.close()
 
 
-def run_tui(ctx: Context) -> int:
-    from jtt_tui.ui.app import run_app
+def run_tui(ctx: Any) -> int:
+    from jtt_tui.ui.launch import run_app
 
-    settings = ctx.settings  # configuration errors surface here, before the screen opens
-    return run_app(settings)
+    return run_app(ctx.environ)
 
 
 if __name__ == "__main__":

@@ -8,10 +8,10 @@ import sys
 from collections.abc import Mapping
 from typing import IO, TYPE_CHECKING, Any
 
-from jtt_tui.config import ConfigError, Settings, load_settings
 from jtt_tui.storage.errors import StorageError, classify, redact
 
 if TYPE_CHECKING:
+    from jtt_tui.config import Settings
     from jtt_tui.storage.base import Storage
     from jtt_tui.storage.factory import OpenedStorage
 
@@ -53,6 +53,8 @@ class Context:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
+            from jtt_tui.config import load_settings  # pydantic: only when needed
+
             self._settings = load_settings(self.environ)
         return self._settings
 
@@ -91,6 +93,7 @@ class Context:
         code. Nothing here ever prints an unredacted traceback."""
         from pydantic import ValidationError
 
+        from jtt_tui.config import ConfigError
         from jtt_tui.domain.errors import DomainError
         from jtt_tui.domain.validation import explain
 

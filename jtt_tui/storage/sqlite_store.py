@@ -317,7 +317,10 @@ class SQLiteStore(Storage):
                 " AND (key LIKE :text ESCAPE '\\' OR json_extract(doc, '$.ticket_name') "
                 "LIKE :text ESCAPE '\\')"
             )
-        query += " ORDER BY span_end IS NULL, span_end DESC, id DESC LIMIT :limit OFFSET :offset"
+        # Index order (user_id, span_end, rowid) read backwards: running first
+        # (their span end sorts last), sessions without segments (NULL) at the
+        # end; no sort of the whole table.
+        query += " ORDER BY span_end DESC, id DESC LIMIT :limit OFFSET :offset"
         with self._read() as conn:
             rows = conn.execute(query, params).fetchall()
         return _parse(SESSIONS, rows)

@@ -1,9 +1,15 @@
 """The jtt application: four sections as modes, global keys, the shared
-status snapshot, and the one place worker failures are handled."""
+status snapshot, and the one place worker failures are handled.
+
+The app paints its first screen before anything heavy is imported: settings,
+the store and the services arrive from a boot worker (see ``launch.py``), and
+the sections fill in when they are ready.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import TYPE_CHECKING, Any
 
@@ -13,24 +19,38 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from jtt_tui.domain.clock import Clock, SystemClock
-from jtt_tui.services.container import Services
-from jtt_tui.storage.errors import ConflictError, StorageError, classify, redact
 from jtt_tui.ui.commands import REGISTRY, SCREEN_TITLES, bindings_for, commands_for
 from jtt_tui.ui.resources import stylesheets
 from jtt_tui.ui.state import StoreBadge, TimerSnapshot
 
 if TYPE_CHECKING:
     from jtt_tui.config import Settings
+    from jtt_tui.services.container import Services
 
 THEMES = {"dark": "textual-dark", "light": "textual-light", "ansi": "ansi-dark"}
-
-
 _SCREEN_CLASSES = {
     "timer": "TimerScreen",
     "projects": "ProjectsScreen",
     "billing": "BillingScreen",
     "database": "DatabaseScreen",
 }
+
+
+@dataclass
+class Booted:
+    """What the boot worker hands the app."""
+
+    services: Services
+    settings: Settings | None
+    notes: list[str] = field(default_factory=list)
+
+
+class BootFailed(Exception):
+    """Start-up cannot continue; ``exit_code`` and the message go to the shell."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 def _screen(name: str) -> Any:
@@ -46,7 +66,7 @@ def _screen(name: str) -> Any:
     return factory
 
 
-class JttApp(App[None]):
+class JttApp(App[int]):
     TITLE = "jtt"
     CSS_PATH = stylesheets()
     MODES = {name: _screen(name) for name in SCREEN_TITLES}
@@ -55,37 +75,89 @@ class JttApp(App[None]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
 
     timer_snapshot: reactive[TimerSnapshot] = reactive(TimerSnapshot, always_update=True)
-    store_badge: reactive[StoreBadge] = reactive(StoreBadge("local", "connected"))
+    store_badge: reactive[StoreBadge] = reactive(StoreBadge("…", "reconnecting", "starting"))
+    ready: reactive[bool] = reactive(False)
 
     def __init__(
         self,
-        services: Services,
+        services: Services | None = None,
         settings: Settings | None = None,
         *,
+        boot: Callable[[], Booted] | None = None,
         clock: Clock | None = None,
         status_refresh_s: float = 15.0,
+        startup_notes: list[str] | None = None,
     ) -> None:
         super().__init__()
-        self.services = services
+        if services is None and boot is None:
+            raise ValueError("JttApp needs services, or a boot function that makes them")
+        self._services = services
         self.settings = settings
-        self.clock = clock or services.storage.clock or SystemClock()
+        self._boot = boot
+        self._clock_given = clock is not None
+        self.clock: Clock = clock or (services.storage.clock if services else SystemClock())
         self._status_refresh_s = status_refresh_s
+        self._startup_notes = startup_notes or []
+        self._pending_mode: str | None = None
         self.farewell: str | None = None
+        self.exit_message: str | None = None
+
+    @property
+    def services(self) -> Services:
+        if self._services is None:
+            raise RuntimeError("the store is still opening")
+        return self._services
 
     @property
     def tz(self) -> tzinfo | None:
         """The time zone days and clock times are shown in (None: the system's)."""
-        return self.services.timer.tz
+        return self._services.timer.tz if self._services else None
 
     # -- start-up ------------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        if self._services is not None:
+            self._on_booted(Booted(self._services, self.settings, self._startup_notes))
+        else:
+            # paint first; open the store once the first frame is on screen
+            self.call_after_refresh(self._start_boot)
+
+    def _start_boot(self) -> None:
+        boot = self._boot
+        assert boot is not None
+
+        def run() -> None:
+            try:
+                booted = boot()
+            except BootFailed as exc:
+                self.call_from_thread(self._boot_failed, exc)
+                return
+            self.call_from_thread(self._on_booted, booted)
+
+        self.run_worker(run, group="boot", thread=True, exit_on_error=False)
+
+    def _boot_failed(self, failure: BootFailed) -> None:
+        self.exit_message = str(failure)
+        self.exit(return_code=failure.exit_code)
+
+    def _on_booted(self, booted: Booted) -> None:
+        self._services = booted.services
+        self.settings = booted.settings
+        if not self._clock_given:
+            self.clock = booted.services.storage.clock
         if self.settings is not None:
             self.theme = THEMES.get(self.settings.ui.theme, "textual-dark")
             self._apply_keymap(self.settings.keys)
         self.store_badge = self._badge()
-        self.refresh_status()
+        self.ready = True
+        for note in booted.notes:
+            self.notify(note, severity="warning", timeout=15)
         self.set_interval(self._status_refresh_s, self.refresh_status)
+        if self.settings is not None and self.settings.local.backup_enabled:
+            self.set_interval(3600, self._backup_if_due)
+        self.data_changed()
+        if self._pending_mode is not None:
+            self.switch_mode(self._pending_mode)
 
     def _apply_keymap(self, keys: dict[str, str]) -> None:
         known = {c.id for c in REGISTRY}
@@ -104,21 +176,42 @@ class JttApp(App[None]):
             return StoreBadge("local", "connected")
         return StoreBadge(f"mongodb: {_short_location(storage.location)}", "connected")
 
+    def _backup_if_due(self) -> None:
+        """Every hour, write a backup of the local store if one is due."""
+        from jtt_tui.services.backup import LocalBackups
+        from jtt_tui.storage.sqlite_store import SQLiteStore
+
+        settings, store = self.settings, self.services.storage.active
+        if settings is None or not isinstance(store, SQLiteStore):
+            return
+        backups = LocalBackups(settings.backup_dir)
+        hours = settings.local.backup_interval_hours
+
+        def run() -> None:
+            backups.run_if_due(store, hours, self.clock.now().astimezone())
+
+        self.run_worker(run, group="backup", exclusive=True, thread=True, exit_on_error=False)
+
+    async def action_switch_mode(self, mode: str) -> None:
+        if not self.ready:
+            self._pending_mode = mode  # the section opens as soon as the store is open
+            return
+        await self.switch_mode(mode)
+
     # -- shared state --------------------------------------------------------------------
 
     def refresh_status(self) -> None:
         """Re-read the active timers and today's total (in a worker)."""
+        if not self.ready:
+            return
         timer = self.services.timer
-
-        def read() -> TimerSnapshot:
-            status = timer.status()
-            return TimerSnapshot(status.active, status.today_total, status.now)
 
         def show(snapshot: TimerSnapshot) -> None:
             self.timer_snapshot = snapshot
 
         def run() -> None:
-            snapshot = read()
+            status = timer.status()
+            snapshot = TimerSnapshot(status.active, status.today_total, status.now)
             self.call_from_thread(show, snapshot)
 
         self.run_worker(run, group="status", exclusive=True, thread=True, exit_on_error=False)
@@ -126,8 +219,7 @@ class JttApp(App[None]):
     def data_changed(self) -> None:
         """Something was written: refresh the status line and the screen."""
         self.refresh_status()
-        screen = self.screen
-        refresh = getattr(screen, "refresh_data", None)
+        refresh = getattr(self.screen, "refresh_data", None)
         if callable(refresh):
             refresh()
 
@@ -143,6 +235,7 @@ class JttApp(App[None]):
 
         from jtt_tui.domain.errors import DomainError
         from jtt_tui.domain.validation import explain
+        from jtt_tui.storage.errors import ConflictError, StorageError, classify
 
         if isinstance(error, ConflictError):
             self.notify(f"{error}. Reloaded: try again.", severity="warning", timeout=6)
@@ -160,6 +253,8 @@ class JttApp(App[None]):
                 timeout=10,
             )
         else:
+            from jtt_tui.storage.errors import redact
+
             self.log.error(redact(repr(error)))
             self.notify(
                 f"Unexpected error: {redact(str(error)) or type(error).__name__}",
@@ -220,7 +315,7 @@ class JttApp(App[None]):
                 f"{names} keeps running: a timer is a start time, not a process. "
                 "Stop it with `jtt stop` or from jtt."
             )
-        self.exit()
+        self.exit(return_code=0)
 
 
 def _runner(target: Any, action: str) -> Any:
@@ -237,27 +332,3 @@ def _short_location(location: str) -> str:
     host = re.sub(r"^mongodb(\+srv)?://([^@/]*@)?", "", location).split("/")[0].split("?")[0]
     database = re.search(r"\(database (.+)\)", location)
     return f"{host.split(',')[0]}/{database.group(1) if database else ''}"
-
-
-def run_app(settings: Settings) -> int:
-    """Open the configured store, run the app, tidy up; the CLI's TUI entry."""
-    from jtt_tui.services.backup import LocalBackups
-    from jtt_tui.storage.factory import open_storage
-    from jtt_tui.storage.sqlite_store import SQLiteStore
-
-    opened = open_storage(settings)
-    services = Services.over(opened.store, allow_concurrent=settings.timer.allow_concurrent)
-    app = JttApp(services, settings)
-    try:
-        app.run()
-    finally:
-        store = opened.store
-        if isinstance(store, SQLiteStore) and settings.local.backup_enabled:
-            try:
-                LocalBackups(settings.backup_dir).run(store, store.clock.now().astimezone())
-            except (OSError, StorageError) as exc:
-                print(f"jtt: the backup on quit failed: {redact(str(exc))}")
-        store.disconnect()
-    if app.farewell:
-        print(app.farewell)
-    return 0

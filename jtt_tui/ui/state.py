@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from jtt_tui.domain.models import Session, SessionStatus
+if TYPE_CHECKING:
+    from jtt_tui.domain.models import Session
 
 
 @dataclass(frozen=True)
@@ -19,7 +21,7 @@ class TimerSnapshot:
 
     @property
     def running(self) -> list[Session]:
-        return [s for s in self.active if s.status == SessionStatus.RUNNING]
+        return [s for s in self.active if s.status == "running"]
 
     def today_at(self, now: datetime) -> timedelta:
         if self.read_at is None:

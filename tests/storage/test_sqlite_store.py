@@ -83,3 +83,36 @@ def test_using_a_closed_store_is_a_storage_error(tmp_path):
     store = SQLiteStore(tmp_path / "jtt.db", user_id="alice")
     with pytest.raises(StorageError, match="not open"):
         store.get_sessions()
+
+
+@pytest.mark.parametrize(
+    ("method", "args"),
+    [
+        ("recent_sessions", {"limit": 50}),
+        ("active_sessions", {}),
+    ],
+)
+def test_screen_queries_use_an_index_not_a_sort(tmp_path, monkeypatch, method, args):
+    """The Timer screen's queries must stay flat at 100k sessions: SQLite has to
+    walk an index, never sort the whole table."""
+    store = SQLiteStore(tmp_path / "jtt.db", user_id="alice")
+    store.connect()
+    plans: list[str] = []
+    conn = store._conn
+    original = conn.execute
+
+    class Spy:
+        def execute(self, sql, params=()):
+            if sql.lstrip().upper().startswith("SELECT DOC FROM SESSIONS"):
+                plans.extend(row[3] for row in original("EXPLAIN QUERY PLAN " + sql, params))
+            return original(sql, params)
+
+        def __getattr__(self, name):
+            return getattr(conn, name)
+
+    store._conn = Spy()  # type: ignore[assignment]
+    getattr(store, method)(**args)
+    assert plans, "no query seen"
+    assert not any("TEMP B-TREE" in plan or plan.startswith("SCAN sessions") for plan in plans), (
+        plans
+    )

@@ -3,12 +3,14 @@ a seeded SQLite store in a temporary folder, isolated settings."""
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from textual.widgets import Input
+from textual.worker import WorkerCancelled
 
 from jtt_tui.config import Settings, load_settings
 from jtt_tui.domain import (
@@ -126,9 +128,11 @@ def make_app(store: SQLiteStore, settings: Settings, clock: FixedClock):
 
 
 async def settle(pilot) -> None:
-    """Wait until every worker has finished and the screen has caught up."""
+    """Wait until every worker has finished and the screen has caught up (a
+    reload may replace, and so cancel, an earlier one: that is fine)."""
     for _ in range(3):
-        await pilot.app.workers.wait_for_complete()
+        with contextlib.suppress(WorkerCancelled):
+            await pilot.app.workers.wait_for_complete()
         await pilot.pause()
     for widget in pilot.app.screen.query(Input):
         widget.cursor_blink = False

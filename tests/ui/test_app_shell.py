@@ -6,7 +6,7 @@ import sqlite3
 import tomllib
 
 from textual.command import CommandPalette
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable
 
 from jtt_tui.config import load_settings, update_settings_file
 from jtt_tui.domain import Session
@@ -137,4 +137,4 @@ async def test_hostile_names_stay_on_one_line(make_app, store):
         names = [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
         evil = next(name for name in names if "evil" in name)
         assert "\n" not in evil and "\x1b" not in evil and "\u202e" not in evil
-        assert str(app.screen.query_one("#status-timer", Static).render()).startswith("▶")
+        assert str(app.screen.query_one("#status-timer").render()).startswith("▶")

@@ -37,7 +37,7 @@ async def test_lists_status_line_and_detail(make_app):
         assert _rows(app, "recent") == ["API-7", "OPS-1", "OPS-2", "OPS-3", "OPS-4", "OPS-5"]
 
         def text(widget_id: str) -> str:
-            return str(app.screen.query_one(widget_id, Static).render())
+            return str(app.screen.query_one(widget_id).render())
 
         # 1:30 yesterday + 6:00 since 08:30 today; today: 6:00 + 0:45 + a 0:30 manual entry
         assert text("#status-timer") == "▶ WEB-1 Login page 7:30:00"

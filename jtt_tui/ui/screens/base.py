@@ -65,7 +65,8 @@ class JttScreen(Screen[None]):
         """Reload this screen's data (override)."""
 
     def on_screen_resume(self) -> None:
-        self.refresh_data()
+        if self.jtt.ready:  # before that, the app refreshes the screen once booted
+            self.refresh_data()
 
     def action_refresh(self) -> None:
         self.refresh_data()

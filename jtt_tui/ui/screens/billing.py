@@ -10,7 +10,7 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Label, Static
+from textual.widgets import ContentSwitcher, DataTable, Input, Label, Static
 from textual.widgets.data_table import CellDoesNotExist
 
 from jtt_tui.domain.models import BillingSettings, InvoiceStatus
@@ -25,6 +25,7 @@ from jtt_tui.ui.modals.billing_forms import (
 from jtt_tui.ui.modals.forms import FieldErrors
 from jtt_tui.ui.screens.base import JttScreen
 from jtt_tui.ui.text import plain
+from jtt_tui.ui.widgets.key_bar import KeyBar
 from jtt_tui.ui.widgets.status_line import StatusLine
 
 FILTERS: tuple[str | None, ...] = (None, "draft", "sent", "overdue", "paid", "cancelled")
@@ -62,7 +63,7 @@ class BillingScreen(JttScreen):
                     "Billing settings (^s saves, g goes back to invoices)", classes="section-title"
                 )
                 yield BillingSettingsForm(id="settings-form")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         table = self.query_one("#invoices", DataTable)

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Footer, Label, Static
+from textual.widgets import Label, Static
 
 from jtt_tui.config import MongoConfig
 from jtt_tui.domain.calendar import to_local
@@ -29,6 +29,7 @@ from jtt_tui.ui.modals.forms import (
     text_field,
 )
 from jtt_tui.ui.screens.base import JttScreen
+from jtt_tui.ui.widgets.key_bar import KeyBar
 from jtt_tui.ui.widgets.status_line import StatusLine
 
 TLS_OPTIONS = [
@@ -150,7 +151,7 @@ class DatabaseScreen(JttScreen):
                 markup=False,
                 classes="form-hint",
             )
-        yield Footer()
+        yield KeyBar()
 
     # -- status ----------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Footer, Label, Static
+from textual.widgets import DataTable, Label, Static
 from textual.widgets.data_table import CellDoesNotExist
 
 from jtt_tui.domain.durations import format_span
@@ -18,6 +18,7 @@ from jtt_tui.ui.commands import bindings_for
 from jtt_tui.ui.screens.base import JttScreen
 from jtt_tui.ui.text import plain
 from jtt_tui.ui.widgets.bars import ratio_bar, week_bars
+from jtt_tui.ui.widgets.key_bar import KeyBar
 from jtt_tui.ui.widgets.status_line import StatusLine
 
 
@@ -41,7 +42,7 @@ class ProjectsScreen(JttScreen):
                 yield DataTable(id="project-tickets", cursor_type="row")
                 yield Label("Time per week", classes="section-title")
                 yield Static(id="project-weeks", markup=False)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         table = self.query_one("#projects", DataTable)

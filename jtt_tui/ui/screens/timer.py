@@ -6,23 +6,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Footer, Input, Label, Static
+from textual.timer import Timer
+from textual.widgets import DataTable, Input, Label
 from textual.widgets.data_table import CellDoesNotExist
 
 from jtt_tui.domain.calendar import day_bounds, local_date, to_local
 from jtt_tui.domain.durations import format_clock, format_span
-from jtt_tui.domain.models import ManualTask, Session, SessionStatus
-from jtt_tui.domain.projects import ProjectIndex
 from jtt_tui.ui.commands import bindings_for
 from jtt_tui.ui.screens.base import JttScreen
 from jtt_tui.ui.text import plain
+from jtt_tui.ui.widgets.key_bar import KeyBar
 from jtt_tui.ui.widgets.status_line import StatusLine
+from jtt_tui.ui.widgets.text_line import TextLine
+
+if TYPE_CHECKING:  # the models load with the store, after the first frame
+    from jtt_tui.domain.models import ManualTask, Session
+    from jtt_tui.domain.projects import ProjectIndex
 
 PAGE = 100
+RUNNING = "running"  # SessionStatus is a str enum: plain strings compare equal
+DETAIL_DELAY_S = 0.06
 COLUMNS = (
     ("ticket", "Ticket"),
     ("name", "Name"),
@@ -71,6 +79,7 @@ class TimerScreen(JttScreen):
         self._segment_rows: list[int | None] = []  # segment index per detail row
         self._loading_more = False
         self._active_list = "top"  # the list whose selection the detail pane shows
+        self._detail_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield StatusLine()
@@ -80,24 +89,28 @@ class TimerScreen(JttScreen):
                 yield DataTable(id="top", cursor_type="row", zebra_stripes=True)
                 with Horizontal(id="recent-bar"):
                     yield Label("Recent", classes="section-title", id="recent-title")
-                    yield Input(
-                        placeholder="filter: ticket or name (Enter to apply)",
-                        id="filter",
-                        classes="hidden",
-                    )
+                    # the filter box is mounted the first time / is pressed
                 yield DataTable(id="recent", cursor_type="row", zebra_stripes=True)
             with Vertical(id="timer-detail"):
-                yield Label("Select a ticket", id="detail-title", classes="section-title")
-                yield SegmentTable(id="segments", cursor_type="row")
-                yield Static(id="detail-summary", markup=False)
-        yield Footer()
+                yield TextLine("Select a ticket", id="detail-title", classes="section-title")
+                # the segment table is mounted right after the first frame
+                yield TextLine(id="detail-summary")
+        yield KeyBar()
 
     def on_mount(self) -> None:
         for table_id in ("top", "recent"):
             table = self.query_one(f"#{table_id}", DataTable)
             for key, label in COLUMNS:
                 table.add_column(label, key=key)
-        segments = self.query_one(SegmentTable)
+        self.set_interval(1.0, self._tick)
+        self.query_one("#top", DataTable).focus()
+        # Start-up is mostly Textual building widgets: what the first frame
+        # does not need is built just after it.
+        self.call_after_refresh(self._mount_segment_table)
+
+    def _mount_segment_table(self) -> None:
+        segments = SegmentTable(id="segments", cursor_type="row")
+        self.query_one("#timer-detail").mount(segments, before="#detail-summary")
         for key, label in (
             ("day", "Day"),
             ("start", "Start"),
@@ -105,8 +118,15 @@ class TimerScreen(JttScreen):
             ("length", "Length"),
         ):
             segments.add_column(label, key=key)
-        self.set_interval(1.0, self._tick)
-        self.query_one("#top", DataTable).focus()
+        self._show_detail(self._current_row())
+
+    def _filter_box(self) -> Input:
+        found = self.query("#filter")
+        if found:
+            return found.first(Input)
+        box = Input(placeholder="filter: ticket or name (Enter to apply)", id="filter")
+        self.query_one("#recent-bar").mount(box)
+        return box
 
     # -- loading -----------------------------------------------------------------------
 
@@ -115,6 +135,8 @@ class TimerScreen(JttScreen):
         text = self._filter
 
         def load() -> TimerData:
+            from jtt_tui.domain.projects import ProjectIndex
+
             storage = services.storage
             now = storage.clock.now()
             today = local_date(now, services.timer.tz)
@@ -217,7 +239,7 @@ class TimerScreen(JttScreen):
         for table_id, rows in (("top", data.top), ("recent", data.recent)):
             table = self.query_one(f"#{table_id}", DataTable)
             for row in rows:
-                if row.session is not None and row.session.status == SessionStatus.RUNNING:
+                if row.session is not None and row.session.status == RUNNING:
                     session = row.session
                     table.update_cell(
                         row.key,
@@ -245,7 +267,7 @@ class TimerScreen(JttScreen):
         # a list being reloaded also reports a highlight: only the list the
         # user is in drives the detail pane
         if table.id == self._active_list and event.row_key.value is not None:
-            self._show_detail(self._rows.get(event.row_key.value))
+            self._show_detail_soon(self._rows.get(event.row_key.value))
         if table.id == "recent" and event.cursor_row >= table.row_count - 5:
             self._load_more()
 
@@ -256,21 +278,37 @@ class TimerScreen(JttScreen):
             self._active_list = focused.id  # type: ignore[union-attr]
             self._show_detail(self._current_row())
 
+    def _show_detail_soon(self, row: Row | None) -> None:
+        """Show ``row`` once the selection rests: holding an arrow key moves
+        the cursor at once and draws the detail pane only for the last row."""
+        if self._detail_timer is not None:
+            self._detail_timer.stop()
+        self._detail_timer = self.set_timer(DETAIL_DELAY_S, lambda: self._show_detail(row))
+
     def _show_detail(self, row: Row | None) -> None:
         self._selected = row
-        title = self.query_one("#detail-title", Label)
-        summary = self.query_one("#detail-summary", Static)
-        table = self.query_one(SegmentTable)
+        title = self.query_one("#detail-title", TextLine)
+        summary = self.query_one("#detail-summary", TextLine)
+        tables = self.query(SegmentTable)
+        if not tables:
+            return  # not mounted yet: it shows the selection once it is
+        table = tables.first()
         table.clear()
         self._segment_rows = []
         if row is None:
-            title.update("Select a ticket")
-            summary.update("")
+            empty = self._data is not None and not self._data.top and not self._data.recent
+            title.set("No timers yet" if empty else "Select a ticket")
+            summary.set(
+                "Press n to start a timer on a Jira ticket, a to add time by hand, or 4 to "
+                "import data (Database section)."
+                if empty
+                else ""
+            )
             return
         if row.task is not None:
             task = row.task
-            title.update(f"Manual entry: {plain(task.title, 60)}")
-            summary.update(
+            title.set(f"Manual entry: {plain(task.title, 60)}")
+            summary.set(
                 f"{task.date} · {format_span(task.duration)} · "
                 f"{'billable' if task.billable else 'not billable'}"
                 + (f" · {plain(task.category)}" if task.category else "")
@@ -281,7 +319,7 @@ class TimerScreen(JttScreen):
         assert session is not None
         now = self.jtt.clock.now()
         name = f" — {plain(session.ticket_name, 50)}" if session.ticket_name else ""
-        title.update(f"{session.ticket_number}{name}")
+        title.set(f"{session.ticket_number}{name}")
         tz = self.jtt.tz
         by_day: dict[date, list[tuple[int, datetime, datetime | None]]] = {}
         for index, segment in enumerate(session.segments):
@@ -311,7 +349,7 @@ class TimerScreen(JttScreen):
             self._segment_rows.append(None)
         tags = f" · tags: {', '.join(session.tags)}" if session.tags else ""
         notes = f"\n{plain(session.notes, 200)}" if session.notes else ""
-        summary.update(
+        summary.set(
             f"{session.status} · {format_span(session.elapsed(now))} in "
             f"{len(session.segments)} segment(s){tags}{notes}"
         )
@@ -322,8 +360,11 @@ class TimerScreen(JttScreen):
 
     def selected_segment(self) -> tuple[Session, int] | None:
         row = self._selected
-        table = self.query_one(SegmentTable)
-        if row is None or row.session is None or not table.row_count:
+        tables = self.query(SegmentTable)
+        if row is None or row.session is None or not tables or not tables.first().row_count:
+            return None
+        table = tables.first()
+        if not table.row_count:
             return None
         cursor = table.cursor_row
         if not 0 <= cursor < len(self._segment_rows):
@@ -365,7 +406,7 @@ class TimerScreen(JttScreen):
             return
         timer = self.jtt.services.timer
         ticket = session.ticket_number
-        if session.status == SessionStatus.RUNNING:
+        if session.status == RUNNING:
             self.background(lambda: timer.pause(ticket), lambda _: self.changed(f"Paused {ticket}"))
         else:
             self.background(
@@ -473,7 +514,7 @@ class TimerScreen(JttScreen):
         self.app.push_screen(ManualEntryModal(today, session.ticket_number if session else ""), add)
 
     def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
+        box = self._filter_box()
         box.remove_class("hidden")
         box.value = self._filter
         box.focus()
@@ -487,7 +528,10 @@ class TimerScreen(JttScreen):
             self.refresh_data()
 
     def key_escape(self) -> None:
-        box = self.query_one("#filter", Input)
+        found = self.query("#filter")
+        if not found:
+            return
+        box = found.first(Input)
         if box.has_focus or self._filter:
             self._filter = ""
             box.value = ""

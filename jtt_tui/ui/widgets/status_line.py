@@ -11,21 +11,24 @@ from textual.widgets import Static
 from jtt_tui.domain.durations import format_clock, format_span
 from jtt_tui.ui.state import StoreBadge, TimerSnapshot
 from jtt_tui.ui.text import plain
+from jtt_tui.ui.widgets.text_line import TextLine
 
 
 class StatusLine(Horizontal):
     DEFAULT_CSS = """
     StatusLine { height: 1; dock: top; background: $panel; }
     StatusLine > Static { width: auto; padding: 0 1; }
-    StatusLine > #status-timer { width: 1fr; }
+    StatusLine > #status-timer { width: 1fr; padding: 0 1; }
+    StatusLine > #status-today { width: 16; }
     StatusLine > #status-badge.-connected { color: $success; }
     StatusLine > #status-badge.-offline { color: $error; text-style: bold; }
     StatusLine > #status-badge.-reconnecting { color: $warning; }
     """
 
     def compose(self) -> ComposeResult:
-        yield Static(id="status-timer", markup=False)
-        yield Static(id="status-today", markup=False)
+        # the two ticking parts repaint without a relayout (TextLine)
+        yield TextLine(id="status-timer")
+        yield TextLine(id="status-today")
         yield Static(id="status-badge", markup=False)
 
     def on_mount(self) -> None:
@@ -48,8 +51,8 @@ class StatusLine(Horizontal):
             text = f"❚❚ {len(snapshot.active)} paused"
         else:
             text = "■ no timer running"
-        self.query_one("#status-timer", Static).update(text)
-        self.query_one("#status-today", Static).update(
+        self.query_one("#status-timer", TextLine).set(text)
+        self.query_one("#status-today", TextLine).set(
             f"today {format_span(snapshot.today_at(now))}"
         )
 

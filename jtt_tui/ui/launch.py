@@ -1,0 +1,69 @@
+"""Starting the TUI from the command line: the app paints at once and a boot
+worker loads the settings, opens the configured store and builds services."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+from jtt_tui.ui.app import Booted, BootFailed, JttApp
+
+
+def run_app(environ: Mapping[str, str] | None = None) -> int:
+    opened: dict[str, Any] = {}
+
+    def boot() -> Booted:
+        from jtt_tui.config import ConfigError, load_settings
+        from jtt_tui.services.container import Services
+        from jtt_tui.storage.errors import StoreUnavailableError
+        from jtt_tui.storage.factory import open_storage
+
+        try:
+            settings = load_settings(environ)
+        except ConfigError as exc:
+            raise BootFailed(f"jtt: configuration error: {exc}", exit_code=2) from None
+        try:
+            result = open_storage(settings)
+        except StoreUnavailableError as exc:
+            raise BootFailed(f"jtt: {exc}", exit_code=1) from None
+        opened["store"], opened["settings"] = result.store, settings
+        notes = list(result.warnings)
+        if result.failure is not None:
+            notes.append(
+                f"MongoDB is configured but unusable ({result.failure.kind}): "
+                f"{result.failure.message} — working on the local store."
+            )
+        services = Services.over(result.store, allow_concurrent=settings.timer.allow_concurrent)
+        return Booted(services, settings, notes)
+
+    app = JttApp(boot=boot)
+    try:
+        code = app.run()
+    finally:
+        _tidy_up(opened)
+    if app.exit_message:
+        print(app.exit_message, file=sys.stderr)
+    if app.farewell:
+        print(app.farewell)
+    return code if isinstance(code, int) else 0
+
+
+def _tidy_up(opened: dict[str, Any]) -> None:
+    """Back up the local store on the way out (if enabled) and close it."""
+    from jtt_tui.services.backup import LocalBackups
+    from jtt_tui.storage.errors import StorageError
+    from jtt_tui.storage.sqlite_store import SQLiteStore
+
+    store, settings = opened.get("store"), opened.get("settings")
+    if store is None:
+        return
+    try:
+        if isinstance(store, SQLiteStore) and settings.local.backup_enabled:
+            LocalBackups(settings.backup_dir).run(store, store.clock.now().astimezone())
+    except (OSError, StorageError) as exc:
+        from jtt_tui.storage.errors import redact
+
+        print(f"jtt: the backup on quit failed: {redact(str(exc))}", file=sys.stderr)
+    finally:
+        store.disconnect()
