@@ -110,7 +110,7 @@ class Context:
             return 1
         if isinstance(exc, StorageError):
             failure = classify(exc)
-            self.err(str(exc))
+            self.err(failure.message)
             for tip in failure.suggestions[:2]:
                 print(f"  hint: {tip}", file=self.stderr)
             return 1

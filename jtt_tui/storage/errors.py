@@ -218,11 +218,25 @@ def _chain(exc: BaseException) -> list[BaseException]:
     return seen
 
 
+_NOISE = (
+    re.compile(r",? ?Timeout: [\d.]+s, Topology Description: .*$", re.S),
+    re.compile(r" \(configured timeouts: [^)]*\)"),
+)
+
+
+def concise(text: str) -> str:
+    """A driver message without its diagnostics dump (pymongo appends the
+    whole topology description to a server-selection timeout)."""
+    for pattern in _NOISE:
+        text = pattern.sub("", text)
+    return text.strip()
+
+
 def classify(exc: BaseException) -> StorageFailure:
     """Map any driver / OS / storage exception to a :class:`StorageFailure`.
     The innermost known cause decides (a StorageError wrapping a pymongo
     error is classified by the pymongo error)."""
-    message = str(exc)
+    message = concise(str(exc))
     for cause in reversed(_chain(exc)):
         kind = _kind_of(cause)
         if kind is not None:

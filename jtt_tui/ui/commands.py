@@ -232,10 +232,18 @@ REGISTRY: tuple[Command, ...] = (
     Command(
         "billing.save", "ctrl+s", "save_settings", "Save", "Save the billing settings", "billing"
     ),
+    Command(
+        "billing.back",
+        "escape",
+        "screen.toggle_settings",
+        "Invoices",
+        "Leave the settings form, back to the invoices",
+        "billing.settings",
+    ),
     # -- database ----------------------------------------------------------------------
     Command(
         "database.test",
-        "t",
+        "f5,t",
         "test_connection",
         "Test",
         "Test the MongoDB connection in the form",
@@ -251,7 +259,7 @@ REGISTRY: tuple[Command, ...] = (
     ),
     Command(
         "database.export",
-        "x",
+        "f6,x",
         "export_data",
         "Export",
         "Export all data to a JSON file",
@@ -259,7 +267,7 @@ REGISTRY: tuple[Command, ...] = (
     ),
     Command(
         "database.import",
-        "i",
+        "f7,i",
         "import_data",
         "Import",
         "Import a jtt bundle, Electron data file or ticket list",

@@ -125,3 +125,14 @@ def test_registered_secrets_vanish_from_any_text():
     assert "correct-horse-battery" not in str(error)
     failure = classify(_wrapped(pm.OperationFailure("pw correct-horse-battery rejected", 18)))
     assert "correct-horse-battery" not in failure.message
+
+
+def test_messages_drop_the_drivers_diagnostics_dump():
+    raw = (
+        "db:1: [Errno 111] Connection refused (configured timeouts: socketTimeoutMS: "
+        "2000.0ms, connectTimeoutMS: 2000.0ms), Timeout: 2.0s, Topology Description: "
+        "<TopologyDescription id: 6b, topology_type: Unknown, servers: [...]>"
+    )
+    failure = classify(_wrapped(pm.ServerSelectionTimeoutError(raw)))
+    assert failure.kind == "network"
+    assert failure.message == "MongoDB: db:1: [Errno 111] Connection refused"

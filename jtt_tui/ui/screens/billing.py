@@ -60,7 +60,8 @@ class BillingScreen(JttScreen):
                 yield Static(id="invoice-detail", markup=False)
             with VerticalScroll(id="settings-pane"):
                 yield Label(
-                    "Billing settings (^s saves, g goes back to invoices)", classes="section-title"
+                    "Billing settings (^s saves, Esc goes back to the invoices)",
+                    classes="section-title",
                 )
                 yield BillingSettingsForm(id="settings-form")
         yield KeyBar()
@@ -153,9 +154,11 @@ class BillingScreen(JttScreen):
             )
             return
         invoice = view.invoice
+        # the description takes what the numbers leave of the width
+        width = max(self.size.width - 32, 12)
         lines = [
-            f"{plain(item.description, 46):46} {item.hours:>7} h × {item.rate:>8} = "
-            f"{item.amount:>10,.2f}"
+            f"{plain(item.description, width):{width}} {item.hours:>6}h ×{item.rate:>7} = "
+            f"{item.amount:>9,.2f}"
             for item in invoice.items[:6]
         ]
         if len(invoice.items) > 6:

@@ -133,7 +133,7 @@ class DatabaseScreen(JttScreen):
         with VerticalScroll(id="database-body"):
             yield Label("Storage in use", classes="section-title")
             yield Static("Checking…", id="storage-info", markup=False)
-            yield Label("MongoDB (t tests the form, ^s saves it)", classes="section-title")
+            yield Label("MongoDB (F5 tests the form, ^s saves it)", classes="section-title")
             yield Static("", id="test-result", markup=False)
             settings = self.jtt.settings
             if settings is None:
@@ -152,6 +152,12 @@ class DatabaseScreen(JttScreen):
                 classes="form-hint",
             )
         yield KeyBar()
+
+    def on_mount(self) -> None:
+        # start on the checkbox: letter keys still work until a text field is entered
+        boxes = self.query("#f-enabled")
+        if boxes:
+            boxes.first().focus()
 
     # -- status ----------------------------------------------------------------------
 
