@@ -13,13 +13,8 @@ from pathlib import Path
 
 import pytest
 
-FIXTURE = (
-    Path(__file__).resolve().parents[3]
-    / "shared"
-    / "fixtures"
-    / "electron-store"
-    / ("app-data.json")
-)
+# the data file of the Electron app jtt replaces (copied from shared/fixtures)
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "electron-store" / "app-data.json"
 
 
 def _bundle(jtt) -> dict:

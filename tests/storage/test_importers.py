@@ -13,13 +13,8 @@ from jtt_tui.domain import SessionStatus, Ticket
 from jtt_tui.services.data import import_data
 from jtt_tui.storage.importers import ImportFileError, read_import, reading
 
-FIXTURE = (
-    Path(__file__).resolve().parents[3]
-    / "shared"
-    / "fixtures"
-    / "electron-store"
-    / ("app-data.json")
-)
+# the data file of the Electron app jtt replaces (copied from shared/fixtures)
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "electron-store" / "app-data.json"
 WEB_102_START = datetime.fromtimestamp(1752998400, UTC)
 
 

@@ -21,13 +21,8 @@ from jtt_tui.ui.modals.path_prompt import PathPrompt
 from jtt_tui.ui.modals.project_form import ProjectFormModal
 from tests.ui.conftest import settle
 
-FIXTURE = (
-    Path(__file__).resolve().parents[3]
-    / "shared"
-    / "fixtures"
-    / "electron-store"
-    / ("app-data.json")
-)
+# the data file of the Electron app jtt replaces (copied from shared/fixtures)
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "electron-store" / "app-data.json"
 
 
 def _cells(app, table_id: str, column: int = 0) -> list[str]:
