@@ -82,9 +82,33 @@ class Context:
         return self.opened().store
 
     def close(self) -> None:
-        if self._opened is not None:
-            self._opened.store.disconnect()
-            self._opened = None
+        if self._opened is None:
+            return
+        store, self._opened = self._opened.store, None
+        try:
+            self._backup_if_due(store)
+        finally:
+            store.disconnect()
+
+    def _backup_if_due(self, store: Storage) -> None:
+        """People who only use the command line get the rolling local
+        backups too: written when one is due (a directory listing otherwise)."""
+        from datetime import datetime
+
+        from jtt_tui.services.backup import LocalBackups
+        from jtt_tui.storage.sqlite_store import SQLiteStore
+
+        settings = self._settings
+        if settings is None or not settings.local.backup_enabled:
+            return
+        if not isinstance(store, SQLiteStore) or not store.is_connected():
+            return
+        try:
+            LocalBackups(settings.backup_dir).run_if_due(
+                store, settings.local.backup_interval_hours, datetime.now().astimezone()
+            )
+        except (OSError, StorageError) as exc:
+            self.err(f"warning: the local backup failed: {exc}")
 
     # -- failures ---------------------------------------------------------------------
 

@@ -102,3 +102,16 @@ def test_start_on_a_project(jtt, tmp_path):
     exported = json.loads(jtt("export", "-").stdout)
     session = next(s for s in exported["sessions"] if s["ticket_number"] == "X1-5")
     assert session["project_id"] == "p-ops"
+
+
+def test_commands_keep_rolling_backups_when_due(jtt, cli_env):
+    from pathlib import Path
+
+    backups = Path(cli_env["JTT_DATA_DIR"]) / "backups"
+    jtt("start", "WEB-1")
+    first = sorted(backups.glob("jtt-*.db"))
+    assert len(first) == 1
+    jtt("stop")  # not due again for 24 hours
+    assert sorted(backups.glob("jtt-*.db")) == first
+    jtt("start", "WEB-2", env={"LOCAL_BACKUP_ENABLED": "false"})
+    assert sorted(backups.glob("jtt-*.db")) == first
