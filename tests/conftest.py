@@ -18,7 +18,9 @@ import pytest
 from jtt_tui.domain.clock import FixedClock
 from jtt_tui.storage import Storage
 
-BACKENDS = ["sqlite", "mongomock"]
+# sqlite: the embedded store; mongomock: MongoStore on an in-process fake;
+# wire: MongoStore through the real pymongo driver over TCP (tests/support)
+BACKENDS = ["sqlite", "mongomock", "wire"]
 START = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)  # a Monday
 
 StoreFactory = Callable[..., Storage]
@@ -111,10 +113,32 @@ def backend(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
+@pytest.fixture(scope="session")
+def wire_server_shared():
+    """One wire-level MongoDB server for the whole run (each test uses its
+    own databases); stopping one takes about a second."""
+    from tests.support.wire_server import WireServer
+
+    server = WireServer().start()
+    yield server
+    server.stop()
+
+
+WIRE_OPTIONS = {
+    "serverSelectionTimeoutMS": 2000,
+    "connectTimeoutMS": 2000,
+    "heartbeatFrequencyMS": 1000,
+    "tz_aware": True,
+}
+
+
 @pytest.fixture
-def make_store(backend: str, tmp_path: Path, clock: FixedClock) -> Iterator[StoreFactory]:
+def make_store(
+    backend: str, tmp_path: Path, clock: FixedClock, request: pytest.FixtureRequest
+) -> Iterator[StoreFactory]:
     opened: list[Storage] = []
     servers: dict[str, Callable] = {}
+    run = os.urandom(4).hex()
 
     def factory(
         user_id: str = "alice", *, where: str = "main", connect: bool = True, **kwargs
@@ -125,6 +149,17 @@ def make_store(backend: str, tmp_path: Path, clock: FixedClock) -> Iterator[Stor
             from jtt_tui.storage import SQLiteStore
 
             store = SQLiteStore(tmp_path / f"{where}.db", user_id=user_id, clock=clock, **kwargs)
+        elif backend == "wire":
+            from jtt_tui.storage import MongoStore
+
+            server = request.getfixturevalue("wire_server_shared")
+            store = MongoStore(
+                server.uri,
+                f"t{run}_{where}",
+                user_id=user_id,
+                clock=clock,
+                **{**WIRE_OPTIONS, **kwargs},
+            )
         else:
             from jtt_tui.storage import MongoStore
 
