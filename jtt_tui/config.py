@@ -123,7 +123,7 @@ ENV_VARS: tuple[EnvVar, ...] = (
         "MONGODB_SOCKET_TIMEOUT_MS",
         ("mongodb", "socket_timeout_ms"),
         "5000",
-        "Give up waiting for a reply after this long (ms).",
+        "Time limit of one database operation (ms): a slower reply counts as a timeout.",
     ),
     EnvVar(
         "MONGODB_TLS_CA_FILE",

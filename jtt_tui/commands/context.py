@@ -72,8 +72,9 @@ class Context:
             if self._opened.failure is not None:
                 failure = self._opened.failure
                 self.err(
-                    f"MongoDB is configured but unusable ({failure.kind}): {failure.message}; "
-                    "using the local store for this command. Run `jtt doctor` for hints."
+                    f"MongoDB cannot be reached ({failure.kind}): {failure.message}; working "
+                    "offline on the last synced data: changes are queued and sent when it "
+                    "is back. Run `jtt doctor` for hints."
                 )
         return self._opened
 
@@ -95,17 +96,17 @@ class Context:
         backups too: written when one is due (a directory listing otherwise)."""
         from datetime import datetime
 
-        from jtt_tui.services.backup import LocalBackups
-        from jtt_tui.storage.sqlite_store import SQLiteStore
+        from jtt_tui.services.backup import LocalBackups, local_backend
 
         settings = self._settings
         if settings is None or not settings.local.backup_enabled:
             return
-        if not isinstance(store, SQLiteStore) or not store.is_connected():
+        local = local_backend(store)
+        if local is None or not local.is_connected():
             return
         try:
             LocalBackups(settings.backup_dir).run_if_due(
-                store, settings.local.backup_interval_hours, datetime.now().astimezone()
+                local, settings.local.backup_interval_hours, datetime.now().astimezone()
             )
         except (OSError, StorageError) as exc:
             self.err(f"warning: the local backup failed: {exc}")

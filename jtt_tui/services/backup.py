@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from jtt_tui.storage.base import Storage
 from jtt_tui.storage.sqlite_store import SQLiteStore
 
 KEEP = 7
@@ -47,3 +48,12 @@ class LocalBackups:
         if self.due(interval_hours, now):
             return self.run(store, now)
         return None
+
+
+def local_backend(store: Storage) -> SQLiteStore | None:
+    """The local SQLite store behind ``store`` if that is what is in use (not
+    the offline copy of a remote store, which has its own outbox)."""
+    if getattr(store, "mirror", None) is not None:
+        return None
+    backend = getattr(store, "active", store)
+    return backend if isinstance(backend, SQLiteStore) else None

@@ -1,22 +1,81 @@
 """The one store the app talks to.
 
-``StorageService`` is itself a :class:`Storage`: every primitive and query is
-passed to the active backend, so the rest of the app (and every service) is
-written against one interface, and the backend can change underneath.
+``StorageService`` is itself a :class:`Storage`, so every service and screen
+is written against one interface while the backend can change underneath:
+
+- a local store: calls go straight to the SQLite file;
+- a remote (MongoDB) store with an :class:`OfflineMirror`: while the server
+  answers, calls go to it and every write is mirrored locally; when it stops
+  answering, the service goes offline — reads come from the mirror, writes go
+  to the mirror and its durable outbox — and a ``ConnectionLost`` event says
+  why. Reconnecting replays the outbox in order, idempotently; a write whose
+  record changed on the server meanwhile becomes a conflict for the user to
+  settle (keep mine / keep theirs), never a silent overwrite.
+
+``switch_to`` swaps the backend live, after the new one has been connected
+and checked, without disturbing calls already in flight.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from jtt_tui.domain.models import DataBundle, Invoice, InvoiceStatus, ManualTask, Session
-from jtt_tui.storage.base import ImportMode, ImportReport, ProjectTime, R, Storage
-from jtt_tui.storage.errors import StorageError, StorageFailure, classify
+from jtt_tui.storage.base import (
+    ImportMode,
+    ImportReport,
+    ProjectTime,
+    R,
+    Storage,
+    content_of,
+)
+from jtt_tui.storage.errors import ConflictError, StorageError, StorageFailure, classify
 from jtt_tui.storage.kinds import Kind
+from jtt_tui.storage.offline import OfflineMirror, OutboxEntry
+
+State = Literal["connected", "offline", "reconnecting"]
+# failures that mean "the remote is away", as opposed to a bad request
+CONNECTION_KINDS = frozenset({"network", "timeout", "auth", "tls", "config", "permission"})
+
+
+# -- events ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConnectionLost:
+    failure: StorageFailure
+
+
+@dataclass(frozen=True)
+class ConnectionRestored:
+    replayed: int
+    conflicts: int
+
+
+@dataclass(frozen=True)
+class RetryScheduled:
+    seconds: float
+    attempt: int
+
+
+@dataclass(frozen=True)
+class OutboxChanged:
+    pending: int
+
+
+@dataclass(frozen=True)
+class Switched:
+    kind: str
+    location: str
+
+
+Event = ConnectionLost | ConnectionRestored | RetryScheduled | OutboxChanged | Switched
 
 
 @dataclass(frozen=True)
@@ -33,62 +92,205 @@ class StorageInfo:
     kind: str
     location: str
     user_id: str
-    connected: bool
+    state: State
     counts: dict[str, int]
     last_ping: PingResult | None
+    pending: int
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    replayed: int
+    conflicts: list[OutboxEntry]
+
+
+class _InFlight:
+    """Counts calls using the backend, so a switch can wait for them."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._users = 0
+        self._switching = False
+
+    @contextlib.contextmanager
+    def use(self) -> Iterator[None]:
+        with self._cond:
+            while self._switching:
+                self._cond.wait()
+            self._users += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._users -= 1
+                self._cond.notify_all()
+
+    @contextlib.contextmanager
+    def exclusive(self, timeout: float = 30.0) -> Iterator[None]:
+        with self._cond:
+            self._switching = True
+            deadline = time.monotonic() + timeout
+            while self._users and time.monotonic() < deadline:
+                self._cond.wait(deadline - time.monotonic())
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._switching = False
+                self._cond.notify_all()
 
 
 class StorageService(Storage):
-    def __init__(self, backend: Storage) -> None:
+    def __init__(
+        self,
+        backend: Storage,
+        *,
+        mirror: OfflineMirror | None = None,
+        online: bool = True,
+        failure: StorageFailure | None = None,
+    ) -> None:
         super().__init__(backend.user_id, clock=backend.clock)
-        self._backend = backend
+        self._remote = backend
+        self._mirror = mirror
+        self._online = online or mirror is None
+        self._failure = failure
+        self._state: State = "connected" if self._online else "offline"
+        self._subscribers: list[Callable[[Event], None]] = []
+        self._in_flight = _InFlight()
         self._lock = threading.RLock()
         self.last_ping: PingResult | None = None
 
-    # -- the active backend ------------------------------------------------------------
+    # -- state and events ------------------------------------------------------------
 
     @property
     def active(self) -> Storage:
-        return self._backend
+        """What calls go to right now: the remote, or the mirror while offline."""
+        if self._online or self._mirror is None:
+            return self._remote
+        return self._mirror
+
+    @property
+    def remote(self) -> Storage:
+        return self._remote
+
+    @property
+    def mirror(self) -> OfflineMirror | None:
+        return self._mirror
+
+    @property
+    def state(self) -> State:
+        return self._state
+
+    @property
+    def online(self) -> bool:
+        return self._online
+
+    @property
+    def failure(self) -> StorageFailure | None:
+        """Why the remote is away (None while connected)."""
+        return self._failure
+
+    def subscribe(self, callback: Callable[[Event], None]) -> Callable[[], None]:
+        """Call ``callback`` with every event (from any thread); returns an
+        unsubscribe function."""
+        self._subscribers.append(callback)
+        return lambda: self._subscribers.remove(callback)
+
+    def _publish(self, event: Event) -> None:
+        for callback in list(self._subscribers):
+            callback(event)
+
+    def pending(self) -> int:
+        return self._mirror.pending_count() if self._mirror is not None else 0
+
+    def conflicts(self) -> list[OutboxEntry]:
+        return self._mirror.entries("conflict") if self._mirror is not None else []
+
+    def set_reconnecting(self, seconds: float, attempt: int) -> None:
+        if not self._online:
+            self._state = "reconnecting"
+            self._publish(RetryScheduled(seconds, attempt))
+
+    def mark_offline(self, failure: StorageFailure) -> None:
+        """The remote stopped answering (a failed health check)."""
+        self._go_offline(failure)
+
+    def _go_offline(self, failure: StorageFailure) -> None:
+        with self._lock:
+            was_online = self._online
+            self._online = False
+            self._failure = failure
+            self._state = "offline"
+        if was_online or failure != self._failure:
+            self._publish(ConnectionLost(failure))
+
+    def _is_connection_failure(self, exc: StorageError) -> StorageFailure | None:
+        if self._mirror is None:
+            return None
+        failure = classify(exc)
+        return failure if failure.kind in CONNECTION_KINDS else None
+
+    # -- calling the backend ---------------------------------------------------------
+
+    def _call(self, read: Callable[[Storage], Any], *, write: bool = False) -> Any:
+        """Run ``read`` on the active backend; if the remote turns out to be
+        away, switch to offline and run it on the mirror instead."""
+        with self._in_flight.use():
+            if self._online or self._mirror is None:
+                try:
+                    return read(self._remote)
+                except StorageError as exc:
+                    failure = self._is_connection_failure(exc)
+                    if failure is None:
+                        raise
+                    self._go_offline(failure)
+            assert self._mirror is not None
+            result = read(self._mirror)
+            if write:
+                self._publish(OutboxChanged(self._mirror.pending_count()))
+            return result
+
+    # -- lifecycle ----------------------------------------------------------------------
 
     @property
     def kind(self) -> str:
-        return self._backend.kind
+        return self._remote.kind
 
     @property
     def location(self) -> str:
-        return self._backend.location
+        return self._remote.location
 
     def connect(self) -> None:
-        self._backend.connect()
+        self._remote.connect()
 
     def disconnect(self) -> None:
-        self._backend.disconnect()
+        self._remote.disconnect()
+        if self._mirror is not None:
+            self._mirror.disconnect()
 
     def is_connected(self) -> bool:
-        return self._backend.is_connected()
+        return self._online and self._remote.is_connected()
 
     def health_check(self) -> bool:
         return self.ping().ok
 
     def ping(self) -> PingResult:
-        """Round-trip the active backend now; remembers the result."""
+        """Round-trip the remote now; remembers the result. While offline
+        this is a reconnection attempt's first step, not a state change."""
         started = time.perf_counter()
-        backend = self._backend
+        backend = self._remote
         try:
-            ok = backend.health_check()
+            check = getattr(backend, "ping", None)
+            if callable(check):
+                check()
+            elif not backend.health_check():
+                raise StorageError(f"{backend.location} does not answer")
             latency = (time.perf_counter() - started) * 1000
-            version = None
             info = getattr(backend, "server_info", None)
-            if ok and callable(info):
+            version = None
+            if callable(info):
                 version = str(info().get("version") or "") or None
-            result = PingResult(
-                ok,
-                latency if ok else None,
-                version,
-                None if ok else classify(StorageError("no answer")),
-                self.clock.now(),
-            )
+            result = PingResult(True, latency, version, None, self.clock.now())
         except StorageError as exc:
             result = PingResult(False, None, None, classify(exc), self.clock.now())
         self.last_ping = result
@@ -99,50 +301,211 @@ class StorageService(Storage):
             kind=self.kind,
             location=self.location,
             user_id=self.user_id,
-            connected=self.is_connected(),
+            state=self._state,
             counts=self.count_records(),
             last_ping=self.last_ping,
+            pending=self.pending(),
         )
 
-    # -- delegation --------------------------------------------------------------------
+    # -- going back online -------------------------------------------------------------
+
+    def reconnect(self) -> bool:
+        """Try the remote now: on success replay the outbox, refresh the
+        mirror and come back online (publishing ConnectionRestored)."""
+        if self._online or self._mirror is None:
+            return True
+        try:
+            if not self._remote.is_connected():
+                self._remote.connect()
+            ping = self.ping()
+            if not ping.ok:
+                assert ping.failure is not None
+                self._go_offline(ping.failure)
+                return False
+            result = self.replay()
+            self._mirror.refresh_from(self._remote.export_all())
+        except StorageError as exc:
+            self._go_offline(classify(exc))
+            return False
+        with self._lock:
+            self._online = True
+            self._failure = None
+            self._state = "connected"
+        self._publish(ConnectionRestored(result.replayed, len(result.conflicts)))
+        self._publish(OutboxChanged(self.pending()))
+        return True
+
+    def replay(self) -> ReplayResult:
+        """Send the outbox to the remote in order. Re-sending a write the
+        remote already has is harmless; a record changed there meanwhile is
+        left as a conflict. Raises StorageError if the remote goes away."""
+        mirror = self._mirror
+        if mirror is None:
+            return ReplayResult(0, [])
+        replayed = 0
+        with mirror.replay_lock() as mine:
+            if not mine:
+                return ReplayResult(0, mirror.entries("conflict"))
+            for entry in mirror.entries("pending"):
+                if self._replay_one(mirror, entry):
+                    replayed += 1
+        return ReplayResult(replayed, mirror.entries("conflict"))
+
+    def _replay_one(self, mirror: OfflineMirror, entry: OutboxEntry) -> bool:
+        remote, kind = self._remote, entry.kind
+        current = remote._load(kind, entry.key)
+        if entry.op == "delete":
+            if current is None:
+                mirror.done(entry.seq)
+                return True
+            if current.version == entry.base_version:
+                remote._remove(kind, entry.key)
+                mirror.done(entry.seq)
+                return True
+            mirror.conflict(
+                entry.seq,
+                f"changed elsewhere (version {current.version}) after you deleted it offline",
+            )
+            return False
+        mine = entry.record
+        assert mine is not None
+        if (
+            current is not None
+            and current.version == mine.version
+            and (content_of(current) == content_of(mine))
+        ):
+            mirror.done(entry.seq, current, kind)  # already there: sent before a crash
+            return True
+        base = current.version if current is not None else 0
+        if base != entry.base_version:
+            where = (
+                "deleted elsewhere"
+                if current is None
+                else (f"changed elsewhere (now version {current.version})")
+            )
+            mirror.conflict(entry.seq, f"{where} while you were offline")
+            return False
+        try:
+            stored = remote._store(kind, mine.model_copy(deep=True), entry.base_version)
+        except ConflictError:
+            mirror.conflict(entry.seq, "changed elsewhere at the same moment")
+            return False
+        mirror.done(entry.seq, stored, kind)
+        return True
+
+    def resolve(self, entry: OutboxEntry, keep: Literal["mine", "theirs"]) -> None:
+        """Settle a conflict: write my version over theirs, or drop mine."""
+        mirror = self._mirror
+        assert mirror is not None
+        kind = entry.kind
+        current = self._remote._load(kind, entry.key)
+        if keep == "theirs":
+            if current is None:
+                mirror.mirror_delete(kind, entry.key)
+            else:
+                mirror.mirror(kind, current)
+            mirror.done(entry.seq)
+        elif entry.op == "delete":
+            if current is not None:
+                self._remote._remove(kind, entry.key)
+            mirror.done(entry.seq)
+        else:
+            assert entry.record is not None
+            record = entry.record.model_copy(deep=True)
+            expected = current.version if current is not None else 0
+            record.version = expected + 1
+            stored = self._remote._store(kind, record, expected)
+            mirror.done(entry.seq, stored, kind)
+        self._publish(OutboxChanged(self.pending()))
+
+    # -- switching backends ------------------------------------------------------------
+
+    def switch_to(
+        self,
+        backend: Storage,
+        *,
+        mirror: OfflineMirror | None = None,
+        copy_data: bool = False,
+        copy: Callable[[Storage, Storage], object] | None = None,
+    ) -> None:
+        """Make ``backend`` the store, live. It is connected and checked first;
+        on any failure the current store stays and the StorageError says why.
+        ``copy_data`` copies everything from the current store (including
+        writes still waiting in the outbox) before the swap."""
+        backend.connect()
+        if not backend.health_check():
+            backend.disconnect()
+            raise StorageError(f"{backend.location} does not answer")
+        if mirror is not None:
+            mirror.connect()
+        try:
+            if copy_data:
+                (copy or _copy_all)(self, backend)
+        except BaseException:
+            backend.disconnect()
+            raise
+        with self._in_flight.exclusive():
+            old_remote, old_mirror = self._remote, self._mirror
+            self._remote, self._mirror = backend, mirror
+            self._online, self._failure, self._state = True, None, "connected"
+            self.clock = backend.clock
+        if copy_data and old_mirror is not None:
+            old_mirror.clear()  # its queued writes were copied to the new store
+        old_remote.disconnect()
+        if old_mirror is not None:
+            old_mirror.disconnect()
+        self._publish(Switched(backend.kind, backend.location))
+
+    # -- Storage: primitives and queries, through _call ----------------------------------
 
     def _load(self, kind: Kind[R], key: str) -> R | None:
-        return self._backend._load(kind, key)
+        found: R | None = self._call(lambda s: s._load(kind, key))
+        if found is not None and self._online and self._mirror is not None:
+            self._mirror.mirror(kind, found)
+        return found
 
     def _load_all(self, kind: Kind[R]) -> list[R]:
-        return self._backend._load_all(kind)
+        result: list[R] = self._call(lambda s: s._load_all(kind))
+        return result
 
     def _store(self, kind: Kind[R], record: R, expected_version: int) -> R:
-        return self._backend._store(kind, record, expected_version)
+        stored: R = self._call(lambda s: s._store(kind, record, expected_version), write=True)
+        if self._online and self._mirror is not None and self.active is self._remote:
+            self._mirror.mirror(kind, stored)
+        return stored
 
     def _remove(self, kind: Kind, key: str) -> bool:
-        return self._backend._remove(kind, key)
+        removed: bool = self._call(lambda s: s._remove(kind, key), write=True)
+        if self._online and self._mirror is not None and self.active is self._remote:
+            self._mirror.mirror_delete(kind, key)
+        return removed
 
     def _consistent_read(self) -> Any:
-        return self._backend._consistent_read()
+        return self.active._consistent_read()
 
     def count_records(self) -> dict[str, int]:
-        return self._backend.count_records()
+        counts: dict[str, int] = self._call(lambda s: s.count_records())
+        return counts
 
     def sessions_between(self, start: datetime, end: datetime) -> list[Session]:
-        return self._backend.sessions_between(start, end)
+        return self._call(lambda s: s.sessions_between(start, end))  # type: ignore[no-any-return]
 
     def active_sessions(self) -> list[Session]:
-        return self._backend.active_sessions()
+        return self._call(lambda s: s.active_sessions())  # type: ignore[no-any-return]
 
     def recent_sessions(
         self, limit: int = 50, offset: int = 0, text: str | None = None
     ) -> list[Session]:
-        return self._backend.recent_sessions(limit, offset, text)
+        return self._call(lambda s: s.recent_sessions(limit, offset, text))  # type: ignore[no-any-return]
 
     def time_by_project(self) -> list[ProjectTime]:
-        return self._backend.time_by_project()
+        return self._call(lambda s: s.time_by_project())  # type: ignore[no-any-return]
 
     def sessions_for_project(self, project_id: str, key: str) -> list[Session]:
-        return self._backend.sessions_for_project(project_id, key)
+        return self._call(lambda s: s.sessions_for_project(project_id, key))  # type: ignore[no-any-return]
 
     def manual_tasks_between(self, first: date, last: date) -> list[ManualTask]:
-        return self._backend.manual_tasks_between(first, last)
+        return self._call(lambda s: s.manual_tasks_between(first, last))  # type: ignore[no-any-return]
 
     def get_invoices(
         self,
@@ -150,10 +513,15 @@ class StorageService(Storage):
         client_id: str | None = None,
         project_id: str | None = None,
     ) -> list[Invoice]:
-        return self._backend.get_invoices(status, client_id, project_id)
+        return self._call(lambda s: s.get_invoices(status, client_id, project_id))  # type: ignore[no-any-return]
 
     def next_invoice_number(self) -> str:
-        return self._backend.next_invoice_number()
+        return self._call(lambda s: s.next_invoice_number(), write=True)  # type: ignore[no-any-return]
 
     def import_all(self, bundle: DataBundle, mode: ImportMode = "merge") -> ImportReport:
-        return self._backend.import_all(bundle, mode)
+        return self._call(lambda s: s.import_all(bundle, mode), write=True)  # type: ignore[no-any-return]
+
+
+def _copy_all(source: Storage, target: Storage) -> None:
+    """Copy every record across (export + merge import: the newer wins)."""
+    target.import_all(source.export_all(), mode="merge")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jtt_tui.domain.clock import Clock
@@ -26,6 +27,7 @@ from jtt_tui.storage.sqlite_store import SQLiteStore
 if TYPE_CHECKING:
     from jtt_tui.config import MongoConfig, Settings
     from jtt_tui.storage.mongo_store import MongoStore
+    from jtt_tui.storage.offline import OfflineMirror
 
 _LOOPBACK = {"localhost", "127.0.0.1", "::1", "[::1]"}
 # pymongo notices a dead server within about a second with this heartbeat
@@ -88,7 +90,9 @@ def mongo_options(config: MongoConfig, password: str | None = None) -> dict[str,
         "maxIdleTimeMS": config.max_idle_time_ms,
         "serverSelectionTimeoutMS": config.server_selection_timeout_ms,
         "connectTimeoutMS": config.connect_timeout_ms,
-        "socketTimeoutMS": config.socket_timeout_ms,
+        # one deadline per operation (client-side operation timeout): a hung
+        # server is a timeout after this long, not after the OS gives up
+        "timeoutMS": config.socket_timeout_ms,
         "heartbeatFrequencyMS": HEARTBEAT_MS,
         "retryWrites": True,
         "tz_aware": True,
@@ -154,14 +158,48 @@ def mongo_store(
     )
 
 
+def _refusing(error: StorageError) -> Callable[..., Any]:
+    def factory(uri: str, **options: Any) -> Any:
+        raise error
+
+    return factory
+
+
+def mirror_path(settings: Settings, config: MongoConfig | None = None) -> Path:
+    """The offline mirror's file: one per remote store, database and user."""
+    import hashlib
+
+    config = config or settings.mongodb
+    hosts = ",".join(uri_hosts(config.uri))
+    ident = f"{hosts}|{config.database}|{settings.user_id}".encode()
+    return settings.data_dir / f"offline-{hashlib.sha256(ident).hexdigest()[:12]}.db"
+
+
+def open_mirror(
+    settings: Settings, config: MongoConfig | None = None, *, clock: Clock | None = None
+) -> OfflineMirror:
+    from jtt_tui.storage.offline import OfflineMirror
+
+    mirror = OfflineMirror(mirror_path(settings, config), user_id=settings.user_id, clock=clock)
+    mirror.connect()
+    return mirror
+
+
 def open_storage(
     settings: Settings,
     *,
     clock: Clock | None = None,
     client_factory: Callable[..., Any] | None = None,
 ) -> OpenedStorage:
-    """The configured store, connected. MongoDB that is enabled but missing a
-    URI, or unreachable, gives the local store plus the reason."""
+    """The configured store, connected and wrapped in a StorageService.
+
+    MongoDB comes with its offline mirror: when the server cannot be reached
+    the service starts offline on the last synced data (writes queue in the
+    outbox) and ``failure`` says why; queued writes from earlier runs are
+    sent as soon as it answers. MongoDB enabled without a URI gives the local
+    store and a warning."""
+    from jtt_tui.services.storage_service import StorageService
+
     warnings: list[str] = []
     if settings.mongodb.enabled and not settings.mongodb.uri:
         warnings.append(
@@ -169,15 +207,33 @@ def open_storage(
             "(set MONGODB_URI or run `jtt db configure --uri …`)"
         )
     elif settings.mongodb.enabled:
+        mirror = open_mirror(settings, clock=clock)
         try:
             remote = mongo_store(settings, client_factory=client_factory, clock=clock)
+        except MissingCredentialsError as exc:
+            # nothing to connect with until the password is configured: a store
+            # whose every connection attempt reports exactly that
+            from jtt_tui.storage.mongo_store import MongoStore
+
+            remote = MongoStore(
+                settings.mongodb.uri,
+                settings.mongodb.database,
+                user_id=settings.user_id,
+                clock=clock,
+                client_factory=_refusing(exc),
+            )
+        try:
             remote.connect()
-            return OpenedStorage(remote, warnings=warnings)
         except StorageError as exc:
             failure = classify(exc)
-            local = local_store(settings, clock=clock)
-            local.connect()
-            return OpenedStorage(local, failure=failure, warnings=warnings)
+            service = StorageService(remote, mirror=mirror, online=False, failure=failure)
+            return OpenedStorage(service, failure=failure, warnings=warnings)
+        service = StorageService(remote, mirror=mirror)
+        try:
+            service.replay()  # writes queued while away reach the server first
+        except StorageError as exc:
+            service.mark_offline(classify(exc))
+        return OpenedStorage(service, failure=service.failure, warnings=warnings)
     local = local_store(settings, clock=clock)
     local.connect()
-    return OpenedStorage(local, warnings=warnings)
+    return OpenedStorage(StorageService(local), warnings=warnings)

@@ -56,6 +56,7 @@ from jtt_tui.storage.mongo_codec import from_bson, from_document, to_document
 ClientFactory = Callable[..., Any]
 
 DEFAULT_BATCH_SIZE = 1000
+PING_TIMEOUT_S = 1.5
 
 # Indexes created on connect (idempotent), per collection.
 INDEXES: dict[str, list[IndexModel]] = {
@@ -155,6 +156,10 @@ class MongoStore(Storage):
             client.admin.command("ping")
             for name, indexes in INDEXES.items():
                 db[name].create_indexes(indexes)
+        except StorageError:
+            if client is not None:
+                client.close()
+            raise  # already in words (e.g. no password configured)
         except PyMongoError as exc:
             if client is not None:
                 client.close()
@@ -170,13 +175,21 @@ class MongoStore(Storage):
         return self._client is not None
 
     def health_check(self) -> bool:
-        if self._client is None:
-            return False
         try:
-            self._client.admin.command("ping")
+            self.ping()
             return True
-        except PyMongoError:
+        except StorageError:
             return False
+
+    def ping(self, timeout_s: float = PING_TIMEOUT_S) -> None:
+        """One round trip, bounded by ``timeout_s`` whatever the client's
+        timeouts: a dead or hung server is noticed in seconds."""
+        if self._client is None:
+            raise StoreUnavailableError("MongoDB is not connected")
+        import pymongo
+
+        with _translated(), pymongo.timeout(timeout_s):
+            self._client.admin.command("ping")
 
     def _collection(self, kind: Kind) -> Any:
         if self._db is None:

@@ -215,37 +215,46 @@ class SQLiteStore(Storage):
         return _parse(kind, rows)
 
     def _store(self, kind: Kind[R], record: R, expected_version: int) -> R:
-        key = kind.key_of(record)
         with self._write() as conn:
-            row = self._current(conn, kind, key)
-            if row is None:
-                if expected_version != 0:
-                    raise ConflictError(kind.label, key, expected_version, None)
-                self._insert(conn, kind, record)
-                return record
-            row_id, owner, version, created_at, visible = row
-            if not visible:
-                raise ConflictError(
-                    kind.label,
-                    key,
-                    expected_version,
-                    version,
-                    detail="the id belongs to another user's record",
-                )
-            if version != expected_version:
-                raise ConflictError(kind.label, key, expected_version, version)
-            record.user_id = owner
-            if created_at:
-                record.created_at = datetime.fromisoformat(created_at)
-            self._update_row(conn, kind, row_id, record)
+            return self._store_in(conn, kind, record, expected_version)
+
+    def _store_in(
+        self, conn: sqlite3.Connection, kind: Kind[R], record: R, expected_version: int
+    ) -> R:
+        """The conditional write, inside the caller's transaction."""
+        key = kind.key_of(record)
+        row = self._current(conn, kind, key)
+        if row is None:
+            if expected_version != 0:
+                raise ConflictError(kind.label, key, expected_version, None)
+            self._insert(conn, kind, record)
+            return record
+        row_id, owner, version, created_at, visible = row
+        if not visible:
+            raise ConflictError(
+                kind.label,
+                key,
+                expected_version,
+                version,
+                detail="the id belongs to another user's record",
+            )
+        if version != expected_version:
+            raise ConflictError(kind.label, key, expected_version, version)
+        record.user_id = owner
+        if created_at:
+            record.created_at = datetime.fromisoformat(created_at)
+        self._update_row(conn, kind, row_id, record)
         return record
 
     def _remove(self, kind: Kind, key: str) -> bool:
         with self._write() as conn:
-            cursor = conn.execute(
-                f"DELETE FROM {kind.name} WHERE key = ? AND user_id = ?", (key, self.user_id)
-            )
-            return cursor.rowcount > 0
+            return self._remove_in(conn, kind, key)
+
+    def _remove_in(self, conn: sqlite3.Connection, kind: Kind, key: str) -> bool:
+        cursor = conn.execute(
+            f"DELETE FROM {kind.name} WHERE key = ? AND user_id = ?", (key, self.user_id)
+        )
+        return cursor.rowcount > 0
 
     def _current(
         self, conn: sqlite3.Connection, kind: Kind, key: str

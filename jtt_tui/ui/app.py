@@ -178,11 +178,10 @@ class JttApp(App[int]):
 
     def _backup_if_due(self) -> None:
         """Every hour, write a backup of the local store if one is due."""
-        from jtt_tui.services.backup import LocalBackups
-        from jtt_tui.storage.sqlite_store import SQLiteStore
+        from jtt_tui.services.backup import LocalBackups, local_backend
 
-        settings, store = self.settings, self.services.storage.active
-        if settings is None or not isinstance(store, SQLiteStore):
+        settings, store = self.settings, local_backend(self.services.storage)
+        if settings is None or store is None:
             return
         backups = LocalBackups(settings.backup_dir)
         hours = settings.local.backup_interval_hours

@@ -51,16 +51,16 @@ def run_app(environ: Mapping[str, str] | None = None) -> int:
 
 def _tidy_up(opened: dict[str, Any]) -> None:
     """Back up the local store on the way out (if enabled) and close it."""
-    from jtt_tui.services.backup import LocalBackups
+    from jtt_tui.services.backup import LocalBackups, local_backend
     from jtt_tui.storage.errors import StorageError
-    from jtt_tui.storage.sqlite_store import SQLiteStore
 
     store, settings = opened.get("store"), opened.get("settings")
     if store is None:
         return
     try:
-        if isinstance(store, SQLiteStore) and settings.local.backup_enabled:
-            LocalBackups(settings.backup_dir).run(store, store.clock.now().astimezone())
+        local = local_backend(store)
+        if local is not None and settings.local.backup_enabled:
+            LocalBackups(settings.backup_dir).run(local, local.clock.now().astimezone())
     except (OSError, StorageError) as exc:
         from jtt_tui.storage.errors import redact
 

@@ -83,12 +83,15 @@ def test_use_mongodb_refuses_an_unreachable_server(jtt, cli_env):
     assert "Now using the local store" in jtt("db", "use", "local").stdout
 
 
-def test_enabled_but_unreachable_mongodb_falls_back_with_a_warning(jtt):
+def test_unreachable_mongodb_works_offline_and_queues_the_change(jtt):
     env = {**UNREACHABLE, "MONGODB_ENABLED": "true", "MONGODB_URI": "mongodb://127.0.0.1:1"}
     result = jtt("start", "WEB-1", env=env)
-    assert "using the local store for this command" in result.stderr
+    assert "working offline" in result.stderr and "(network)" in result.stderr
     assert "Started WEB-1" in result.stdout
-    assert "WEB-1" in jtt("status").stdout
+    # the next command (still offline) sees it, from the offline copy
+    assert "WEB-1" in jtt("status", env=env).stdout
+    # it went to the queue for the shared store, not to the local store
+    assert "No timer is running." in jtt("status").stdout
 
 
 def test_doctor(jtt, cli_env):

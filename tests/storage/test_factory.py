@@ -15,16 +15,17 @@ from tests.conftest import mongomock_server
 
 def test_local_by_default(jtt_env):
     opened = open_storage(load_settings())
-    assert isinstance(opened.store, SQLiteStore)
+    assert isinstance(opened.store.active, SQLiteStore)
+    assert opened.store.mirror is None
     assert opened.failure is None and opened.warnings == []
-    assert opened.store.path == Path(jtt_env["JTT_DATA_DIR"]) / "jtt.db"
+    assert opened.store.active.path == Path(jtt_env["JTT_DATA_DIR"]) / "jtt.db"
     opened.store.disconnect()
 
 
 def test_enabled_without_uri_warns_and_uses_local(jtt_env, monkeypatch):
     monkeypatch.setenv("MONGODB_ENABLED", "true")
     opened = open_storage(load_settings())
-    assert isinstance(opened.store, SQLiteStore)
+    assert isinstance(opened.store.active, SQLiteStore)
     assert "no MongoDB URI" in opened.warnings[0]
     opened.store.disconnect()
 
@@ -33,12 +34,13 @@ def test_mongodb_when_reachable(jtt_env, monkeypatch):
     monkeypatch.setenv("MONGODB_ENABLED", "true")
     monkeypatch.setenv("MONGODB_URI", "mongodb://localhost:27017")
     opened = open_storage(load_settings(), client_factory=mongomock_server())
-    assert isinstance(opened.store, MongoStore)
-    assert opened.failure is None
+    assert isinstance(opened.store.active, MongoStore)
+    assert opened.store.online and opened.failure is None
+    assert opened.store.mirror is not None  # the offline copy comes with it
     opened.store.disconnect()
 
 
-def test_unreachable_mongodb_falls_back_to_local_with_the_classified_reason(jtt_env, monkeypatch):
+def test_unreachable_mongodb_starts_offline_with_the_classified_reason(jtt_env, monkeypatch):
     from pymongo.errors import ServerSelectionTimeoutError
 
     monkeypatch.setenv("MONGODB_ENABLED", "true")
@@ -48,7 +50,8 @@ def test_unreachable_mongodb_falls_back_to_local_with_the_classified_reason(jtt_
         raise ServerSelectionTimeoutError("db.example:27017: [Errno 111] Connection refused")
 
     opened = open_storage(load_settings(), client_factory=unreachable)
-    assert isinstance(opened.store, SQLiteStore)
+    assert not opened.store.online and opened.store.state == "offline"
+    assert opened.store.active is opened.store.mirror
     assert opened.failure.kind == "network"
     assert "pw-in-uri" not in opened.failure.message
     opened.store.disconnect()
@@ -115,7 +118,7 @@ def test_options_from_settings(jtt_env, monkeypatch, tmp_path):
     assert options["maxPoolSize"] == 25 and options["minPoolSize"] == 5
     assert options["authSource"] == "admin" and options["tlsCAFile"] == str(ca)
     assert options["username"] == "jtt" and options["password"] == "pw"
-    assert options["socketTimeoutMS"] == 7000 and options["serverSelectionTimeoutMS"] == 2000
+    assert options["timeoutMS"] == 7000 and options["serverSelectionTimeoutMS"] == 2000
     assert options["heartbeatFrequencyMS"] == 1000
 
 

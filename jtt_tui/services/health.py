@@ -1,0 +1,79 @@
+"""Watching the remote store: a health check every few seconds while it
+answers; while it does not, reconnection attempts with exponential backoff
+(1 s, 2 s, 4 s … 30 s). Failures that cannot fix themselves (credentials,
+configuration, certificates) wait for the user's "retry now"."""
+
+from __future__ import annotations
+
+import threading
+
+from jtt_tui.services.storage_service import StorageService
+
+FIRST_RETRY_S = 1.0
+MAX_RETRY_S = 30.0
+
+
+def backoff(attempt: int) -> float:
+    """Seconds before retry number ``attempt`` (1, 2, 4 … capped at 30)."""
+    return min(FIRST_RETRY_S * 2 ** max(attempt - 1, 0), MAX_RETRY_S)
+
+
+class HealthMonitor:
+    def __init__(self, service: StorageService, *, interval_s: float = 5.0) -> None:
+        self.service = service
+        self.interval_s = interval_s
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.attempt = 0
+
+    def start(self) -> None:
+        if self._thread is None and self.service.mirror is not None:
+            self._thread = threading.Thread(target=self._run, name="jtt-health", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def retry_now(self) -> None:
+        """Check (or reconnect) at once instead of waiting."""
+        self.attempt = 0
+        self._wake.set()
+
+    def _sleep(self, seconds: float | None) -> bool:
+        """Wait ``seconds`` (None: until woken); False when stopping."""
+        self._wake.wait(seconds)
+        self._wake.clear()
+        return not self._stop.is_set()
+
+    def _run(self) -> None:
+        service = self.service
+        while not self._stop.is_set():
+            if service.online:
+                if not self._sleep(self.interval_s):
+                    return
+                if service.mirror is None:
+                    continue  # switched to a local store meanwhile
+                ping = service.ping()
+                if not ping.ok and service.online and ping.failure is not None:
+                    service.mark_offline(ping.failure)
+                continue
+            failure = service.failure
+            if failure is not None and not failure.recoverable and self.attempt == 0:
+                # credentials or settings will not fix themselves: wait to be asked
+                self.attempt = 1
+                if not self._sleep(None):
+                    return
+                self.attempt = 0
+            else:
+                self.attempt += 1
+                delay = backoff(self.attempt)
+                service.set_reconnecting(delay, self.attempt)
+                if not self._sleep(delay):
+                    return
+            if service.reconnect():
+                self.attempt = 0
