@@ -235,10 +235,15 @@ class StorageService(Storage):
     def _call(self, read: Callable[[Storage], Any], *, write: bool = False) -> Any:
         """Run ``read`` on the active backend; if the remote turns out to be
         away, switch to offline and run it on the mirror instead."""
+        return self._call_on(read, write=write)[0]
+
+    def _call_on(self, read: Callable[[Storage], Any], *, write: bool = False) -> tuple[Any, bool]:
+        """``_call``, also telling whether the remote itself answered (the
+        state may change meanwhile: another thread's failure or a reconnect)."""
         with self._in_flight.use():
             if self._online or self._mirror is None:
                 try:
-                    return read(self._remote)
+                    return read(self._remote), True
                 except StorageError as exc:
                     failure = self._is_connection_failure(exc)
                     if failure is None:
@@ -248,7 +253,7 @@ class StorageService(Storage):
             result = read(self._mirror)
             if write:
                 self._publish(OutboxChanged(self._mirror.pending_count()))
-            return result
+            return result, False
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -322,16 +327,22 @@ class StorageService(Storage):
                 assert ping.failure is not None
                 self._go_offline(ping.failure)
                 return False
-            result = self.replay()
-            self._mirror.refresh_from(self._remote.export_all())
+            first = self.replay()  # the bulk, while the app keeps writing offline
+            with self._in_flight.exclusive():
+                # what was queued meanwhile, then the switch: no write can
+                # slip between the last replay and going online
+                last = self.replay()
+                if self._mirror.entries("pending"):
+                    return False  # another process is replaying this outbox: later
+                self._mirror.refresh_from(self._remote.export_all())
+                with self._lock:
+                    self._online = True
+                    self._failure = None
+                    self._state = "connected"
         except StorageError as exc:
             self._go_offline(classify(exc))
             return False
-        with self._lock:
-            self._online = True
-            self._failure = None
-            self._state = "connected"
-        self._publish(ConnectionRestored(result.replayed, len(result.conflicts)))
+        self._publish(ConnectionRestored(first.replayed + last.replayed, len(last.conflicts)))
         self._publish(OutboxChanged(self.pending()))
         return True
 
@@ -353,8 +364,8 @@ class StorageService(Storage):
 
     def _replay_one(self, mirror: OfflineMirror, entry: OutboxEntry) -> bool:
         remote, kind = self._remote, entry.kind
-        current = remote._load(kind, entry.key)
         if entry.op == "delete":
+            current = remote._load(kind, entry.key)
             if current is None:
                 mirror.done(entry.seq)
                 return True
@@ -369,26 +380,24 @@ class StorageService(Storage):
             return False
         mine = entry.record
         assert mine is not None
-        if (
-            current is not None
-            and current.version == mine.version
-            and (content_of(current) == content_of(mine))
-        ):
-            mirror.done(entry.seq, current, kind)  # already there: sent before a crash
-            return True
-        base = current.version if current is not None else 0
-        if base != entry.base_version:
+        try:
+            # one round trip in the usual case: the conditional write itself
+            stored = remote._store(kind, mine.model_copy(deep=True), entry.base_version)
+        except ConflictError:
+            current = remote._load(kind, entry.key)
+            if (
+                current is not None
+                and current.version == mine.version
+                and content_of(current) == content_of(mine)
+            ):
+                mirror.done(entry.seq, current, kind)  # already there: sent before a crash
+                return True
             where = (
                 "deleted elsewhere"
                 if current is None
-                else (f"changed elsewhere (now version {current.version})")
+                else f"changed elsewhere (now version {current.version})"
             )
             mirror.conflict(entry.seq, f"{where} while you were offline")
-            return False
-        try:
-            stored = remote._store(kind, mine.model_copy(deep=True), entry.base_version)
-        except ConflictError:
-            mirror.conflict(entry.seq, "changed elsewhere at the same moment")
             return False
         mirror.done(entry.seq, stored, kind)
         return True
@@ -459,26 +468,29 @@ class StorageService(Storage):
     # -- Storage: primitives and queries, through _call ----------------------------------
 
     def _load(self, kind: Kind[R], key: str) -> R | None:
-        found: R | None = self._call(lambda s: s._load(kind, key))
-        if found is not None and self._online and self._mirror is not None:
+        found, remote = self._call_on(lambda s: s._load(kind, key))
+        if found is not None and remote and self._mirror is not None:
             self._mirror.mirror(kind, found)
-        return found
+        return found  # type: ignore[no-any-return]
 
     def _load_all(self, kind: Kind[R]) -> list[R]:
         result: list[R] = self._call(lambda s: s._load_all(kind))
         return result
 
     def _store(self, kind: Kind[R], record: R, expected_version: int) -> R:
-        stored: R = self._call(lambda s: s._store(kind, record, expected_version), write=True)
-        if self._online and self._mirror is not None and self.active is self._remote:
+        stored, remote = self._call_on(
+            lambda s: s._store(kind, record, expected_version), write=True
+        )
+        if remote and self._mirror is not None:
+            # even if the service went offline meanwhile: the remote has it
             self._mirror.mirror(kind, stored)
-        return stored
+        return stored  # type: ignore[no-any-return]
 
     def _remove(self, kind: Kind, key: str) -> bool:
-        removed: bool = self._call(lambda s: s._remove(kind, key), write=True)
-        if self._online and self._mirror is not None and self.active is self._remote:
+        removed, remote = self._call_on(lambda s: s._remove(kind, key), write=True)
+        if remote and self._mirror is not None:
             self._mirror.mirror_delete(kind, key)
-        return removed
+        return removed  # type: ignore[no-any-return]
 
     def _consistent_read(self) -> Any:
         return self.active._consistent_read()

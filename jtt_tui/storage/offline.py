@@ -213,10 +213,19 @@ class OfflineMirror(SQLiteStore):
             )
 
     def done(self, seq: int, mirrored: Record | None = None, kind: Kind | None = None) -> None:
-        """The entry reached the remote: drop it (and hold the remote's copy)."""
+        """The entry reached the remote: drop it, and hold the remote's copy
+        unless a later write to the same record is still queued (the local
+        copy is newer then; it must not go back a version under the user)."""
         with self._write() as conn:
+            row = conn.execute("SELECT kind, key FROM outbox WHERE seq = ?", (seq,)).fetchone()
             conn.execute("DELETE FROM outbox WHERE seq = ?", (seq,))
-            if mirrored is not None and kind is not None:
+            if mirrored is None or kind is None or row is None:
+                return
+            later = conn.execute(
+                "SELECT 1 FROM outbox WHERE user_id = ? AND kind = ? AND key = ? LIMIT 1",
+                (self.user_id, row[0], row[1]),
+            ).fetchone()
+            if later is None:
                 self._put(conn, kind, mirrored)
 
     def conflict(self, seq: int, detail: str) -> None:

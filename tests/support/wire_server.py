@@ -18,6 +18,8 @@ raises would leave the client waiting, so every failure becomes an error reply.
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -75,9 +77,27 @@ class WireServer:
         return self
 
     def stop(self) -> None:
+        """Stop serving now: the port is closed and every connection is cut
+        before this returns. (MockupDB's own stop() then waits up to a second
+        for its accept loop's select() to time out; that wait runs in the
+        background so a restart does not have to sit through it.)"""
         server, self._server = self._server, None
-        if server is not None:
-            server.stop()
+        if server is None:
+            return
+        server._stopped = True
+        # Wake the accept loop's select() at once: shut the listening socket
+        # down through a second handle, after detaching it from the object
+        # the loop uses (its accept() then fails with EBADF, which it ignores).
+        listener = socket.socket(fileno=server._listening_sock.detach())
+        with contextlib.suppress(OSError):
+            listener.shutdown(socket.SHUT_RDWR)
+        listener.close()
+        for sock in list(server._server_socks):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            with contextlib.suppress(OSError):
+                sock.close()
+        threading.Thread(target=server.stop, name="wire-stop", daemon=True).start()
 
     def restart(self) -> None:
         self.stop()
