@@ -238,6 +238,8 @@ class MongoConfig(_Section):
     def _uri_scheme(cls, uri: str) -> str:
         if uri and not re.match(r"^mongodb(\+srv)?://[^\s/?#]+", uri):
             raise ValueError("must start with mongodb:// or mongodb+srv:// followed by a host")
+        if uri:
+            _check_uri_hosts(uri)
         return uri
 
     @field_validator("min_pool_size")
@@ -279,6 +281,29 @@ class TimerConfig(_Section):
 
 class UiConfig(_Section):
     theme: Literal["dark", "light", "ansi"] = "dark"
+
+
+def _check_uri_hosts(uri: str) -> None:
+    """The host list of a MongoDB URI, checked the way the driver will (so a
+    typo is reported where it is typed, not at the first connection)."""
+    srv = uri.startswith("mongodb+srv://")
+    rest = uri.split("://", 1)[1]
+    hosts_part = re.split(r"[/?]", rest, maxsplit=1)[0]
+    hosts_part = hosts_part.rsplit("@", 1)[-1]  # after any user:password@
+    hosts = hosts_part.split(",")
+    if srv and len(hosts) != 1:
+        raise ValueError("a mongodb+srv:// URI names exactly one host (the cluster's DNS name)")
+    for host in hosts:
+        match = re.fullmatch(r"(\[[0-9a-fA-F:.]+\]|[^:\[\]]+)(?::(.*))?", host)
+        if not match:
+            raise ValueError(f"{host or 'an empty host'} is not a host name")
+        port = match.group(2)
+        if port is None:
+            continue
+        if srv:
+            raise ValueError("a mongodb+srv:// host takes no port number")
+        if not port.isdigit() or not 1 <= int(port) <= 65535:
+            raise ValueError(f"port {port!r} of {match.group(1)} must be a number from 1 to 65535")
 
 
 class Settings(_Section):

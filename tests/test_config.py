@@ -9,11 +9,13 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from jtt_tui.config import (
     ENV_VARS,
     LOCATION_VARS,
     ConfigError,
+    MongoConfig,
     dump_toml,
     load_settings,
     update_settings_file,
@@ -193,3 +195,31 @@ def test_env_example_defaults_load_cleanly(jtt_env, monkeypatch):
     settings = load_settings()
     assert settings.backend == "local"
     assert os.environ["MONGODB_SSL"] == "auto"
+
+
+@pytest.mark.parametrize(
+    ("uri", "problem"),
+    [
+        ("mongodb://db.example:notaport", "must be a number from 1 to 65535"),
+        ("mongodb://db.example:0", "must be a number"),
+        ("mongodb://a:27017,,b:27017", "not a host name"),
+        ("mongodb+srv://cluster0.abcde.mongodb.net:27017", "takes no port"),
+        ("mongodb+srv://a.example.net,b.example.net", "exactly one host"),
+    ],
+)
+def test_mongodb_uri_host_mistakes_are_caught_where_typed(uri, problem):
+    with pytest.raises(ValidationError, match=problem):
+        MongoConfig(uri=uri)
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "mongodb://localhost",
+        "mongodb://u:p%40ss@a.example:27017,b.example:27018/jtt?replicaSet=rs0",
+        "mongodb://[::1]:27017/?directConnection=true",
+        "mongodb+srv://cluster0.abcde.mongodb.net/?retryWrites=true",
+    ],
+)
+def test_good_mongodb_uris_pass(uri):
+    assert MongoConfig(uri=uri).uri == uri

@@ -7,13 +7,22 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import unquote
 
 from pydantic import SecretStr
 
-from jtt_tui.config import MongoConfig, Settings, update_settings_file
-from jtt_tui.storage.errors import StorageError, StorageFailure, classify, register_secret
+from jtt_tui.config import ConfigError, MongoConfig, Settings, update_settings_file
+from jtt_tui.services.storage_service import StorageService
+from jtt_tui.storage.base import ImportReport, Storage
+from jtt_tui.storage.errors import (
+    SettingsIncompleteError,
+    StorageError,
+    StorageFailure,
+    classify,
+    redact,
+    register_secret,
+)
 
 _USERINFO = re.compile(r"^(?P<scheme>mongodb(?:\+srv)?://)(?P<user>[^:@/]*)(?::(?P<pw>[^@/]*))?@")
 # what settings.toml may hold for [mongodb] (never the password itself)
@@ -114,3 +123,95 @@ def check_mongodb(
     finally:
         if store is not None:
             store.disconnect()
+
+
+# -- switching the store live --------------------------------------------------------
+
+Target = Literal["local", "mongodb"]
+
+
+@dataclass(frozen=True)
+class SwitchOutcome:
+    settings: Settings  # with the choice applied (and saved)
+    kind: str
+    location: str
+    copied: int | None  # records copied over (None: not asked to copy)
+    warning: str | None = None
+
+
+def switch_backend(
+    settings: Settings,
+    storage: StorageService,
+    target: Target,
+    *,
+    config: MongoConfig | None = None,
+    copy_data: bool = False,
+    client_factory: Callable[..., Any] | None = None,
+    reload: Callable[[], Settings] | None = None,
+) -> SwitchOutcome:
+    """Make ``target`` the store in use, live, and remember the choice.
+
+    The new store is connected and checked first (this blocks: run it off the
+    UI thread); any failure raises StorageError with the current store still
+    in use and the settings untouched. ``copy_data`` copies everything the app
+    can see now — for an unreachable MongoDB that is the offline copy plus the
+    writes waiting to be sent — into the new store (a merge: the newer copy of
+    a record wins), before the swap."""
+    from jtt_tui.storage.factory import local_store, mongo_store, open_mirror
+
+    if target == "mongodb":
+        config = config or settings.mongodb
+        if not config.uri:
+            raise SettingsIncompleteError(
+                "no MongoDB connection string: enter one in the Database settings "
+                "(or `jtt db configure --uri …`) first"
+            )
+        backend: Storage = mongo_store(settings, config=config, client_factory=client_factory)
+        mirror = open_mirror(settings, config)
+    else:
+        config = settings.mongodb
+        backend, mirror = local_store(settings), None
+    reports: list[ImportReport] = []
+
+    def copy(source: Storage, target: Storage) -> None:
+        # export + merge import (the newer copy of a record wins)
+        reports.append(target.import_all(source.export_all(), mode="merge"))
+
+    try:
+        storage.switch_to(backend, mirror=mirror, copy_data=copy_data, copy=copy)
+    except BaseException:
+        if mirror is not None:
+            mirror.disconnect()
+        raise
+    copied = reports[0].written if reports else None
+    warnings: list[str] = []
+    if mirror is not None:
+        try:
+            storage.replay()  # writes left queued from an earlier session with this server
+            storage.refresh_mirror()
+        except StorageError as exc:  # switched all the same: it works offline now
+            storage.mark_offline(classify(exc))
+    from jtt_tui.secrets import SecretStoreUnavailable
+
+    chosen = config.model_copy(update={"enabled": target == "mongodb"})
+    updated = settings.model_copy(update={"mongodb": chosen})
+    try:
+        save_mongodb_settings(settings, chosen)
+    except (OSError, ValueError, SecretStoreUnavailable) as exc:
+        warnings.append(
+            f"Switched, but the choice could not be saved ({redact(exc)}): the next start "
+            "uses the previous store."
+        )
+    else:
+        if reload is not None:
+            try:
+                effective = reload().mongodb.enabled
+            except ConfigError:
+                effective = chosen.enabled
+            if effective != chosen.enabled:
+                warnings.append(
+                    "MONGODB_ENABLED in the environment (or .env) overrides this choice: the "
+                    "next start uses " + ("MongoDB" if effective else "the local store") + "."
+                )
+    warning = " ".join(warnings) or None
+    return SwitchOutcome(updated, storage.kind, storage.location, copied, warning)

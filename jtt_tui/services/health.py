@@ -5,9 +5,15 @@ configuration, certificates) wait for the user's "retry now"."""
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
+from collections.abc import Callable
 
-from jtt_tui.services.storage_service import StorageService
+from jtt_tui.services.storage_service import CONNECTION_KINDS, StorageService
+from jtt_tui.storage.errors import StorageError, classify
+
+log = logging.getLogger(__name__)
 
 FIRST_RETRY_S = 1.0
 MAX_RETRY_S = 30.0
@@ -19,9 +25,19 @@ def backoff(attempt: int) -> float:
 
 
 class HealthMonitor:
-    def __init__(self, service: StorageService, *, interval_s: float = 5.0) -> None:
+    def __init__(
+        self,
+        service: StorageService,
+        *,
+        interval_s: float = 5.0,
+        refresh_s: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.service = service
         self.interval_s = interval_s
+        self.refresh_s = refresh_s  # how often the offline copy is brought up to date
+        self._clock = clock
+        self._refreshed_at: float | None = None
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -54,6 +70,7 @@ class HealthMonitor:
         service = self.service
         while not self._stop.is_set():
             if service.online:
+                self._refresh_if_due()
                 if not self._sleep(self.interval_s):
                     return
                 if service.mirror is None:
@@ -77,3 +94,23 @@ class HealthMonitor:
                     return
             if service.reconnect():
                 self.attempt = 0
+                self._refreshed_at = self._clock()  # reconnecting refreshed it
+
+    def _refresh_if_due(self) -> None:
+        """Bring the offline copy up to date: first thing, then every
+        ``refresh_s`` (teammates' changes reach it this way)."""
+        service = self.service
+        now = self._clock()
+        if service.mirror is None or (
+            self._refreshed_at is not None and now - self._refreshed_at < self.refresh_s
+        ):
+            return
+        self._refreshed_at = now
+        try:
+            service.refresh_mirror()
+        except StorageError as exc:
+            failure = classify(exc)
+            if failure.kind in CONNECTION_KINDS:
+                service.mark_offline(failure)
+            else:
+                log.warning("refreshing the offline copy failed: %s", failure.message)

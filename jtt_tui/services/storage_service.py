@@ -158,6 +158,10 @@ class StorageService(Storage):
         self._subscribers: list[Callable[[Event], None]] = []
         self._in_flight = _InFlight()
         self._lock = threading.RLock()
+        # mirroring remote results, and a refresh of the whole mirror, take turns;
+        # writes mirrored while a refresh reads the remote are applied again after it
+        self._mirror_lock = threading.Lock()
+        self._touched: list[tuple[Kind, str, Any]] | None = None
         self.last_ping: PingResult | None = None
 
     # -- state and events ------------------------------------------------------------
@@ -467,10 +471,46 @@ class StorageService(Storage):
 
     # -- Storage: primitives and queries, through _call ----------------------------------
 
+    def _mirrored(self, kind: Kind, key: str, record: Any, *, read: bool = False) -> None:
+        """Keep the mirror in step with what the remote answered (``record``
+        None: removed). A read never replaces a newer copy from a write."""
+        mirror = self._mirror
+        if mirror is None:
+            return
+        with self._mirror_lock:
+            if record is None:
+                mirror.mirror_delete(kind, key)
+            else:
+                mirror.mirror(kind, record, only_newer=read)
+            if self._touched is not None:
+                self._touched.append((kind, key, record))
+
+    def refresh_mirror(self) -> None:
+        """Copy the remote's current state into the mirror (at start-up, after
+        a switch, now and then), so working offline starts from fresh data —
+        including teammates' changes. Writes made meanwhile are kept."""
+        mirror = self._mirror
+        if mirror is None or not self._online:
+            return
+        with self._mirror_lock:
+            self._touched = []
+        try:
+            bundle = self._remote.export_all()
+            with self._mirror_lock:
+                mirror.refresh_from(bundle)
+                for kind, key, record in self._touched or []:
+                    if record is None:
+                        mirror.mirror_delete(kind, key)
+                    else:
+                        mirror.mirror(kind, record, only_newer=True)
+        finally:
+            with self._mirror_lock:
+                self._touched = None
+
     def _load(self, kind: Kind[R], key: str) -> R | None:
         found, remote = self._call_on(lambda s: s._load(kind, key))
-        if found is not None and remote and self._mirror is not None:
-            self._mirror.mirror(kind, found)
+        if found is not None and remote:
+            self._mirrored(kind, key, found, read=True)
         return found  # type: ignore[no-any-return]
 
     def _load_all(self, kind: Kind[R]) -> list[R]:
@@ -481,15 +521,14 @@ class StorageService(Storage):
         stored, remote = self._call_on(
             lambda s: s._store(kind, record, expected_version), write=True
         )
-        if remote and self._mirror is not None:
-            # even if the service went offline meanwhile: the remote has it
-            self._mirror.mirror(kind, stored)
+        if remote:  # even if the service went offline meanwhile: the remote has it
+            self._mirrored(kind, kind.key_of(stored), stored)
         return stored  # type: ignore[no-any-return]
 
     def _remove(self, kind: Kind, key: str) -> bool:
         removed, remote = self._call_on(lambda s: s._remove(kind, key), write=True)
-        if remote and self._mirror is not None:
-            self._mirror.mirror_delete(kind, key)
+        if remote:
+            self._mirrored(kind, key, None)
         return removed  # type: ignore[no-any-return]
 
     def _consistent_read(self) -> Any:
@@ -531,7 +570,15 @@ class StorageService(Storage):
         return self._call(lambda s: s.next_invoice_number(), write=True)  # type: ignore[no-any-return]
 
     def import_all(self, bundle: DataBundle, mode: ImportMode = "merge") -> ImportReport:
-        return self._call(lambda s: s.import_all(bundle, mode), write=True)  # type: ignore[no-any-return]
+        report, remote = self._call_on(lambda s: s.import_all(bundle, mode), write=True)
+        if remote:
+            try:
+                self.refresh_mirror()
+            except StorageError as exc:  # the import itself is done
+                failure = self._is_connection_failure(exc)
+                if failure is not None:
+                    self._go_offline(failure)
+        return report  # type: ignore[no-any-return]
 
 
 def _copy_all(source: Storage, target: Storage) -> None:

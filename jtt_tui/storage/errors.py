@@ -111,6 +111,10 @@ class MissingCredentialsError(StoreUnavailableError):
     """A database user is configured but no password was found for it."""
 
 
+class SettingsIncompleteError(StoreUnavailableError):
+    """The settings lack something the store needs (e.g. a connection string)."""
+
+
 # -- classification ---------------------------------------------------------------
 
 FailureKind = Literal[
@@ -276,6 +280,8 @@ def _kind_of(exc: BaseException) -> FailureKind | None:
         return "conflict"
     if isinstance(exc, MissingCredentialsError):
         return "auth"
+    if isinstance(exc, SettingsIncompleteError):
+        return "config"
     kind = _pymongo_kind(exc)
     if kind is not None:
         return kind

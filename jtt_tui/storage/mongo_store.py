@@ -164,6 +164,14 @@ class MongoStore(Storage):
             if client is not None:
                 client.close()
             raise StoreUnavailableError(f"cannot use MongoDB at {redact(self.uri)}: {exc}") from exc
+        except (ValueError, TypeError) as exc:
+            # pymongo's URI parser raises plain ValueError for some mistakes
+            # (e.g. a port that is not a number): still a settings problem
+            from pymongo.errors import InvalidURI
+
+            raise StoreUnavailableError(
+                f"the MongoDB connection string is not valid: {exc}"
+            ) from InvalidURI(str(exc))
         self._client, self._db = client, db
 
     def disconnect(self) -> None:

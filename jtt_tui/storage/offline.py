@@ -127,10 +127,11 @@ class OfflineMirror(SQLiteStore):
 
     # -- mirroring the remote while online (no outbox) -----------------------------------
 
-    def mirror(self, kind: Kind[R], record: R) -> None:
-        """Hold ``record`` exactly as the remote has it."""
+    def mirror(self, kind: Kind[R], record: R, *, only_newer: bool = False) -> None:
+        """Hold ``record`` exactly as the remote has it. ``only_newer`` keeps
+        a copy with a higher version (a read that raced a write)."""
         with self._write() as conn:
-            self._put(conn, kind, record)
+            self._put(conn, kind, record, only_newer=only_newer)
 
     def mirror_delete(self, kind: Kind, key: str) -> None:
         with self._write() as conn:
@@ -162,14 +163,18 @@ class OfflineMirror(SQLiteStore):
         for kind, records in bundle_records(bundle, self.user_id):
             self.mirror_all(kind, records)
 
-    def _put(self, conn: sqlite3.Connection, kind: Kind, record: Record) -> None:
+    def _put(
+        self, conn: sqlite3.Connection, kind: Kind, record: Record, *, only_newer: bool = False
+    ) -> None:
         key = kind.key_of(record)
         scope = "AND user_id = ?" if kind.per_user_key else ""
         params: tuple[object, ...] = (key, self.user_id) if kind.per_user_key else (key,)
-        row = conn.execute(f"SELECT id FROM {kind.name} WHERE key = ? {scope}", params).fetchone()
+        row = conn.execute(
+            f"SELECT id, version FROM {kind.name} WHERE key = ? {scope}", params
+        ).fetchone()
         if row is None:
             self._insert(conn, kind, record)
-        else:
+        elif not only_newer or row[1] <= record.version:
             self._update_row(conn, kind, row[0], record)
 
     # -- the outbox ----------------------------------------------------------------------
