@@ -113,6 +113,17 @@ def backend(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
+@pytest.fixture
+def wire():
+    """A wire-level MongoDB server of this test's own, to stop, hang or break."""
+    from tests.support.wire_server import WireServer
+
+    server = WireServer().start()
+    yield server
+    server.mode = "normal"
+    server.stop()
+
+
 @pytest.fixture(scope="session")
 def wire_server_shared():
     """One wire-level MongoDB server for the whole run (each test uses its

@@ -36,6 +36,7 @@ from jtt_tui.storage.base import (
     content_of,
 )
 from jtt_tui.storage.errors import ConflictError, StorageError, StorageFailure, classify
+from jtt_tui.storage.errors import failure as make_failure
 from jtt_tui.storage.kinds import Kind
 from jtt_tui.storage.offline import OfflineMirror, OutboxEntry
 
@@ -65,6 +66,13 @@ class RetryScheduled:
 
 
 @dataclass(frozen=True)
+class RetryFailed:
+    """A reconnection attempt failed (the service stays offline)."""
+
+    failure: StorageFailure
+
+
+@dataclass(frozen=True)
 class OutboxChanged:
     pending: int
 
@@ -75,7 +83,9 @@ class Switched:
     location: str
 
 
-Event = ConnectionLost | ConnectionRestored | RetryScheduled | OutboxChanged | Switched
+Event = (
+    ConnectionLost | ConnectionRestored | RetryScheduled | RetryFailed | OutboxChanged | Switched
+)
 
 
 @dataclass(frozen=True)
@@ -96,6 +106,7 @@ class StorageInfo:
     counts: dict[str, int]
     last_ping: PingResult | None
     pending: int
+    conflicts: int = 0
 
 
 @dataclass(frozen=True)
@@ -221,12 +232,12 @@ class StorageService(Storage):
 
     def _go_offline(self, failure: StorageFailure) -> None:
         with self._lock:
-            was_online = self._online
+            was_online, before = self._online, self._failure
             self._online = False
             self._failure = failure
             self._state = "offline"
-        if was_online or failure != self._failure:
-            self._publish(ConnectionLost(failure))
+        if was_online or before is None or failure.kind != before.kind:
+            self._publish(ConnectionLost(failure))  # news; a retry's failure is RetryFailed
 
     def _is_connection_failure(self, exc: StorageError) -> StorageFailure | None:
         if self._mirror is None:
@@ -314,6 +325,7 @@ class StorageService(Storage):
             counts=self.count_records(),
             last_ping=self.last_ping,
             pending=self.pending(),
+            conflicts=len(self.conflicts()),
         )
 
     # -- going back online -------------------------------------------------------------
@@ -329,7 +341,7 @@ class StorageService(Storage):
             ping = self.ping()
             if not ping.ok:
                 assert ping.failure is not None
-                self._go_offline(ping.failure)
+                self._retry_failed(ping.failure)
                 return False
             first = self.replay()  # the bulk, while the app keeps writing offline
             with self._in_flight.exclusive():
@@ -337,18 +349,28 @@ class StorageService(Storage):
                 # slip between the last replay and going online
                 last = self.replay()
                 if self._mirror.entries("pending"):
-                    return False  # another process is replaying this outbox: later
+                    busy = make_failure(
+                        "unknown",
+                        "another jtt on this machine is sending the queued changes; "
+                        "trying again shortly",
+                    )
+                    self._retry_failed(busy)
+                    return False
                 self._mirror.refresh_from(self._remote.export_all())
                 with self._lock:
                     self._online = True
                     self._failure = None
                     self._state = "connected"
         except StorageError as exc:
-            self._go_offline(classify(exc))
+            self._retry_failed(classify(exc))
             return False
         self._publish(ConnectionRestored(first.replayed + last.replayed, len(last.conflicts)))
         self._publish(OutboxChanged(self.pending()))
         return True
+
+    def _retry_failed(self, failure: StorageFailure) -> None:
+        self._go_offline(failure)
+        self._publish(RetryFailed(failure))
 
     def replay(self) -> ReplayResult:
         """Send the outbox to the remote in order. Re-sending a write the
@@ -405,6 +427,10 @@ class StorageService(Storage):
             return False
         mirror.done(entry.seq, stored, kind)
         return True
+
+    def theirs(self, entry: OutboxEntry) -> Any:
+        """The remote's current version of a conflicting record (None: deleted)."""
+        return self._remote._load(entry.kind, entry.key)
 
     def resolve(self, entry: OutboxEntry, keep: Literal["mine", "theirs"]) -> None:
         """Settle a conflict: write my version over theirs, or drop mine."""

@@ -14,6 +14,7 @@ from datetime import tzinfo
 from typing import TYPE_CHECKING, Any
 
 from textual.app import App, SystemCommand
+from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
@@ -26,6 +27,9 @@ from jtt_tui.ui.state import StoreBadge, TimerSnapshot
 if TYPE_CHECKING:
     from jtt_tui.config import Settings
     from jtt_tui.services.container import Services
+    from jtt_tui.services.health import HealthMonitor
+    from jtt_tui.storage.errors import StorageFailure
+    from jtt_tui.ui.modals.recovery import RecoveryChoice, RecoveryModal
 
 THEMES = {"dark": "textual-dark", "light": "textual-light", "ansi": "ansi-dark"}
 _SCREEN_CLASSES = {
@@ -43,6 +47,16 @@ class Booted:
     services: Services
     settings: Settings | None
     notes: list[str] = field(default_factory=list)
+    pending: int = 0  # writes waiting in the outbox (read off the UI thread)
+
+
+class StorageChanged(Message):
+    """A StorageService event (ConnectionLost, OutboxChanged …), posted from
+    whatever thread published it; handled on the UI thread."""
+
+    def __init__(self, event: object) -> None:
+        super().__init__()
+        self.event = event
 
 
 class BootFailed(Exception):
@@ -87,6 +101,7 @@ class JttApp(App[int]):
         clock: Clock | None = None,
         status_refresh_s: float = 15.0,
         startup_notes: list[str] | None = None,
+        health_interval_s: float | None = None,
     ) -> None:
         super().__init__()
         if services is None and boot is None:
@@ -101,6 +116,13 @@ class JttApp(App[int]):
         self._pending_mode: str | None = None
         self.farewell: str | None = None
         self.exit_message: str | None = None
+        # the connection to a remote store: watched, and explained when it drops
+        self._monitor: HealthMonitor | None = None
+        self._unsubscribe: Callable[[], None] | None = None
+        self._recovery: RecoveryModal | None = None
+        self._working_offline = False  # the user chose to; do not pop the modal again
+        self._pending_writes = 0
+        self._health_interval_s = health_interval_s  # None: from the settings
 
     @property
     def services(self) -> Services:
@@ -117,7 +139,8 @@ class JttApp(App[int]):
 
     def on_mount(self) -> None:
         if self._services is not None:
-            self._on_booted(Booted(self._services, self.settings, self._startup_notes))
+            pending = self._services.storage.pending()
+            self._on_booted(Booted(self._services, self.settings, self._startup_notes, pending))
         else:
             # paint first; open the store once the first frame is on screen
             self.call_after_refresh(self._start_boot)
@@ -148,10 +171,19 @@ class JttApp(App[int]):
         if self.settings is not None:
             self.theme = THEMES.get(self.settings.ui.theme, "textual-dark")
             self._apply_keymap(self.settings.keys)
+        storage = booted.services.storage
+        self._pending_writes = booted.pending
+        self._unsubscribe = storage.subscribe(
+            lambda event: self.post_message(StorageChanged(event))
+        )
+        self._start_monitor()
         self.store_badge = self._badge()
         self.ready = True
         for note in booted.notes:
             self.notify(note, severity="warning", timeout=15)
+        if not storage.online and storage.failure is not None:
+            # MongoDB configured but unreachable: the cached data, and why
+            self._show_recovery(storage.failure)
         self.set_interval(self._status_refresh_s, self.refresh_status)
         if self.settings is not None and self.settings.local.backup_enabled:
             self.set_interval(3600, self._backup_if_due)
@@ -174,7 +206,188 @@ class JttApp(App[int]):
         storage = self.services.storage
         if storage.kind == "local":
             return StoreBadge("local", "connected")
-        return StoreBadge(f"mongodb: {_short_location(storage.location)}", "connected")
+        pending = self._pending_writes
+        detail = f"{pending} pending" if pending else ""
+        return StoreBadge(f"mongodb: {_short_location(storage.location)}", storage.state, detail)
+
+    # -- the connection: health checks, the recovery modal, conflicts --------------------
+
+    def _start_monitor(self) -> None:
+        """Watch a remote store (no-op for the local one; safe to call again)."""
+        from jtt_tui.services.health import HealthMonitor
+
+        if self._monitor is None:
+            interval = self._health_interval_s or (
+                self.settings.health_interval_s if self.settings is not None else 5.0
+            )
+            self._monitor = HealthMonitor(self.services.storage, interval_s=interval)
+        self._monitor.start()
+
+    def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        if self._monitor is not None:
+            self._monitor.stop()
+
+    def on_storage_changed(self, message: StorageChanged) -> None:
+        from jtt_tui.services.storage_service import (
+            ConnectionLost,
+            ConnectionRestored,
+            OutboxChanged,
+            RetryFailed,
+            RetryScheduled,
+            Switched,
+        )
+
+        event = message.event
+        if isinstance(event, OutboxChanged):
+            self._pending_writes = event.pending
+            if self._recovery is not None:
+                self._recovery.set_pending(event.pending)
+        elif isinstance(event, ConnectionLost | RetryFailed):
+            if self._recovery is not None:
+                self._recovery.update_failure(event.failure)
+            elif not self._working_offline:
+                self._show_recovery(event.failure)
+            elif isinstance(event, ConnectionLost):  # a different reason while offline
+                self.notify(
+                    f"{event.failure.title}. Still working offline (^o for details).",
+                    severity="warning",
+                    timeout=6,
+                )
+        elif isinstance(event, RetryScheduled):
+            if self._recovery is not None:
+                self._recovery.retry_scheduled(event.seconds, event.attempt)
+        elif isinstance(event, ConnectionRestored):
+            self._connection_restored(event.replayed, event.conflicts)
+        elif isinstance(event, Switched):
+            self._working_offline = False
+            self._start_monitor()
+            self.data_changed()
+        self.store_badge = self._badge()
+
+    def _show_recovery(self, failure: StorageFailure) -> None:
+        from jtt_tui.ui.modals.recovery import RecoveryModal
+
+        if self._recovery is not None:  # never two
+            self._recovery.update_failure(failure)
+            return
+        storage = self.services.storage
+        modal = RecoveryModal(failure, location=storage.location, pending=self._pending_writes)
+        self._recovery = modal
+        self.push_screen(modal, self._recovery_closed)
+
+    def _recovery_closed(self, choice: RecoveryChoice | None) -> None:
+        self._recovery = None
+        if choice is None:
+            return  # closed because the connection is back
+        self._working_offline = True
+        if choice == "offline":
+            pending = self._pending_writes
+            self.notify(
+                "Working offline: changes are saved here and sent when the database is back"
+                + (f" ({pending} waiting)" if pending else "")
+                + ". ^o shows the connection.",
+                timeout=8,
+            )
+        elif choice == "edit":
+            self.run_worker(self.action_switch_mode("database"), exit_on_error=False)
+        elif choice == "local":
+            self.use_local_storage()
+
+    def _connection_restored(self, replayed: int, conflicts: int) -> None:
+        self._working_offline = False
+        if self._recovery is not None:
+            self._recovery.dismiss(None)
+            self._recovery = None
+        sent = f": {replayed} change{'s' if replayed != 1 else ''} sent" if replayed else ""
+        self.notify(f"Connected to the database again{sent}.", title="Back online", timeout=6)
+        self.data_changed()
+        if conflicts:
+            self.action_show_conflicts()
+
+    def retry_connection(self) -> None:
+        """Reconnect now (the monitor does it off the UI thread)."""
+        if self._monitor is not None and self.services.storage.mirror is not None:
+            self._monitor.retry_now()
+
+    def action_show_connection(self) -> None:
+        storage = self.services.storage
+        if not storage.online and storage.failure is not None:
+            self._show_recovery(storage.failure)
+        elif storage.kind == "local":
+            self.notify(f"Using the local store: {storage.location}", timeout=5)
+        else:
+            self.notify(f"Connected to {_short_location(storage.location)}.", timeout=5)
+
+    def use_local_storage(self) -> None:
+        """Leave the unreachable database for the local store, for good,
+        taking the cached data and every queued change along."""
+        from jtt_tui.config import load_settings
+        from jtt_tui.services.database import switch_backend
+
+        settings, storage = self.settings, self.services.storage
+        if settings is None:
+            self.notify("Settings are not available in this session.", severity="error")
+            return
+        self.notify("Copying your data to the local store…", timeout=4)
+
+        def run() -> None:
+            outcome = switch_backend(
+                settings, storage, "local", copy_data=True, reload=load_settings
+            )
+            self.call_from_thread(self.show_switch, outcome)
+
+        self.run_worker(run, group="switch", exclusive=True, thread=True, exit_on_error=False)
+
+    def show_switch(self, outcome: Any) -> None:
+        """Tell the user a switch is done (and any warning about it)."""
+        self.settings = outcome.settings
+        self._pending_writes = 0
+        where = "the local store" if outcome.kind == "local" else _short_location(outcome.location)
+        copied = f"; {outcome.copied} records copied" if outcome.copied else ""
+        self.notify(f"Now using {where}{copied}.", title="Switched", timeout=8)
+        if outcome.warning:
+            self.notify(outcome.warning, severity="warning", timeout=15)
+        self.store_badge = self._badge()
+
+    def action_show_conflicts(self) -> None:
+        """Settle, one by one, offline changes that collided with others'."""
+        storage = self.services.storage
+
+        def load() -> None:
+            entries = storage.conflicts()
+            if not entries:
+                self.call_from_thread(self.notify, "No conflicts to settle.", timeout=4)
+                return
+            entry = entries[0]
+            theirs = storage.theirs(entry)
+            self.call_from_thread(self._ask_conflict, entry, theirs, len(entries))
+
+        self.run_worker(load, group="conflicts", exclusive=True, thread=True, exit_on_error=False)
+
+    def _ask_conflict(self, entry: Any, theirs: Any, total: int) -> None:
+        from jtt_tui.ui.modals.recovery import ConflictModal
+
+        storage = self.services.storage
+
+        def settle(keep: str | None) -> None:
+            if keep is None:
+                self.notify(
+                    f"{total} conflict{'s' if total != 1 else ''} left: Database section, F9.",
+                    timeout=6,
+                )
+                return
+
+            def run() -> None:
+                storage.resolve(entry, keep)  # type: ignore[arg-type]
+                self.call_from_thread(self.data_changed)
+                self.call_from_thread(self.action_show_conflicts)
+
+            self.run_worker(run, group="resolve", thread=True, exit_on_error=False)
+
+        self.push_screen(ConflictModal(entry, theirs, remaining=total - 1), settle)
 
     def _backup_if_due(self) -> None:
         """Every hour, write a backup of the local store if one is due."""

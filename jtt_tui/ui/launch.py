@@ -28,14 +28,10 @@ def run_app(environ: Mapping[str, str] | None = None) -> int:
         except StoreUnavailableError as exc:
             raise BootFailed(f"jtt: {exc}", exit_code=1) from None
         opened["store"], opened["settings"] = result.store, settings
-        notes = list(result.warnings)
-        if result.failure is not None:
-            notes.append(
-                f"MongoDB is configured but unusable ({result.failure.kind}): "
-                f"{result.failure.message} — working on the local store."
-            )
+        # MongoDB unreachable: the store opens offline on the cached data and
+        # the app shows the recovery modal (result.store.failure says why)
         services = Services.over(result.store, allow_concurrent=settings.timer.allow_concurrent)
-        return Booted(services, settings, notes)
+        return Booted(services, settings, list(result.warnings), result.store.pending())
 
     app = JttApp(boot=boot)
     try:

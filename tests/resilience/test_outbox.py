@@ -18,7 +18,7 @@ from jtt_tui.services.storage_service import (
 )
 from jtt_tui.services.timer import TimerService
 from jtt_tui.storage.offline import OfflineUnavailable
-from tests.resilience.conftest import TIMEOUT_MS, Recorder
+from tests.support.remote import TIMEOUT_MS, Recorder
 
 
 def _server_sessions(wire, user="alice") -> list[dict]:

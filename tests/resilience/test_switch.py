@@ -17,7 +17,7 @@ from jtt_tui.services.storage_service import StorageService
 from jtt_tui.services.timer import TimerService
 from jtt_tui.storage.errors import StorageError, classify
 from jtt_tui.storage.factory import open_storage
-from tests.resilience.conftest import FAST, Recorder
+from tests.support.remote import FAST, Recorder
 
 
 @pytest.fixture
@@ -142,7 +142,7 @@ def test_auth_refused_is_not_retried_by_itself(wire, tmp_path):
     """The wire server refuses every sign-in (code 18), as MongoDB does for a
     wrong password: the service starts offline with an auth failure and the
     monitor waits for the user instead of hammering the server."""
-    from tests.resilience.conftest import open_service
+    from tests.support.remote import open_service
 
     wire.mode = "auth_refused"
     service: StorageService = open_service(wire, tmp_path, username="alice", password="s3cret-pw")

@@ -69,3 +69,21 @@ def test_ansi_theme(snap_compare, make_app):
         await settle(pilot)
 
     assert snap_compare(make_app(), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_recovery_modal(snap_compare, make_app):
+    """What the user sees when the database refuses the credentials (a failure
+    that is not retried by itself, so no countdown moves)."""
+    from jtt_tui.storage.errors import failure
+    from jtt_tui.ui.modals.recovery import RecoveryModal
+
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        refused = failure("auth", "MongoDB: Authentication failed. (code 18)")
+        modal = RecoveryModal(
+            refused, location="mongodb://alice:***@db.example:27017 (database jtt)", pending=3
+        )
+        pilot.app.push_screen(modal)
+        await settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=run_before)

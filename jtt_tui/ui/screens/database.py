@@ -182,12 +182,30 @@ class DatabaseScreen(JttScreen):
             assert ping.failure is not None
             health = f"NOT answering: {ping.failure.title} ({ping.failure.kind})"
         counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in info.counts.items() if n)
-        self.query_one("#storage-info", Static).update(
-            f"{'Local SQLite file' if info.kind == 'local' else 'MongoDB'}: {info.location}\n"
-            f"Health: {health}\n"
-            f"Your user id: {info.user_id} (share it to be added to a team project)\n"
-            f"Records: {counts or 'none yet'}"
-        )
+        lines = [
+            f"{'Local SQLite file' if info.kind == 'local' else 'MongoDB'}: {info.location}",
+            f"Health: {health}",
+        ]
+        if info.kind != "local":
+            state = {
+                "connected": "connected",
+                "offline": "OFFLINE: working on the copy kept on this machine",
+                "reconnecting": "OFFLINE, reconnecting: working on the copy kept on this machine",
+            }[info.state]
+            waiting = f"; {info.pending} change(s) waiting to be sent" if info.pending else ""
+            lines.append(f"State: {state}{waiting}")
+            if info.conflicts:
+                lines.append(
+                    f"{info.conflicts} conflict(s) to settle: press F9 (keep mine / keep theirs)"
+                )
+        lines += [
+            f"Your user id: {info.user_id} (share it to be added to a team project)",
+            f"Records: {counts or 'none yet'}",
+            "F8 / w switches to "
+            + ("MongoDB (the form below)" if info.kind == "local" else "the local store")
+            + ", live.",
+        ]
+        self.query_one("#storage-info", Static).update("\n".join(lines))
 
     # -- MongoDB form --------------------------------------------------------------------
 
@@ -280,6 +298,91 @@ class DatabaseScreen(JttScreen):
             lambda out: failed(out) if isinstance(out, SecretStoreUnavailable) else done(out),
             group="database-save",
         )
+
+    # -- switching the store live ---------------------------------------------------------
+
+    def action_switch_store(self) -> None:
+        from jtt_tui.ui.modals.switch import SwitchModal
+
+        storage = self.jtt.services.storage
+        settings = self.jtt.settings
+        if settings is None:
+            self.notify("Settings are not available in this session.", severity="error")
+            return
+        if storage.kind == "local":
+            read = self._form_config()
+            if read is None:
+                return
+            config = read[0]
+            if not config.uri:
+                self.query_one("#test-result", Static).update(
+                    "✗ Enter a MongoDB connection string in the form first."
+                )
+                return
+            target, target_name = "mongodb", f"MongoDB at {redact(config.uri)}"
+        else:
+            config, target, target_name = None, "local", "the local store"
+        source = "the local store" if storage.kind == "local" else "MongoDB"
+        offline = not storage.online
+
+        def confirmed(copy: bool | None) -> None:
+            if copy is not None:
+                self._switch(target, config, copy)
+
+        # leaving an unreachable MongoDB: take the cached data and queued changes along
+        modal = SwitchModal(source, target_name, copy_default=offline or target == "local")
+        self.app.push_screen(modal, confirmed)
+
+    def _switch(self, target: str, config: MongoConfig | None, copy: bool) -> None:
+        from jtt_tui.config import load_settings
+        from jtt_tui.services.database import switch_backend
+        from jtt_tui.storage.errors import StorageError, classify
+
+        settings, storage = self.jtt.settings, self.jtt.services.storage
+        assert settings is not None
+        info = self.query_one("#storage-info", Static)
+        result = self.query_one("#test-result", Static)
+        limit = (config or settings.mongodb).server_selection_timeout_ms / 1000
+        result.update(
+            f"Connecting to {'MongoDB' if target == 'mongodb' else 'the local store'}"
+            + (f" (gives up after {limit:.0f} s)" if target == "mongodb" else "")
+            + (" and copying your data" if copy else "")
+            + "…"
+        )
+        info.loading = True
+
+        def run() -> Any:
+            try:
+                return switch_backend(
+                    settings,
+                    storage,
+                    target,  # type: ignore[arg-type]
+                    config=config,
+                    copy_data=copy,
+                    reload=load_settings,
+                )
+            except StorageError as exc:
+                return classify(exc)
+
+        def done(outcome: Any) -> None:
+            info.loading = False
+            from jtt_tui.storage.errors import StorageFailure
+
+            if isinstance(outcome, StorageFailure):
+                tips = "\n".join(f"  • {tip}" for tip in outcome.suggestions)
+                result.update(
+                    f"✗ Not switched, still on the same store. {outcome.title} "
+                    f"({outcome.kind}): {outcome.message}\n{tips}"
+                )
+                return
+            result.update("✓ Switched.")
+            self.jtt.show_switch(outcome)
+            self.refresh_data()
+
+        self.background(run, done, group="database-switch")
+
+    def action_show_conflicts(self) -> None:
+        self.jtt.action_show_conflicts()
 
     # -- export / import ---------------------------------------------------------------
 

@@ -16,6 +16,8 @@ SCOPE_TITLES = {
     **SCREEN_TITLES,
     "timer.segments": "Timer: segment list",
     "billing.settings": "Billing: settings form",
+    "recovery": "When the database is unreachable",
+    "conflict": "Settling a conflict",
 }
 
 

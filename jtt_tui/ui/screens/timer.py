@@ -4,6 +4,7 @@ segments with day totals beside or under them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -14,6 +15,7 @@ from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Label
 from textual.widgets.data_table import CellDoesNotExist
+from textual.worker import Worker, WorkerState
 
 from jtt_tui.domain.calendar import day_bounds, local_date, to_local
 from jtt_tui.domain.durations import format_clock, format_span
@@ -400,6 +402,21 @@ class TimerScreen(JttScreen):
 
         self.app.push_screen(NewTimerModal(self._project_keys()), started)
 
+    def _mark(self, ticket: str, doing: str) -> None:
+        """Show at once that a change is on its way (the write runs off the UI
+        thread and may wait on the network); the reload replaces the mark."""
+        key = f"s:{ticket}"
+        for table_id in ("top", "recent"):
+            table = self.query_one(f"#{table_id}", DataTable)
+            if key in table.rows:
+                table.update_cell(key, "status", Text(f"{doing}…", style="italic"))
+
+    def _timer_action(self, ticket: str, doing: str, work: Callable[[], object], done: str) -> None:
+        self._mark(ticket, doing)
+        self.background(
+            work, lambda _: self.changed(done), group=f"timer-write-{ticket}", exclusive=False
+        )
+
     def action_toggle_timer(self) -> None:
         session = self._need_session()
         if session is None:
@@ -407,34 +424,41 @@ class TimerScreen(JttScreen):
         timer = self.jtt.services.timer
         ticket = session.ticket_number
         if session.status == RUNNING:
-            self.background(lambda: timer.pause(ticket), lambda _: self.changed(f"Paused {ticket}"))
+            self._timer_action(ticket, "pausing", lambda: timer.pause(ticket), f"Paused {ticket}")
         else:
-            self.background(
-                lambda: timer.start(ticket), lambda _: self.changed(f"Started {ticket}")
-            )
+            self._timer_action(ticket, "starting", lambda: timer.start(ticket), f"Started {ticket}")
 
     def action_resume_timer(self) -> None:
         session = self.selected_session()
         timer = self.jtt.services.timer
         ticket = session.ticket_number if session is not None else None
+        if ticket is not None:
+            self._mark(ticket, "resuming")
         self.background(
             lambda: timer.resume(ticket),
             lambda change: self.changed(f"Resumed {change.session.ticket_number}"),
+            group="timer-write",
+            exclusive=False,
         )
 
     def action_stop_timer(self) -> None:
         session = self._need_session()
         if session is not None:
             timer, ticket = self.jtt.services.timer, session.ticket_number
-            self.background(lambda: timer.stop(ticket), lambda _: self.changed(f"Stopped {ticket}"))
+            self._timer_action(ticket, "stopping", lambda: timer.stop(ticket), f"Stopped {ticket}")
 
     def action_complete_timer(self) -> None:
         session = self._need_session()
         if session is not None:
             timer, ticket = self.jtt.services.timer, session.ticket_number
-            self.background(
-                lambda: timer.complete(ticket), lambda _: self.changed(f"Completed {ticket}")
+            self._timer_action(
+                ticket, "completing", lambda: timer.complete(ticket), f"Completed {ticket}"
             )
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        super().on_worker_state_changed(event)
+        if event.state == WorkerState.ERROR and event.worker.group.startswith("timer-write"):
+            self.refresh_data()  # the write failed: drop the "pausing…" mark
 
     def action_edit_session(self) -> None:
         from jtt_tui.ui.modals.timer_forms import EditSessionModal
