@@ -16,6 +16,9 @@ from jtt_tui.storage.errors import StorageError, classify
 log = logging.getLogger(__name__)
 
 FIRST_RETRY_S = 1.0
+# after the driver's heartbeat failed: enough for the driver's immediate
+# re-check (500 ms apart at least) to succeed if the failure was a blip
+QUICK_PING_S = 0.75
 MAX_RETRY_S = 30.0
 
 
@@ -38,12 +41,37 @@ class HealthMonitor:
         self.refresh_s = refresh_s  # how often the offline copy is brought up to date
         self._clock = clock
         self._refreshed_at: float | None = None
+        self._watching = False
+        self._quick = False  # the next check confirms a failed heartbeat: keep it short
+        self._woken_for_outage = False
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self.attempt = 0
 
+    def _heartbeat(self, ok: bool) -> None:
+        """The driver's own check of the server (every heartbeatFrequencyMS):
+        a failed one triggers a health check now instead of at the next
+        interval; a good one while offline, a reconnection now (once per
+        outage, so a server that answers hellos but not commands still gets
+        the backoff)."""
+        service = self.service
+        if not ok:
+            if service.online:
+                self._quick = True
+                self._wake.set()
+            return
+        failure = service.failure
+        if service.online or failure is None or not failure.recoverable:
+            return
+        if not self._woken_for_outage:
+            self._woken_for_outage = True
+            self.retry_now()
+
     def start(self) -> None:
+        if not self._watching:
+            self._watching = True
+            self.service.watch_heartbeats(self._heartbeat)
         if self._thread is None and self.service.mirror is not None:
             self._thread = threading.Thread(target=self._run, name="jtt-health", daemon=True)
             self._thread.start()
@@ -70,12 +98,14 @@ class HealthMonitor:
         service = self.service
         while not self._stop.is_set():
             if service.online:
+                self._woken_for_outage = False
                 self._refresh_if_due()
                 if not self._sleep(self.interval_s):
                     return
                 if service.mirror is None:
                     continue  # switched to a local store meanwhile
-                ping = service.ping()
+                quick, self._quick = self._quick, False
+                ping = service.ping(QUICK_PING_S if quick else None)
                 if not ping.ok and service.online and ping.failure is not None:
                     service.mark_offline(ping.failure)
                 continue

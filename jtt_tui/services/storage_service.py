@@ -174,6 +174,8 @@ class StorageService(Storage):
         self._mirror_lock = threading.Lock()
         self._touched: list[tuple[Kind, str, Any]] | None = None
         self.last_ping: PingResult | None = None
+        self._heartbeat_watchers: list[Callable[[bool], None]] = []
+        self._hear(backend)
 
     # -- state and events ------------------------------------------------------------
 
@@ -214,6 +216,19 @@ class StorageService(Storage):
     def _publish(self, event: Event) -> None:
         for callback in list(self._subscribers):
             callback(event)
+
+    def watch_heartbeats(self, callback: Callable[[bool], None]) -> None:
+        """Call ``callback(ok)`` after each of the driver's own server checks
+        (about once a second, on the driver's thread; remote stores only)."""
+        self._heartbeat_watchers.append(callback)
+
+    def _hear(self, backend: Storage) -> None:
+        if hasattr(backend, "on_heartbeat"):
+            backend.on_heartbeat = self._heartbeat
+
+    def _heartbeat(self, ok: bool) -> None:
+        for callback in list(self._heartbeat_watchers):
+            callback(ok)
 
     def pending(self) -> int:
         return self._mirror.pending_count() if self._mirror is not None else 0
@@ -294,15 +309,16 @@ class StorageService(Storage):
     def health_check(self) -> bool:
         return self.ping().ok
 
-    def ping(self) -> PingResult:
-        """Round-trip the remote now; remembers the result. While offline
-        this is a reconnection attempt's first step, not a state change."""
+    def ping(self, timeout_s: float | None = None) -> PingResult:
+        """Round-trip the remote now (within ``timeout_s`` if given); remembers
+        the result. While offline this is a reconnection attempt's first
+        step, not a state change."""
         started = time.perf_counter()
         backend = self._remote
         try:
             check = getattr(backend, "ping", None)
             if callable(check):
-                check()
+                check() if timeout_s is None else check(timeout_s)
             elif not backend.health_check():
                 raise StorageError(f"{backend.location} does not answer")
             latency = (time.perf_counter() - started) * 1000
@@ -483,6 +499,7 @@ class StorageService(Storage):
         except BaseException:
             backend.disconnect()
             raise
+        self._hear(backend)
         with self._in_flight.exclusive():
             old_remote, old_mirror = self._remote, self._mirror
             self._remote, self._mirror = backend, mirror

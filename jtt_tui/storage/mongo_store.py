@@ -109,6 +109,29 @@ def default_client_factory(uri: str, **options: Any) -> Any:
     return MongoClient(uri, **options)
 
 
+def _heartbeat_listener(store: MongoStore) -> Any:
+    """A pymongo listener passing each server heartbeat's outcome to
+    ``store.on_heartbeat`` (the driver checks the server every
+    heartbeatFrequencyMS on its own thread: the quickest sign of an outage)."""
+    from pymongo import monitoring
+
+    class Heartbeats(monitoring.ServerHeartbeatListener):
+        def started(self, event: Any) -> None:
+            return None  # only the outcome matters
+
+        def succeeded(self, event: Any) -> None:
+            callback = store.on_heartbeat
+            if callback is not None:
+                callback(True)
+
+        def failed(self, event: Any) -> None:
+            callback = store.on_heartbeat
+            if callback is not None:
+                callback(False)
+
+    return Heartbeats()
+
+
 class MongoStore(Storage):
     def __init__(
         self,
@@ -129,6 +152,8 @@ class MongoStore(Storage):
         self._factory = client_factory or default_client_factory
         self._options = {"appname": "jtt", **options}
         self.batch_size = batch_size
+        # called with True / False after each driver heartbeat (see StorageService)
+        self.on_heartbeat: Callable[[bool], None] | None = None
         self._client: Any = None
         self._db: Any = None
 
@@ -151,7 +176,12 @@ class MongoStore(Storage):
             return
         client = None
         try:
-            client = self._factory(self.uri, **self._options)
+            options = dict(self._options)
+            options["event_listeners"] = [
+                *options.get("event_listeners", []),
+                _heartbeat_listener(self),
+            ]
+            client = self._factory(self.uri, **options)
             db = client[self.database_name]
             client.admin.command("ping")
             for name, indexes in INDEXES.items():

@@ -431,9 +431,12 @@ class JttApp(App[int]):
     def data_changed(self) -> None:
         """Something was written: refresh the status line and the screen."""
         self.refresh_status()
-        refresh = getattr(self.screen, "refresh_data", None)
-        if callable(refresh):
-            refresh()
+        from jtt_tui.ui.screens.base import JttScreen
+
+        # the section on screen, even under a modal (e.g. the recovery modal)
+        section = next((s for s in reversed(self.screen_stack) if isinstance(s, JttScreen)), None)
+        if section is not None:
+            section.refresh_data()
 
     # -- failures ------------------------------------------------------------------------
 

@@ -11,9 +11,11 @@ from datetime import UTC
 import pytest
 from textual.widgets import DataTable, Static
 
+from jtt_tui.config import MongoConfig
 from jtt_tui.services.container import Services
 from jtt_tui.services.storage_service import ConnectionLost
 from jtt_tui.storage.errors import failure
+from jtt_tui.storage.factory import mongo_options
 from jtt_tui.ui.app import JttApp, StorageChanged
 from jtt_tui.ui.modals.recovery import ConflictModal, RecoveryModal
 from tests.support.remote import open_service
@@ -25,7 +27,9 @@ def remote_app(wire, tmp_path, settings, clock):
     """An app on the wire server (seeded like the other UI tests)."""
     opened = []
 
-    def factory(*, seeded: bool = True, **service_options) -> JttApp:
+    def factory(*, seeded: bool = True, as_shipped: bool = False, **service_options) -> JttApp:
+        if as_shipped:  # the driver settings and health interval a user gets by default
+            service_options = {**mongo_options(MongoConfig()), **service_options}
         service = open_service(wire, tmp_path, user_id="tester", clock=clock, **service_options)
         opened.append(service)
         if seeded and service.online:
@@ -35,7 +39,7 @@ def remote_app(wire, tmp_path, settings, clock):
             settings,
             clock=clock,
             status_refresh_s=3600,
-            health_interval_s=0.5,
+            health_interval_s=None if as_shipped else 0.5,
         )
 
     yield factory
@@ -52,7 +56,9 @@ async def wait_until(pilot, condition, timeout: float = 5.0) -> None:
 
 
 def _text(app, selector: str) -> str:
-    return str(app.screen.query_one(selector, Static).render())
+    """The text of one widget on the top screen ("" while it is still being
+    composed, or already taken down)."""
+    return "".join(str(w.render()) for w in app.screen.query(selector).results(Static))
 
 
 def _badge(app) -> str:
@@ -76,7 +82,7 @@ async def _ready(pilot) -> None:
 
 
 async def test_server_stopped_mid_session_shows_the_modal_then_closes_it(remote_app, wire):
-    app = remote_app()
+    app = remote_app(as_shipped=True)  # a 5 s health interval: the driver's heartbeat is quicker
     async with app.run_test(size=(100, 30)) as pilot:
         await _ready(pilot)
         assert "connected" in _badge(app)

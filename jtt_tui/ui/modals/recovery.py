@@ -110,15 +110,17 @@ class RecoveryModal(ModalScreen[RecoveryChoice | None]):
 
     # -- drawing ----------------------------------------------------------------------
 
+    def _draw(self, part: str, text: str) -> None:
+        """Update one line of the modal; a no-op once it is being taken down
+        (a countdown tick or a late event can arrive while it closes)."""
+        for widget in self.query(f"#{part}").results(Static):
+            widget.update(text)
+
     def _show_failure(self) -> None:
         failure = self.failure
-        self.query_one("#recovery-title", Label).update(f"✗ {failure.title} ({failure.kind})")
-        self.query_one("#recovery-message", Static).update(
-            f"{redact(self.location)}\n{redact(failure.message)}"
-        )
-        self.query_one("#recovery-tips", Static).update(
-            "\n".join(f"• {redact(tip)}" for tip in failure.suggestions)
-        )
+        self._draw("recovery-title", f"✗ {failure.title} ({failure.kind})")
+        self._draw("recovery-message", f"{redact(self.location)}\n{redact(failure.message)}")
+        self._draw("recovery-tips", "\n".join(f"• {redact(tip)}" for tip in failure.suggestions))
 
     def _show_safe(self) -> None:
         waiting = (
@@ -127,28 +129,27 @@ class RecoveryModal(ModalScreen[RecoveryChoice | None]):
             else f"{self.pending} change{'s' if self.pending != 1 else ''} saved on this "
             "machine, sent when it is back"
         )
-        self.query_one("#recovery-safe", Static).update(
-            f"Nothing is lost: timers keep running, you can keep working ({waiting})."
+        self._draw(
+            "recovery-safe",
+            f"Nothing is lost: timers keep running, you can keep working ({waiting}).",
         )
 
     def _show_status(self) -> None:
-        status = self.query_one("#recovery-status", Static)
         retrying = self._retry_at is not None and self.failure.recoverable
         self.set_class(retrying, "-retrying")
         if self._busy is not None:
-            status.update(self._busy)
+            text = self._busy
         elif not self.failure.recoverable:
-            status.update(
+            text = (
                 "Not retried automatically: this will not fix itself. Fix the settings (e), "
                 "then retry (r)."
             )
         elif self._retry_at is None:
-            status.update("Retrying shortly…")
+            text = "Retrying shortly…"
         else:
             left = max(0, round(self._retry_at - time.monotonic()))
-            status.update(
-                f"Retrying in {left} s (attempt {self._attempt})…" if left else "Retrying now…"
-            )
+            text = f"Retrying in {left} s (attempt {self._attempt})…" if left else "Retrying now…"
+        self._draw("recovery-status", text)
 
     # -- the user's choice ------------------------------------------------------------
 
