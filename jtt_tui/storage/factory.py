@@ -139,7 +139,12 @@ def mongo_store(
     from jtt_tui.storage.mongo_store import MongoStore
 
     config = config or settings.mongodb
-    register_secret(uri_password(config.uri))
+    in_uri = uri_password(config.uri)
+    if in_uri:  # as written (percent-encoded) and as the driver decodes it
+        from urllib.parse import unquote
+
+        register_secret(in_uri)
+        register_secret(unquote(in_uri))
     password = mongo_password(config)
     if config.username and not password and not _external_auth(config.uri):
         where = "keyring has none saved" if config.password_in_keyring else "none is configured"

@@ -153,3 +153,22 @@ def test_help_for_every_command(jtt):
         assert f"usage: jtt db {action}" in jtt("db", action, "--help").stdout
     assert jtt("--version").stdout.startswith("jtt ")
     assert "invalid choice" in jtt("frobnicate", expect=2).stderr
+
+
+def test_a_refused_password_never_shows_in_any_output(jtt, wire):
+    """Every command that touches a MongoDB refusing the password — with
+    --debug's traceback too — keeps the password out of what it prints."""
+    wire.mode = "auth_refused"
+    uri = f"mongodb://tracker:{SECRET}@127.0.0.1:{wire.port}/"
+    outputs = [jtt("db", "configure", "--uri", uri, "--no-tls", env=UNREACHABLE)]
+    outputs.append(jtt("db", "use", "mongodb", env=UNREACHABLE, expect=1))
+    assert "(auth)" in outputs[-1].stderr and "127.0.0.1" in outputs[-1].stderr
+    outputs.append(jtt("doctor", env=UNREACHABLE, expect=1))
+    assert "FAIL  mongodb connection" in outputs[-1].stdout
+    enabled = {**UNREACHABLE, "MONGODB_ENABLED": "true", "MONGODB_URI": uri}
+    outputs.append(jtt("--debug", "start", "WEB-1", env=enabled))
+    assert "working offline" in outputs[-1].stderr
+    outputs.append(jtt("--debug", "status", env={**enabled, "MONGODB_PASSWORD": SECRET}))
+    outputs.append(jtt("db", "show", env=enabled))
+    for result in outputs:
+        assert SECRET not in result.stdout + result.stderr, result
