@@ -78,11 +78,13 @@ class KindReport:
 @dataclass
 class ImportReport:
     """What an import did, per collection, plus the records where the store
-    held a newer version than the bundle (kept, and listed here)."""
+    held a newer version than the bundle (kept, and listed here) and those
+    where a different stored version was overwritten by the bundle's."""
 
     mode: ImportMode
     kinds: dict[str, KindReport] = field(default_factory=dict)
     kept_existing: list[tuple[str, str]] = field(default_factory=list)
+    replaced: list[tuple[str, str]] = field(default_factory=list)
 
     def for_kind(self, kind: Kind) -> KindReport:
         return self.kinds.setdefault(kind.name, KindReport())
@@ -151,6 +153,7 @@ def plan_import_record(
         counts.inserted += 1
     else:
         counts.updated += 1
+        report.replaced.append((kind.name, kind.key_of(incoming)))
     return incoming.model_copy(
         update={
             "user_id": existing.user_id if existing else user_id,
