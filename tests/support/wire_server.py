@@ -352,9 +352,10 @@ def _find_by_keys(collection: Any, doc: dict[str, Any]) -> list[Any] | None:
             return None
         if any(isinstance(v, dict | list) for v in values):
             return None
+        documents = list(collection._store.documents)  # test-side shortcut (releases its lock)
         return [
             document
-            for document in collection._store.documents  # test-side shortcut
+            for document in documents
             if _may_match(document.get(field), wanted) and filter_applies(query, document)
         ]
     return None
@@ -407,8 +408,9 @@ def _keyed_upserts(collection: Any, statements: list[dict[str, Any]]) -> dict[st
     ]
     if fields is None or uniques != [fields]:
         return None
+    documents = list(store.documents)  # (iterating holds mongomock's lock: finish first)
     try:
-        index = {tuple(d.get(f) for f in fields): d for d in store.documents}
+        index = {tuple(d.get(f) for f in fields): d for d in documents}
     except TypeError:  # an unhashable key value
         return None
     n = modified = 0
