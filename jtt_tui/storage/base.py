@@ -48,7 +48,8 @@ ImportMode = Literal["merge", "replace"]
 # How often a partial update re-reads and re-applies itself when another
 # writer got in between (each attempt is a fresh read, so nothing is lost).
 UPDATE_ATTEMPTS = 8
-_META_FIELDS = frozenset({"user_id", "version", "created_at", "updated_at"})
+META_FIELDS = frozenset({"user_id", "version", "created_at", "updated_at"})
+_META_FIELDS = META_FIELDS
 
 
 @dataclass(frozen=True)
