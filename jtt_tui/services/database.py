@@ -14,7 +14,7 @@ from pydantic import SecretStr
 
 from jtt_tui.config import ConfigError, MongoConfig, Settings, update_settings_file
 from jtt_tui.services.storage_service import StorageService
-from jtt_tui.storage.base import ImportReport, Storage
+from jtt_tui.storage.base import Storage
 from jtt_tui.storage.errors import (
     SettingsIncompleteError,
     StorageError,
@@ -171,11 +171,21 @@ def switch_backend(
     else:
         config = settings.mongodb
         backend, mirror = local_store(settings), None
-    reports: list[ImportReport] = []
+    from datetime import datetime
+
+    from jtt_tui.services.migration import default_backup_path
+    from jtt_tui.storage.migrate import MigrationError, MigrationReport, migrate
+
+    copies: list[MigrationReport] = []
 
     def copy(source: Storage, target: Storage) -> None:
-        # export + merge import (the newer copy of a record wins)
-        reports.append(target.import_all(source.export_all(), mode="merge"))
+        # the migration engine: a backup of what is copied, batches, and a
+        # verification; a merge (the newer copy of a record wins)
+        backup = default_backup_path(settings, datetime.now().astimezone())
+        try:
+            copies.append(migrate(source, target, backup_path=backup))
+        except MigrationError as exc:
+            raise StorageError(f"the copy failed, nothing switched: {exc}") from exc
 
     try:
         storage.switch_to(backend, mirror=mirror, copy_data=copy_data, copy=copy)
@@ -183,7 +193,7 @@ def switch_backend(
         if mirror is not None:
             mirror.disconnect()
         raise
-    copied = reports[0].written if reports else None
+    copied = copies[0].copied if copies else None
     warnings: list[str] = []
     if mirror is not None:
         try:

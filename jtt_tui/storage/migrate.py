@@ -384,7 +384,7 @@ class _Run:
             self._copy_kind(kind, records_of(snapshot, kind))
         copied = self.report.copied
         kept = sum(r.kept_in_target for r in self.report.collections.values())
-        detail = f"{copied} records written"
+        detail = f"{copied} record{'s' if copied != 1 else ''} written"
         if kept:
             detail += f", {kept} newer in the target kept"
         return "done", detail, None

@@ -183,7 +183,7 @@ class MongoStore(Storage):
             ]
             client = self._factory(self.uri, **options)
             db = client[self.database_name]
-            client.admin.command("ping")
+            self._first_ping(client)
             for name, indexes in INDEXES.items():
                 db[name].create_indexes(indexes)
         except StorageError:
@@ -203,6 +203,20 @@ class MongoStore(Storage):
                 f"the MongoDB connection string is not valid: {exc}"
             ) from InvalidURI(str(exc))
         self._client, self._db = client, db
+
+    def _first_ping(self, client: Any) -> None:
+        """Reach the server within the server-selection timeout, even when the
+        per-operation limit (timeoutMS) is longer — with timeoutMS set, the
+        driver would otherwise keep looking for a server that long."""
+        limit_ms = self._options.get("serverSelectionTimeoutMS")
+        if limit_ms is None or "timeoutMS" not in self._options:
+            client.admin.command("ping")
+            return
+        import pymongo
+
+        budget_ms = min(float(limit_ms), float(self._options["timeoutMS"] or limit_ms))
+        with pymongo.timeout(budget_ms / 1000):
+            client.admin.command("ping")
 
     def disconnect(self) -> None:
         client, self._client, self._db = self._client, None, None

@@ -544,6 +544,7 @@ def _short_location(location: str) -> str:
     """``mongodb://u:***@db.example:27017 (database jtt)`` -> ``db.example/jtt``."""
     import re
 
-    host = re.sub(r"^mongodb(\+srv)?://([^@/]*@)?", "", location).split("/")[0].split("?")[0]
+    address = re.sub(r"^mongodb(\+srv)?://([^@/]*@)?", "", location).split()[0]
+    host = address.split("/")[0].split("?")[0]
     database = re.search(r"\(database (.+)\)", location)
     return f"{host.split(',')[0]}/{database.group(1) if database else ''}"

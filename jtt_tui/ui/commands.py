@@ -282,6 +282,14 @@ REGISTRY: tuple[Command, ...] = (
         "database",
     ),
     Command(
+        "database.migrate",
+        "f10,m",
+        "migrate",
+        "Migrate",
+        "Copy everything to the other store (backup, copy, verify), then maybe switch",
+        "database",
+    ),
+    Command(
         "database.conflicts",
         "f9",
         "show_conflicts",
@@ -324,6 +332,24 @@ REGISTRY: tuple[Command, ...] = (
         "Settings",
         "Open the Database settings to fix the connection",
         "recovery",
+    ),
+    # -- the migration wizard ----------------------------------------------------------
+    Command("migrate.start", "ctrl+s", "start", "Start", "Start the migration", "migrate"),
+    Command(
+        "migrate.switch",
+        "y",
+        "switch_now",
+        "Switch",
+        "After a verified migration: use the new store now",
+        "migrate",
+    ),
+    Command(
+        "migrate.close",
+        "escape",
+        "close",
+        "Cancel / close",
+        "Cancel the migration (after the current batch), or close the wizard",
+        "migrate",
     ),
     Command("conflict.mine", "m", "keep('mine')", "Keep mine", "Keep my version", "conflict"),
     Command(

@@ -203,7 +203,7 @@ class DatabaseScreen(JttScreen):
             f"Records: {counts or 'none yet'}",
             "F8 / w switches to "
             + ("MongoDB (the form below)" if info.kind == "local" else "the local store")
-            + ", live.",
+            + ", live; F10 / m migrates everything there first (backup, copy, verify).",
         ]
         self.query_one("#storage-info", Static).update("\n".join(lines))
 
@@ -380,6 +380,27 @@ class DatabaseScreen(JttScreen):
             self.refresh_data()
 
         self.background(run, done, group="database-switch")
+
+    def action_migrate(self) -> None:
+        from jtt_tui.ui.screens.migrate import MigrateScreen
+
+        storage = self.jtt.services.storage
+        if self.jtt.settings is None:
+            self.notify("Settings are not available in this session.", severity="error")
+            return
+        if storage.kind != "local":
+            self.app.push_screen(MigrateScreen(target="local"))
+            return
+        read = self._form_config()
+        if read is None:
+            return
+        config = read[0]
+        if not config.uri:
+            self.query_one("#test-result", Static).update(
+                "✗ Enter the MongoDB connection string to migrate to in the form first."
+            )
+            return
+        self.app.push_screen(MigrateScreen(target="mongodb", config=config))
 
     def action_show_conflicts(self) -> None:
         self.jtt.action_show_conflicts()
