@@ -64,6 +64,14 @@ ENV_VARS: tuple[EnvVar, ...] = (
     ),
     EnvVar("MONGODB_DATABASE", ("mongodb", "database"), "jtt", "Database name."),
     EnvVar(
+        "MONGODB_DUAL_WRITE",
+        ("mongodb", "dual_write"),
+        "off",
+        "Gradual mode: write to both the local store and MongoDB; read-local (local is "
+        "the source of truth), read-both (local, falling back to MongoDB) or read-remote "
+        "(MongoDB first). off: one store only.",
+    ),
+    EnvVar(
         "MONGODB_USER",
         ("mongodb", "username"),
         "",
@@ -205,6 +213,7 @@ class MongoConfig(_Section):
     database: str = Field(
         default="jtt", min_length=1, max_length=63, pattern=r'^[^/\\. "$*<>:|?]+$'
     )
+    dual_write: Literal["off", "read-local", "read-both", "read-remote"] = "off"
     username: str = Field(default="", max_length=256)
     password: SecretStr | None = None
     # settings.toml remembers only that keyring holds the password

@@ -231,7 +231,11 @@ class StorageService(Storage):
             callback(ok)
 
     def pending(self) -> int:
-        return self._mirror.pending_count() if self._mirror is not None else 0
+        """Writes waiting to be sent (also those of a dual-write store's MongoDB)."""
+        if self._mirror is not None:
+            return self._mirror.pending_count()
+        inner = getattr(self._remote, "pending", None)
+        return int(inner()) if callable(inner) else 0
 
     def conflicts(self) -> list[OutboxEntry]:
         return self._mirror.entries("conflict") if self._mirror is not None else []

@@ -17,6 +17,7 @@ from jtt_tui.domain.clock import Clock
 from jtt_tui.storage.base import Storage
 from jtt_tui.storage.errors import (
     MissingCredentialsError,
+    SettingsIncompleteError,
     StorageError,
     StorageFailure,
     classify,
@@ -206,6 +207,8 @@ def open_storage(
     from jtt_tui.services.storage_service import StorageService
 
     warnings: list[str] = []
+    if settings.mongodb.dual_write != "off":
+        return _open_dual(settings, clock=clock, client_factory=client_factory)
     if settings.mongodb.enabled and not settings.mongodb.uri:
         warnings.append(
             "MONGODB_ENABLED is true but no MongoDB URI is set: using the local store "
@@ -242,3 +245,39 @@ def open_storage(
     local = local_store(settings, clock=clock)
     local.connect()
     return OpenedStorage(StorageService(local), warnings=warnings)
+
+
+def _open_dual(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    client_factory: Callable[..., Any] | None = None,
+) -> OpenedStorage:
+    """Gradual mode (MONGODB_DUAL_WRITE): the local store and MongoDB (with
+    its offline copy and outbox), every write to both, reads as configured."""
+    from jtt_tui.services.dual import DualStorage
+    from jtt_tui.services.storage_service import StorageService
+
+    mode = settings.mongodb.dual_write
+    if not settings.mongodb.uri:
+        raise SettingsIncompleteError(
+            f"MONGODB_DUAL_WRITE={mode} needs a MongoDB connection string: set MONGODB_URI "
+            "or run `jtt db configure --uri …` (or set MONGODB_DUAL_WRITE=off)"
+        )
+    warnings: list[str] = []
+    mirror = open_mirror(settings, clock=clock)
+    remote = mongo_store(settings, client_factory=client_factory, clock=clock)
+    try:
+        remote.connect()
+        service = StorageService(remote, mirror=mirror)
+        service.replay()
+    except StorageError as exc:
+        failure = classify(exc)
+        service = StorageService(remote, mirror=mirror, online=False, failure=failure)
+        warnings.append(
+            f"dual write: MongoDB cannot be reached ({failure.kind}): its copy of every "
+            "write is queued and sent when it is back"
+        )
+    dual = DualStorage(local_store(settings, clock=clock), service, mode)  # type: ignore[arg-type]
+    dual.connect()
+    return OpenedStorage(StorageService(dual), warnings=warnings)
