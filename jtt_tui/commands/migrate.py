@@ -122,7 +122,15 @@ def cmd_migrate(ctx: Context, args: argparse.Namespace) -> int:
     if not report.verified:
         raise CommandFailed("verification failed: the target does not match the source")
     if args.switch:
-        switch_after_migration(settings, plan)
+        from jtt_tui.secrets import SecretStoreUnavailable
+
+        try:
+            switch_after_migration(settings, plan)
+        except (SecretStoreUnavailable, OSError) as exc:
+            raise CommandFailed(
+                f"migrated and verified, but not switched: {exc}. Fix that, then run "
+                f"`jtt db use {args.to}`."
+            ) from None
         where = "MongoDB" if args.to == "mongodb" else "the local store"
         ctx.out(f"Switched: jtt now uses {where}.")
         if "MONGODB_ENABLED" in ctx.environ:
