@@ -371,6 +371,8 @@ class JttApp(App[int]):
         from jtt_tui.ui.modals.recovery import ConflictModal
 
         storage = self.services.storage
+        if any(isinstance(screen, ConflictModal) for screen in self.screen_stack):
+            return  # one at a time: the next comes when this one is settled
 
         def settle(keep: str | None) -> None:
             if keep is None:

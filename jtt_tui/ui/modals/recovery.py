@@ -32,6 +32,8 @@ class RecoveryModal(ModalScreen[RecoveryChoice | None]):
     """Shown on ConnectionLost. Closes by itself (dismissed with None) when
     the connection comes back."""
 
+    AUTO_FOCUS = "#retry"
+
     DEFAULT_CSS = """
     RecoveryModal { align: center middle; }
     RecoveryModal > Vertical {
@@ -78,7 +80,6 @@ class RecoveryModal(ModalScreen[RecoveryChoice | None]):
         self._show_safe()
         self._show_status()
         self._countdown = self.set_interval(1.0, self._show_status)
-        self.query_one("#retry", Button).focus()
 
     # -- what the app tells it -------------------------------------------------------
 
@@ -196,6 +197,7 @@ class ConflictModal(ModalScreen[Keep | None]):
     ConflictModal Button { margin-right: 1; }
     """
     BINDINGS = bindings_for("conflict")
+    AUTO_FOCUS = "#mine"
 
     def __init__(self, entry: OutboxEntry, theirs: Record | None, *, remaining: int) -> None:
         super().__init__()
@@ -224,9 +226,6 @@ class ConflictModal(ModalScreen[Keep | None]):
                 yield Button("Keep mine (m)", id="mine", variant="primary", compact=True)
                 yield Button("Keep theirs (t)", id="theirs", compact=True)
                 yield Button("Decide later (Esc)", id="later", compact=True)
-
-    def on_mount(self) -> None:
-        self.query_one("#mine", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         choice = event.button.id
