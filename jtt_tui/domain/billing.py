@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from jtt_tui.domain.errors import DomainError
-from jtt_tui.domain.models import Invoice, InvoiceStatus
+from jtt_tui.domain.models import Invoice, InvoiceStatus, Rounding
 
 S = InvoiceStatus
 
@@ -65,3 +65,19 @@ def due_date(issue: date, payment_terms: str) -> date | None:
 def billed_hours(seconds: int) -> Decimal:
     """Hours shown and billed for ``seconds`` of work: half-up to 0.01 h."""
     return (Decimal(seconds) / _HOUR).quantize(HOURS_PLACES, rounding=ROUND_HALF_UP)
+
+
+def rounded_seconds(seconds: int, rule: Rounding) -> int:
+    """Seconds billed for one entry of ``seconds`` under ``rule`` (half a
+    step or more rounds up with ``nearest``)."""
+    seconds = max(seconds, 0)
+    if rule.mode != "none" and seconds:
+        step = rule.minutes * 60
+        whole, rest = divmod(seconds, step)
+        if rule.mode == "up":
+            seconds = (whole + (1 if rest else 0)) * step
+        else:
+            seconds = (whole + (1 if rest * 2 >= step else 0)) * step
+    if rule.minimum_minutes and seconds:
+        seconds = max(seconds, rule.minimum_minutes * 60)
+    return seconds

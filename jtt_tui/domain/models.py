@@ -210,6 +210,28 @@ class ProjectStatus(StrEnum):
     ARCHIVED = "archived"
 
 
+class Rounding(Model):
+    """How tracked time is billed: each entry (a segment, a manual entry)
+    rounded ``up`` or to the ``nearest`` multiple of ``minutes``, and never
+    billed under ``minimum_minutes``. ``none`` bills exact time. Raw times are
+    never changed; only the billed hours are."""
+
+    mode: Literal["none", "up", "nearest"] = "none"
+    minutes: Literal[1, 6, 15, 30] = 15
+    minimum_minutes: int = Field(default=0, ge=0, le=480)
+
+    def describe(self) -> str:
+        if self.mode == "none":
+            text = "exact time"
+        else:
+            text = f"each entry {'up' if self.mode == 'up' else 'to the nearest'} " + (
+                f"{self.minutes} min"
+            )
+        if self.minimum_minutes:
+            text += f", at least {self.minimum_minutes} min"
+        return text
+
+
 class Client(Model):
     name: ShortText = ""
     email: Email = ""
@@ -232,6 +254,7 @@ class Project(Record):
     end_date: date | None = None
     tags: Tags = Field(default_factory=list)
     team_members: list[UserId] = Field(default_factory=list, max_length=500)
+    rounding: Rounding | None = None  # None: the billing settings' rounding
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> Self:
@@ -280,6 +303,7 @@ class BillingSettings(Record):
     next_invoice_number: int = Field(default=1001, ge=1, le=10**12)
     payment_terms: ShortText = "Net 30"
     bank_details: LongText = ""
+    rounding: Rounding = Field(default_factory=Rounding)
 
     def format_invoice_number(self, number: int) -> str:
         return f"{self.invoice_prefix}-{number}" if self.invoice_prefix else str(number)
@@ -297,7 +321,8 @@ class InvoiceLine(Model):
     description: LineText
     ticket_number: TicketNumber | None = None
     task_id: RecordId | None = None
-    hours: Quantity
+    hours: Quantity  # billed (after rounding)
+    tracked_hours: Quantity | None = None  # as tracked, when rounding changed it
     rate: Money
     amount: Money
 

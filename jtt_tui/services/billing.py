@@ -11,7 +11,13 @@ from datetime import date, datetime, tzinfo
 from decimal import Decimal
 
 from jtt_tui.domain import money
-from jtt_tui.domain.billing import billed_hours, check_transition, due_date, effective_status
+from jtt_tui.domain.billing import (
+    billed_hours,
+    check_transition,
+    due_date,
+    effective_status,
+    rounded_seconds,
+)
 from jtt_tui.domain.calendar import local_date
 from jtt_tui.domain.errors import DomainError
 from jtt_tui.domain.models import (
@@ -123,7 +129,8 @@ class BillingService:
         skipped_running: list[str] = []
         for project in projects:
             rate = project_rate(project, billing)
-            per_ticket: dict[str, list[tuple[Session, int]]] = defaultdict(list)
+            rule = project.rounding or billing.rounding
+            per_ticket: dict[str, list[tuple[Session, int, int]]] = defaultdict(list)
             for session in self.store.sessions_for_project(project.project_id, project.key):
                 for segment in session.segments:
                     day = local_date(segment.start, self.tz)
@@ -135,7 +142,9 @@ class BillingService:
                     if (session.ticket_number, segment.start) in covered:
                         continue
                     seconds = int((segment.end - segment.start).total_seconds())
-                    per_ticket[session.ticket_number].append((session, seconds))
+                    per_ticket[session.ticket_number].append(
+                        (session, seconds, rounded_seconds(seconds, rule))
+                    )
                     billed.append(
                         BilledEntry(
                             ticket_number=session.ticket_number, segment_start=segment.start
@@ -143,12 +152,14 @@ class BillingService:
                     )
             for ticket, pieces in sorted(per_ticket.items()):
                 name = pieces[0][0].ticket_name
-                hours = billed_hours(sum(seconds for _, seconds in pieces))
+                hours = billed_hours(sum(billed for _, _, billed in pieces))
+                tracked = billed_hours(sum(raw for _, raw, _ in pieces))
                 lines.append(
                     InvoiceLine(
                         description=f"{ticket} — {name}" if name else ticket,
                         ticket_number=ticket,
                         hours=hours,
+                        tracked_hours=tracked if tracked != hours else None,
                         rate=rate,
                         amount=money.line_amount(hours, rate, currency),
                     )
@@ -162,7 +173,9 @@ class BillingService:
                 project_rate=project.hourly_rate,
                 billing_project_rate=billing.project_rates.get(project.key),
             )
-            hours = billed_hours(int(task.duration.total_seconds()))
+            raw = int(task.duration.total_seconds())
+            hours = billed_hours(rounded_seconds(raw, project.rounding or billing.rounding))
+            tracked = billed_hours(raw)
             label = f"{task.ticket_number} — {task.title}" if task.ticket_number else task.title
             lines.append(
                 InvoiceLine(
@@ -170,6 +183,7 @@ class BillingService:
                     ticket_number=task.ticket_number,
                     task_id=task.task_id,
                     hours=hours,
+                    tracked_hours=tracked if tracked != hours else None,
                     rate=rate,
                     amount=money.line_amount(hours, rate, currency),
                 )
