@@ -1,0 +1,472 @@
+"""jtt project …, jtt billing …, jtt invoice …: the whole billing flow,
+scriptable over SSH."""
+
+from __future__ import annotations
+
+import argparse
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from jtt_tui.commands.context import CommandFailed, Context
+from jtt_tui.commands.output import clean, table
+
+ROUNDING_HELP = (
+    "none, or up-N / nearest-N with N = 1, 6, 15 or 30 minutes, optionally "
+    "followed by ',min-M' (bill each entry at least M minutes), e.g. up-15,min-30"
+)
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    _register_projects(commands)
+    _register_billing(commands)
+    _register_invoices(commands)
+
+
+# -- parsing helpers -------------------------------------------------------------------
+
+
+def _decimal(text: str, what: str) -> Decimal:
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        raise CommandFailed(f"{what} must be a number, e.g. 85 or 72.50 (got {text!r})") from None
+    if not value.is_finite():
+        raise CommandFailed(f"{what} must be a finite number (got {text!r})")
+    return value
+
+
+def parse_rounding(text: str) -> Any:
+    """``up-15,min-30`` → Rounding(mode="up", minutes=15, minimum_minutes=30)."""
+    from pydantic import ValidationError
+
+    from jtt_tui.domain.models import Rounding
+
+    fields: dict[str, Any] = {}
+    try:
+        for part in (p.strip().lower() for p in text.split(",") if p.strip()):
+            if part == "none":
+                fields["mode"] = "none"
+            elif part.startswith(("up-", "nearest-")):
+                mode, _, minutes = part.partition("-")
+                fields["mode"], fields["minutes"] = mode, int(minutes)
+            elif part.startswith("min-"):
+                fields["minimum_minutes"] = int(part[4:])
+            else:
+                raise ValueError(part)
+        return Rounding.model_validate(fields)
+    except (ValueError, ValidationError):
+        raise CommandFailed(f"--rounding {text!r}: expected {ROUNDING_HELP}", exit_code=2) from None
+
+
+# -- projects ---------------------------------------------------------------------------
+
+
+def _register_projects(commands: argparse._SubParsersAction) -> None:
+    project = commands.add_parser("project", help="add, list, edit or archive projects")
+    actions = project.add_subparsers(title="actions", metavar="ACTION", required=True)
+
+    def fields(parser: argparse.ArgumentParser, *, adding: bool) -> None:
+        parser.add_argument("--name", required=adding, help="project name")
+        parser.add_argument("--client", help="client name (invoices by client use it)")
+        parser.add_argument("--client-email", help="client e-mail (on invoices)")
+        parser.add_argument("--client-address", help="client address (on invoices)")
+        parser.add_argument("--rate", help="hourly rate (overrides the global rate)")
+        parser.add_argument("--currency", help="currency code, e.g. USD, EUR, GBP")
+        parser.add_argument("--budget", help="budget in the project's currency")
+        parser.add_argument("--estimate-hours", help="estimated hours")
+        parser.add_argument(
+            "--rounding", help=f"billing rounding for this project: {ROUNDING_HELP}"
+        )
+
+    add = actions.add_parser("add", help="add a project (KEY is the Jira key prefix, e.g. WEB)")
+    add.add_argument("key")
+    fields(add, adding=True)
+    add.set_defaults(handler=cmd_project_add)
+    listing = actions.add_parser("list", help="projects with rates, hours and budget")
+    listing.add_argument("--all", action="store_true", help="archived ones too")
+    listing.set_defaults(handler=cmd_project_list)
+    edit = actions.add_parser("edit", help="change a project's details")
+    edit.add_argument("key")
+    fields(edit, adding=False)
+    edit.set_defaults(handler=cmd_project_edit)
+    archive = actions.add_parser("archive", help="archive a project (its time is kept)")
+    archive.add_argument("key")
+    archive.set_defaults(handler=cmd_project_archive)
+
+
+def _project_changes(args: argparse.Namespace, current: Any | None) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    if args.name is not None:
+        changes["name"] = args.name
+    if args.rate is not None:
+        changes["hourly_rate"] = _decimal(args.rate, "--rate") if args.rate.strip() else None
+    if args.currency is not None:
+        changes["currency"] = args.currency.strip().upper() or None
+    if args.budget is not None:
+        changes["budget"] = _decimal(args.budget, "--budget") if args.budget.strip() else None
+    if args.estimate_hours is not None:
+        text = args.estimate_hours
+        changes["estimated_hours"] = _decimal(text, "--estimate-hours") if text.strip() else None
+    if args.rounding is not None:
+        changes["rounding"] = parse_rounding(args.rounding) if args.rounding.strip() else None
+    client = current.client.model_dump() if current is not None else {}
+    for option, name in (
+        ("client", "name"),
+        ("client_email", "email"),
+        ("client_address", "address"),
+    ):
+        value = getattr(args, option)
+        if value is not None:
+            client[name] = value
+    if client:
+        changes["client"] = client
+    return changes
+
+
+def _find_project(ctx: Context, key: str) -> Any:
+    from jtt_tui.services.projects import ProjectService
+
+    project = ProjectService(ctx.store).find_by_key(key)
+    if project is None:
+        raise CommandFailed(f"no project with the key {key.strip().upper()}: `jtt project list`")
+    return project
+
+
+def cmd_project_add(ctx: Context, args: argparse.Namespace) -> int:
+    from jtt_tui.domain.models import Project
+    from jtt_tui.services.projects import ProjectService
+
+    project = Project.model_validate({"key": args.key, **_project_changes(args, None)})
+    saved = ProjectService(ctx.store).save(project)
+    ctx.out(f"Added project {saved.key} ({clean(saved.name)}).")
+    return 0
+
+
+def cmd_project_edit(ctx: Context, args: argparse.Namespace) -> int:
+    from jtt_tui.domain.models import Project
+    from jtt_tui.services.projects import ProjectService
+
+    current = _find_project(ctx, args.key)
+    changes = _project_changes(args, current)
+    if not changes:
+        raise CommandFailed("nothing to change: give --name, --rate, --client …", exit_code=2)
+    updated = Project.model_validate({**current.model_dump(), **changes})
+    ProjectService(ctx.store).save(updated)
+    ctx.out(f"Updated project {updated.key}: {', '.join(sorted(changes))}.")
+    return 0
+
+
+def cmd_project_archive(ctx: Context, args: argparse.Namespace) -> int:
+    from jtt_tui.services.projects import ProjectService
+
+    project = _find_project(ctx, args.key)
+    ProjectService(ctx.store).archive(project.project_id)
+    ctx.out(f"Archived project {project.key}; its tracked time is kept.")
+    return 0
+
+
+def cmd_project_list(ctx: Context, args: argparse.Namespace) -> int:
+    from jtt_tui.services.invoice_docs import format_money
+    from jtt_tui.services.projects import ProjectService
+
+    store = ctx.store
+    billing = store.get_billing_settings()
+    rows = []
+    for summary in ProjectService(store).summaries():
+        project = summary.project
+        if str(project.status) != "active" and not args.all:
+            continue
+        currency = project.currency or billing.currency
+        rate = project.hourly_rate or billing.project_rates.get(project.key)
+        rows.append(
+            [
+                project.key,
+                clean(project.name),
+                clean(project.client.name),
+                format_money(rate, currency) if rate is not None else "global",
+                f"{summary.actual_hours:.2f}",
+                f"{project.estimated_hours}" if project.estimated_hours is not None else "",
+                format_money(project.budget, currency) if project.budget is not None else "",
+                str(project.status),
+            ]
+        )
+    if not rows:
+        ctx.out("No projects yet: `jtt project add WEB --name Website --rate 85`.")
+        return 0
+    ctx.out(
+        table(
+            ["key", "name", "client", "rate", "hours", "estimate", "budget", "status"],
+            rows,
+            "lllrrrrl",
+        )
+    )
+    return 0
+
+
+# -- billing settings ---------------------------------------------------------------------
+
+
+def _register_billing(commands: argparse._SubParsersAction) -> None:
+    billing = commands.add_parser("billing", help="show or change billing settings")
+    actions = billing.add_subparsers(title="actions", metavar="ACTION", required=True)
+    show = actions.add_parser("show", help="rates, tax, company, numbering, terms, rounding")
+    show.set_defaults(handler=cmd_billing_show)
+    change = actions.add_parser("set", help="change billing settings")
+    change.add_argument("--global-rate", help="hourly rate for projects without their own")
+    change.add_argument(
+        "--project-rate",
+        action="append",
+        default=[],
+        metavar="KEY=RATE",
+        help="a project's rate in the billing settings (repeatable; KEY= removes it)",
+    )
+    change.add_argument("--currency", help="default currency, e.g. USD")
+    change.add_argument("--tax-rate", help="tax in percent, e.g. 19")
+    change.add_argument("--company-name")
+    change.add_argument("--company-address")
+    change.add_argument("--company-email")
+    change.add_argument("--company-tax-id")
+    change.add_argument("--bank-details", help="printed on invoices")
+    change.add_argument("--invoice-prefix", help="e.g. INV (numbers look like INV-1001)")
+    change.add_argument("--next-number", help="the next invoice number's counter")
+    change.add_argument("--payment-terms", help='"Net 30", "Net 15", "Due on receipt"…')
+    change.add_argument("--rounding", help=f"default rounding: {ROUNDING_HELP}")
+    change.set_defaults(handler=cmd_billing_set)
+
+
+def cmd_billing_show(ctx: Context, args: argparse.Namespace) -> int:
+    from jtt_tui.services.invoice_docs import format_money
+
+    b = ctx.store.get_billing_settings()
+    ctx.out(f"Global rate:     {format_money(b.global_hourly_rate, b.currency)} per hour")
+    for key, rate in sorted(b.project_rates.items()):
+        ctx.out(f"  {key:<14} {format_money(rate, b.currency)} per hour")
+    ctx.out(f"Currency:        {b.currency}")
+    ctx.out(f"Tax rate:        {b.tax_rate.normalize():f}%")
+    ctx.out(f"Rounding:        {b.rounding.describe()}")
+    ctx.out(f"Payment terms:   {clean(b.payment_terms)}")
+    ctx.out(f"Next invoice:    {b.format_invoice_number(b.next_invoice_number)}")
+    company = b.company
+    ctx.out(f"Company:         {clean(company.name) or '(not set)'}")
+    for label, value in (
+        ("address", company.address.replace("\n", ", ")),
+        ("e-mail", company.email),
+        ("tax id", company.tax_id),
+    ):
+        if value:
+            ctx.out(f"  {label:<14} {clean(value)}")
+    if b.bank_details:
+        ctx.out(f"Bank details:    {clean(b.bank_details.replace(chr(10), ', '))}")
+    return 0
+
+
+def cmd_billing_set(ctx: Context, args: argparse.Namespace) -> int:
+    from jtt_tui.domain.models import BillingSettings
+
+    store = ctx.store
+    current = store.get_billing_settings()
+    changes: dict[str, Any] = {}
+    if args.global_rate is not None:
+        changes["global_hourly_rate"] = _decimal(args.global_rate, "--global-rate")
+    if args.project_rate:
+        rates = dict(current.project_rates)
+        for item in args.project_rate:
+            key, sep, value = item.partition("=")
+            if not sep or not key.strip():
+                raise CommandFailed(f"--project-rate {item!r}: expected KEY=RATE", exit_code=2)
+            if value.strip():
+                rates[key.strip().upper()] = _decimal(value, f"--project-rate {key}")
+            else:
+                rates.pop(key.strip().upper(), None)
+        changes["project_rates"] = rates
+    for option, name in (
+        ("currency", "currency"),
+        ("invoice_prefix", "invoice_prefix"),
+        ("payment_terms", "payment_terms"),
+        ("bank_details", "bank_details"),
+    ):
+        value = getattr(args, option)
+        if value is not None:
+            changes[name] = value.strip().upper() if name == "currency" else value
+    if args.tax_rate is not None:
+        changes["tax_rate"] = _decimal(args.tax_rate, "--tax-rate")
+    if args.next_number is not None:
+        try:
+            changes["next_invoice_number"] = int(args.next_number)
+        except ValueError:
+            raise CommandFailed("--next-number must be a whole number", exit_code=2) from None
+    if args.rounding is not None:
+        changes["rounding"] = parse_rounding(args.rounding)
+    company = current.company.model_dump()
+    for option, name in (
+        ("company_name", "name"),
+        ("company_address", "address"),
+        ("company_email", "email"),
+        ("company_tax_id", "tax_id"),
+    ):
+        value = getattr(args, option)
+        if value is not None:
+            company[name] = value
+    if company != current.company.model_dump():
+        changes["company"] = company
+    if not changes:
+        raise CommandFailed("nothing to change: see `jtt billing set --help`", exit_code=2)
+    # validate the whole result first: nothing is saved if any value is wrong
+    BillingSettings.model_validate({**current.model_dump(), **changes})
+    store.update_billing_settings(**changes)
+    ctx.out(f"Saved billing settings: {', '.join(sorted(changes))}.")
+    return 0
+
+
+# -- invoices -----------------------------------------------------------------------------
+
+
+def _register_invoices(commands: argparse._SubParsersAction) -> None:
+    invoice = commands.add_parser("invoice", help="create, list, show, export or mark invoices")
+    actions = invoice.add_subparsers(title="actions", metavar="ACTION", required=True)
+    create = actions.add_parser("create", help="a draft invoice from unbilled, finished time")
+    scope = create.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--project", metavar="KEY")
+    scope.add_argument("--client", metavar="NAME")
+    create.add_argument("--from", dest="start", required=True, help="first day (YYYY-MM-DD)")
+    create.add_argument("--to", dest="end", required=True, help="last day (YYYY-MM-DD)")
+    create.add_argument("--notes", default="", help="printed on the invoice")
+    create.add_argument("--dry-run", action="store_true", help="show it, create nothing")
+    create.set_defaults(handler=cmd_invoice_create)
+    listing = actions.add_parser("list", help="invoices, newest first")
+    listing.add_argument(
+        "--status", choices=["draft", "sent", "paid", "overdue", "cancelled"], help="only these"
+    )
+    listing.set_defaults(handler=cmd_invoice_list)
+    show = actions.add_parser("show", help="one invoice with its lines")
+    show.add_argument("number")
+    show.set_defaults(handler=cmd_invoice_show)
+    export = actions.add_parser("export", help="write an invoice as PDF, HTML, Markdown or CSV")
+    export.add_argument("number")
+    export.add_argument("--format", choices=["pdf", "html", "md", "csv"], default="pdf")
+    export.add_argument("-o", "--output", help="file to write (default: invoice-NUMBER.FORMAT)")
+    export.set_defaults(handler=cmd_invoice_export)
+    mark = actions.add_parser("mark", help="mark an invoice sent, paid or cancelled")
+    mark.add_argument("number")
+    mark.add_argument("status", choices=["sent", "paid", "cancelled"])
+    mark.add_argument("--on", help="the day it was paid (default today)")
+    mark.set_defaults(handler=cmd_invoice_mark)
+
+
+def _billing(ctx: Context) -> Any:
+    from jtt_tui.services.billing import BillingService
+
+    return BillingService(ctx.store)
+
+
+def _invoice(ctx: Context, number: str) -> Any:
+    wanted = number.strip().casefold()
+    for invoice in ctx.store.get_invoices():
+        if invoice.invoice_number.casefold() == wanted:
+            return invoice
+    raise CommandFailed(f"no invoice {number}: `jtt invoice list`")
+
+
+def _today(ctx: Context) -> Any:
+    from jtt_tui.domain.calendar import local_date
+
+    return local_date(ctx.store.clock.now())
+
+
+def cmd_invoice_create(ctx: Context, args: argparse.Namespace) -> int:
+    from jtt_tui.domain.parsing import parse_day
+    from jtt_tui.services.invoice_docs import format_money
+
+    today = _today(ctx)
+    first = parse_day(args.start, today=today, what="--from")
+    last = parse_day(args.end, today=today, what="--to")
+    billing = _billing(ctx)
+    project_id = _find_project(ctx, args.project).project_id if args.project else None
+    if args.dry_run:
+        draft = billing.preview(first=first, last=last, project_id=project_id, client=args.client)
+        for line in draft.lines:
+            ctx.out(f"  {clean(line.description)[:60]:<60} {line.hours:>7} h")
+        total = format_money(draft.totals.total, draft.currency)
+        ctx.out(f"Would bill {len(draft.lines)} line(s), total {total} (nothing created).")
+        return 0
+    invoice = billing.create(
+        first=first, last=last, project_id=project_id, client=args.client, notes=args.notes
+    )
+    ctx.out(
+        f"Created {invoice.invoice_number}: {len(invoice.items)} line(s), total "
+        f"{format_money(invoice.total, invoice.currency)} (draft)."
+    )
+    return 0
+
+
+def cmd_invoice_list(ctx: Context, args: argparse.Namespace) -> int:
+    from jtt_tui.services.invoice_docs import format_money
+
+    views = _billing(ctx).invoices(status=args.status)
+    if not views:
+        ctx.out("No invoices" + (f" with status {args.status}." if args.status else " yet."))
+        return 0
+    rows = [
+        [
+            v.invoice.invoice_number,
+            v.invoice.issue_date.isoformat(),
+            v.invoice.due_date.isoformat() if v.invoice.due_date else "",
+            clean(v.invoice.client_id or ""),
+            str(v.status),
+            format_money(v.invoice.total, v.invoice.currency),
+        ]
+        for v in views
+    ]
+    ctx.out(table(["number", "issued", "due", "client", "status", "total"], rows, "lllllr"))
+    return 0
+
+
+def cmd_invoice_show(ctx: Context, args: argparse.Namespace) -> int:
+    from jtt_tui.services.invoice_docs import build_document, format_hours
+
+    doc = build_document(ctx.store, _invoice(ctx, args.number), _today(ctx))
+    ctx.out(doc.title)
+    for label, value in doc.dates():
+        ctx.out(f"  {label:<15} {value}")
+    ctx.out(f"  {'Client':<15} {clean(doc.client.name) or '—'}")
+    ctx.out("")
+    rows = [
+        [
+            clean(line.description)[:70],
+            format_hours(line.hours)
+            + (f" (tracked {line.tracked_hours})" if line.tracked_hours is not None else ""),
+            doc.money(line.rate),
+            doc.money(line.amount),
+        ]
+        for line in doc.lines
+    ]
+    ctx.out(table(["description", "hours", "rate", "amount"], rows, "lrrr"))
+    ctx.out("")
+    for label, value in doc.totals():
+        ctx.out(f"{label:>40}  {value}")
+    return 0
+
+
+def cmd_invoice_export(ctx: Context, args: argparse.Namespace) -> int:
+    from jtt_tui.services.invoice_docs import default_name, export_invoice
+
+    invoice = _invoice(ctx, args.number)
+    path = (
+        Path(args.output).expanduser() if args.output else Path(default_name(invoice, args.format))
+    )
+    export_invoice(ctx.store, invoice, args.format, path, _today(ctx))
+    ctx.out(f"Wrote {path} ({args.format}, {path.stat().st_size:,} bytes)")
+    return 0
+
+
+def cmd_invoice_mark(ctx: Context, args: argparse.Namespace) -> int:
+    from jtt_tui.domain.parsing import parse_day
+
+    invoice = _invoice(ctx, args.number)
+    on = parse_day(args.on, today=_today(ctx), what="--on") if args.on else None
+    updated = _billing(ctx).set_status(invoice.invoice_id, args.status, on=on)
+    extra = f" on {updated.paid_date}" if updated.paid_date and args.status == "paid" else ""
+    freed = " Its time can be billed again." if args.status == "cancelled" else ""
+    ctx.out(f"{updated.invoice_number} is now {updated.status}{extra}.{freed}")
+    return 0
