@@ -21,6 +21,15 @@ def register(commands: argparse._SubParsersAction) -> None:
     _register_projects(commands)
     _register_billing(commands)
     _register_invoices(commands)
+    report = commands.add_parser(
+        "report", help="hours, billable hours and amounts per day, week, project or ticket"
+    )
+    report.add_argument("--from", dest="start", help="first day (default: 29 days ago)")
+    report.add_argument("--to", dest="end", help="last day (default: today)")
+    report.add_argument("--project", metavar="KEY", help="only this project")
+    report.add_argument("--by", choices=["day", "week", "project", "ticket"], default="day")
+    report.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    report.set_defaults(handler=cmd_report)
 
 
 # -- parsing helpers -------------------------------------------------------------------
@@ -469,4 +478,67 @@ def cmd_invoice_mark(ctx: Context, args: argparse.Namespace) -> int:
     extra = f" on {updated.paid_date}" if updated.paid_date and args.status == "paid" else ""
     freed = " Its time can be billed again." if args.status == "cancelled" else ""
     ctx.out(f"{updated.invoice_number} is now {updated.status}{extra}.{freed}")
+    return 0
+
+
+def _amounts(amounts: dict[str, Decimal]) -> str:
+    from jtt_tui.services.invoice_docs import format_money
+
+    return " + ".join(format_money(a, c) for c, a in sorted(amounts.items())) or "-"
+
+
+def cmd_report(ctx: Context, args: argparse.Namespace) -> int:
+    import json
+    import sys
+    from datetime import timedelta
+
+    from jtt_tui.domain.parsing import parse_day
+    from jtt_tui.services.reports import time_report
+
+    today = _today(ctx)
+    last = parse_day(args.end, today=today, what="--to") if args.end else today
+    first = (
+        parse_day(args.start, today=today, what="--from")
+        if args.start
+        else last - timedelta(days=29)
+    )
+    if last < first:
+        raise CommandFailed(f"--to {last} is before --from {first}", exit_code=2)
+    report = time_report(ctx.store, first, last, by=args.by, project_key=args.project)
+    if args.format == "json":
+        data = {
+            "from": first.isoformat(),
+            "to": last.isoformat(),
+            "by": args.by,
+            "rows": report.as_dicts(),
+            "total": {
+                "hours": str(report.total.hours),
+                "billable_hours": str(report.total.billable_hours),
+                "amounts": {c: str(a) for c, a in sorted(report.total.amounts.items())},
+            },
+        }
+        ctx.out(json.dumps(data, indent=2, ensure_ascii=False))
+        return 0
+    if args.format == "csv":
+        import csv
+
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow([args.by, "hours", "billable_hours", "currency", "amount"])
+        for row in [*report.rows, report.total]:
+            amounts = sorted(row.amounts.items()) or [("", Decimal(0))]
+            for currency, amount in amounts:
+                writer.writerow([row.label, row.hours, row.billable_hours, currency, amount])
+        return 0
+    if not report.rows:
+        ctx.out(f"Nothing tracked from {first} to {last}.")
+        return 0
+    rows = [
+        [clean(r.label), f"{r.hours:.2f}", f"{r.billable_hours:.2f}", _amounts(r.amounts)]
+        for r in report.rows
+    ]
+    rows.append(["total", f"{report.total.hours:.2f}", f"{report.total.billable_hours:.2f}",
+                 _amounts(report.total.amounts)])  # fmt: skip
+    ctx.out(f"{first} to {last}, by {args.by}" + (f", project {args.project.upper()}"
+            if args.project else ""))  # fmt: skip
+    ctx.out(table([args.by, "hours", "billable", "amount"], rows, "lrrr"))
     return 0

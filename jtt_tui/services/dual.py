@@ -24,7 +24,14 @@ from typing import Any, Literal
 from jtt_tui.domain.models import DataBundle, Invoice, InvoiceStatus, ManualTask, Session
 from jtt_tui.services.health import HealthMonitor
 from jtt_tui.services.storage_service import StorageService
-from jtt_tui.storage.base import ImportMode, ImportReport, ProjectTime, Storage
+from jtt_tui.storage.base import (
+    ImportMode,
+    ImportReport,
+    Offsets,
+    ProjectTime,
+    Storage,
+    TrackedTime,
+)
 from jtt_tui.storage.errors import ConflictError, StorageError
 from jtt_tui.storage.kinds import ALL_KINDS, BILLING, Kind, R
 
@@ -123,6 +130,9 @@ class DualStorage(Storage):
 
     def active_sessions(self) -> list[Session]:
         return self._read(lambda s: s.active_sessions())  # type: ignore[no-any-return]
+
+    def tracked_time(self, start: datetime, end: datetime, offsets: Offsets) -> list[TrackedTime]:
+        return self._read(lambda s: s.tracked_time(start, end, offsets))  # type: ignore[no-any-return]
 
     def recent_sessions(
         self, limit: int = 50, offset: int = 0, text: str | None = None

@@ -30,9 +30,11 @@ from jtt_tui.domain.models import DataBundle, Invoice, InvoiceStatus, ManualTask
 from jtt_tui.storage.base import (
     ImportMode,
     ImportReport,
+    Offsets,
     ProjectTime,
     R,
     Storage,
+    TrackedTime,
     content_of,
 )
 from jtt_tui.storage.errors import ConflictError, StorageError, StorageFailure, classify
@@ -590,6 +592,9 @@ class StorageService(Storage):
 
     def active_sessions(self) -> list[Session]:
         return self._call(lambda s: s.active_sessions())  # type: ignore[no-any-return]
+
+    def tracked_time(self, start: datetime, end: datetime, offsets: Offsets) -> list[TrackedTime]:
+        return self._call(lambda s: s.tracked_time(start, end, offsets))  # type: ignore[no-any-return]
 
     def recent_sessions(
         self, limit: int = 50, offset: int = 0, text: str | None = None

@@ -63,6 +63,31 @@ class ProjectTime:
     closed: timedelta
 
 
+@dataclass(frozen=True)
+class TrackedTime:
+    """Time of one ticket on one local day (segments counted on the day they
+    start; a running one up to now), summed in the database."""
+
+    day: int  # local days since 1970-01-01
+    project_id: str | None
+    ticket_number: str
+    seconds: int
+
+
+# A local calendar as the database can apply it: from each UTC instant (epoch
+# ms) on, the UTC offset (ms) in force; the first entry covers everything before.
+Offsets = list[tuple[int, int]]
+DAY_MS = 86_400_000
+
+
+def local_day_of(moment_ms: int, offsets: Offsets) -> int:
+    offset = offsets[0][1]
+    for since, value in offsets:
+        if moment_ms >= since:
+            offset = value
+    return (moment_ms + offset) // DAY_MS
+
+
 @dataclass
 class KindReport:
     inserted: int = 0
@@ -291,6 +316,22 @@ class Storage(ABC):
     @abstractmethod
     def sessions_for_project(self, project_id: str, key: str) -> list[Session]:
         """Sessions of a project: its id, or no id and the project's key prefix."""
+
+    def tracked_time(self, start: datetime, end: datetime, offsets: Offsets) -> list[TrackedTime]:
+        """Seconds per (local day, project id, ticket) of the segments that
+        start in ``[start, end)``. Backends override this to aggregate in the
+        database; this version works on any store."""
+        now = self.clock.now()
+        totals: dict[tuple[int, str | None, str], int] = {}
+        for session in self.sessions_between(start, end):
+            for segment in session.segments:
+                if not start <= segment.start < end:
+                    continue
+                seconds = int(((segment.end or now) - segment.start).total_seconds())
+                day = local_day_of(int(segment.start.timestamp() * 1000), offsets)
+                key = (day, session.project_id, session.ticket_number)
+                totals[key] = totals.get(key, 0) + max(seconds, 0)
+        return [TrackedTime(d, p, t, s) for (d, p, t), s in sorted(totals.items(), key=str)]
 
     @abstractmethod
     def manual_tasks_between(self, first: date, last: date) -> list[ManualTask]:

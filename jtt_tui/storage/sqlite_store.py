@@ -29,10 +29,13 @@ from jtt_tui.domain.models import (
     Session,
 )
 from jtt_tui.storage.base import (
+    DAY_MS,
     ImportMode,
     ImportReport,
+    Offsets,
     ProjectTime,
     Storage,
+    TrackedTime,
     bundle_records,
     plan_import_record,
     sort_active,
@@ -306,6 +309,39 @@ class SQLiteStore(Storage):
             ).fetchall()
         now = self.clock.now()
         return [s for s in _parse(SESSIONS, rows) if s.touches(start, end, now)]
+
+    def tracked_time(self, start: datetime, end: datetime, offsets: Offsets) -> list[TrackedTime]:
+        """One query: segments unpacked with json_each, each start shifted by
+        the UTC offset in force at that instant (a CASE over the few offset
+        changes in the range), grouped by local day, project and ticket."""
+        case = " ".join(f"WHEN s >= {int(since)} THEN {int(value)}" for since, value in
+                        reversed(offsets[1:]))  # fmt: skip
+        offset_sql = (
+            f"(CASE {case} ELSE {int(offsets[0][1])} END)" if case else str(int(offsets[0][1]))
+        )
+        lo, hi, now = epoch_ms(start), epoch_ms(end), epoch_ms(self.clock.now())
+        sql = f"""
+            WITH segs AS (
+                SELECT sessions.key AS ticket,
+                       json_extract(sessions.doc, '$.project_id') AS project,
+                       CAST(ROUND((julianday(json_extract(seg.value, '$.start'))
+                                   - 2440587.5) * 86400000) AS INTEGER) AS s,
+                       CAST(ROUND((julianday(json_extract(seg.value, '$.end'))
+                                   - 2440587.5) * 86400000) AS INTEGER) AS e
+                FROM sessions INDEXED BY sessions_span  -- the planner otherwise scans by user
+                     , json_each(sessions.doc, '$.segments') AS seg
+                WHERE sessions.user_id = :me
+                  AND sessions.span_end >= :lo  -- running ones: far-future span_end
+                  AND sessions.span_start < :hi
+            )
+            SELECT (s + {offset_sql}) / {DAY_MS} AS day, project, ticket,
+                   SUM(MAX(COALESCE(e, :now) - s, 0)) / 1000 AS seconds
+            FROM segs WHERE s >= :lo AND s < :hi
+            GROUP BY day, project, ticket ORDER BY day, ticket
+        """
+        with self._read() as conn:
+            rows = conn.execute(sql, {"me": self.user_id, "lo": lo, "hi": hi, "now": now})
+            return [TrackedTime(int(d), p, t, int(sec)) for d, p, t, sec in rows.fetchall()]
 
     def active_sessions(self) -> list[Session]:
         with self._read() as conn:
