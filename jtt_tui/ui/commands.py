@@ -214,6 +214,22 @@ REGISTRY: tuple[Command, ...] = (
         "billing",
     ),
     Command(
+        "billing.export",
+        "w",
+        "export_invoice",
+        "Export",
+        "Write the selected invoice as PDF, HTML, Markdown or CSV (by the file's extension)",
+        "billing",
+    ),
+    Command(
+        "billing.report",
+        "r",
+        "reports",
+        "Reports",
+        "Time reports: hours, billable hours and amounts with a chart",
+        "billing",
+    ),
+    Command(
         "billing.filter",
         "f",
         "cycle_filter",
@@ -333,6 +349,22 @@ REGISTRY: tuple[Command, ...] = (
         "Open the Database settings to fix the connection",
         "recovery",
     ),
+    # -- reports ---------------------------------------------------------------------------
+    Command(
+        "reports.group", "b", "group", "Group by", "Group by week, day, project, ticket", "reports"
+    ),
+    Command(
+        "reports.earlier",
+        "left_square_bracket",
+        "earlier",
+        "Earlier",
+        "The period before",
+        "reports",
+    ),
+    Command(
+        "reports.later", "right_square_bracket", "later", "Later", "The period after", "reports"
+    ),
+    Command("reports.close", "escape", "close", "Back", "Back to billing", "reports"),
     # -- the migration wizard ----------------------------------------------------------
     Command("migrate.start", "ctrl+s", "start", "Start", "Start the migration", "migrate"),
     Command(
@@ -381,7 +413,14 @@ def bindings_for(scope: str) -> list[Binding]:
 
 def key_label(key: str) -> str:
     """``question_mark`` -> ``?``, ``ctrl+s`` -> ``^s``, ``1,f1`` -> ``1 / F1``."""
-    names = {"question_mark": "?", "slash": "/", "space": "space", "enter": "enter"}
+    names = {
+        "question_mark": "?",
+        "slash": "/",
+        "space": "space",
+        "enter": "enter",
+        "left_square_bracket": "[",
+        "right_square_bracket": "]",
+    }
     labels = []
     for raw in key.split(","):
         part = raw.strip()

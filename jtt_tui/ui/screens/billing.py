@@ -5,6 +5,7 @@ cancelled) and the billing settings form."""
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from rich.text import Text
@@ -283,6 +284,42 @@ class BillingScreen(JttScreen):
             )
         else:
             apply()
+
+    def action_export_invoice(self) -> None:
+        from jtt_tui.services.invoice_docs import FORMATS, default_name, export_invoice
+        from jtt_tui.ui.modals.path_prompt import PathPrompt
+
+        view = self.selected()
+        if view is None:
+            self.notify("Select an invoice first.")
+            return
+        invoice = view.invoice
+        storage, today = self.jtt.services.storage, self.jtt.services.billing.today()
+        default = Path.home() / default_name(invoice, "pdf")
+
+        def write(path: Path | None) -> None:
+            if path is None:
+                return
+            fmt = path.suffix.lower().lstrip(".")
+            self.background(
+                lambda: export_invoice(storage, invoice, fmt, path, today),  # type: ignore[arg-type]
+                lambda written: self.notify(
+                    f"Wrote {invoice.invoice_number} to {written}", title="Exported", timeout=8
+                ),
+                group="invoice-export",
+            )
+
+        prompt = PathPrompt(
+            f"Export {invoice.invoice_number} (.pdf, .html, .md or .csv)",
+            str(default),
+            suffixes=tuple(f".{fmt}" for fmt in FORMATS),
+        )
+        self.app.push_screen(prompt, write)
+
+    def action_reports(self) -> None:
+        from jtt_tui.ui.screens.reports import ReportsScreen
+
+        self.app.push_screen(ReportsScreen())
 
     # -- settings ----------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ SCOPE_TITLES = {
     **SCREEN_TITLES,
     "timer.segments": "Timer: segment list",
     "billing.settings": "Billing: settings form",
+    "reports": "Time reports",
     "migrate": "The migration wizard",
     "recovery": "When the database is unreachable",
     "conflict": "Settling a conflict",
