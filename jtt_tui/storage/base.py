@@ -327,11 +327,14 @@ class Storage(ABC):
             for segment in session.segments:
                 if not start <= segment.start < end:
                     continue
-                seconds = int(((segment.end or now) - segment.start).total_seconds())
-                day = local_day_of(int(segment.start.timestamp() * 1000), offsets)
+                ms = round(((segment.end or now) - segment.start).total_seconds() * 1000)
+                day = local_day_of(round(segment.start.timestamp() * 1000), offsets)
                 key = (day, session.project_id, session.ticket_number)
-                totals[key] = totals.get(key, 0) + max(seconds, 0)
-        return [TrackedTime(d, p, t, s) for (d, p, t), s in sorted(totals.items(), key=str)]
+                totals[key] = totals.get(key, 0) + max(ms, 0)
+        ordered = sorted(
+            totals.items(), key=lambda item: (item[0][0], item[0][2], item[0][1] or "")
+        )
+        return [TrackedTime(d, p, t, ms // 1000) for (d, p, t), ms in ordered]
 
     @abstractmethod
     def manual_tasks_between(self, first: date, last: date) -> list[ManualTask]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument, UpdateOne
@@ -30,10 +30,13 @@ from jtt_tui.domain.models import (
     Session,
 )
 from jtt_tui.storage.base import (
+    DAY_MS,
     ImportMode,
     ImportReport,
+    Offsets,
     ProjectTime,
     Storage,
+    TrackedTime,
     bundle_records,
     plan_import_record,
     sort_active,
@@ -321,6 +324,69 @@ class MongoStore(Storage):
         return bool(result.deleted_count)
 
     # -- queries ---------------------------------------------------------------------
+
+    def tracked_time(self, start: datetime, end: datetime, offsets: Offsets) -> list[TrackedTime]:
+        """One aggregation: segments unwound, each start shifted by the UTC
+        offset in force at that instant ($switch over the offset changes),
+        grouped by local day, project and ticket."""
+        # naive UTC: BSON dates carry no zone (the driver reads naive as UTC)
+        epoch = datetime(1970, 1, 1)
+        now = self.clock.now().astimezone(UTC).replace(tzinfo=None)
+        branches = [
+            {"case": {"$gte": ["$s", since]}, "then": value}
+            for since, value in reversed(offsets[1:])
+        ]
+        offset: Any = (
+            {"$switch": {"branches": branches, "default": offsets[0][1]}}
+            if branches
+            else offsets[0][1]
+        )
+        pipeline = [
+            {
+                "$match": {
+                    "userId": self.user_id,
+                    "startTime": {"$lt": end},
+                    "$or": [{"endTime": {"$gte": start}}, {"endTime": None}],
+                }
+            },
+            {"$unwind": "$segments"},
+            {"$match": {"segments.startTime": {"$gte": start, "$lt": end}}},
+            {
+                "$project": {
+                    "_id": 0,
+                    "ticket": "$ticketNumber",
+                    "project": "$projectId",
+                    "s": {"$subtract": ["$segments.startTime", epoch]},  # dates: milliseconds
+                    "e": {"$subtract": [{"$ifNull": ["$segments.endTime", now]}, epoch]},
+                }
+            },
+            {
+                "$project": {
+                    "ticket": 1,
+                    "project": 1,
+                    "ms": {"$max": [{"$subtract": ["$e", "$s"]}, 0]},
+                    "day": {"$floor": {"$divide": [{"$add": ["$s", offset]}, DAY_MS]}},
+                }
+            },
+            {
+                "$group": {
+                    "_id": {"day": "$day", "project": "$project", "ticket": "$ticket"},
+                    "ms": {"$sum": "$ms"},
+                }
+            },
+        ]
+        with _translated():
+            rows = list(self._collection(SESSIONS).aggregate(pipeline))
+        found = [
+            TrackedTime(
+                int(row["_id"]["day"]),
+                row["_id"].get("project"),
+                row["_id"]["ticket"],
+                int(row["ms"]) // 1000,
+            )
+            for row in rows
+        ]
+        return sorted(found, key=lambda t: (t.day, t.ticket_number, t.project_id or ""))
 
     def sessions_between(self, start: datetime, end: datetime) -> list[Session]:
         query = {

@@ -337,7 +337,7 @@ class SQLiteStore(Storage):
             SELECT (s + {offset_sql}) / {DAY_MS} AS day, project, ticket,
                    SUM(MAX(COALESCE(e, :now) - s, 0)) / 1000 AS seconds
             FROM segs WHERE s >= :lo AND s < :hi
-            GROUP BY day, project, ticket ORDER BY day, ticket
+            GROUP BY day, project, ticket ORDER BY day, ticket, COALESCE(project, '')
         """
         with self._read() as conn:
             rows = conn.execute(sql, {"me": self.user_id, "lo": lo, "hi": hi, "now": now})

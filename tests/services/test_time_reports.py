@@ -126,3 +126,20 @@ def test_a_running_timer_counts_up_to_now(store, clock):
 def test_bad_ranges_are_refused(store):
     with pytest.raises(ValueError, match="before the start"):
         time_report(store, date(2025, 3, 2), date(2025, 3, 1))
+
+
+def test_mongodb_sums_in_one_aggregation(wire, clock):
+    from jtt_tui.storage import MongoStore
+    from tests.conftest import WIRE_OPTIONS
+
+    store = MongoStore(wire.uri, "jtt_report", user_id="alice", clock=clock, **WIRE_OPTIONS)
+    store.connect()
+    try:
+        _seed(store)
+        wire.commands.clear()
+        start, end = datetime(2025, 3, 1, tzinfo=UTC), datetime(2025, 4, 1, tzinfo=UTC)
+        rows = store.tracked_time(start, end, calendar_offsets(start, end, BERLIN))
+        assert len(rows) == 4
+        assert wire.commands == ["aggregate"]
+    finally:
+        store.disconnect()
