@@ -12,8 +12,7 @@ from jtt_tui.commands.context import CommandFailed, Context
 from jtt_tui.commands.output import clean, table
 
 ROUNDING_HELP = (
-    "none, or up-N / nearest-N with N = 1, 6, 15 or 30 minutes, optionally "
-    "followed by ',min-M' (bill each entry at least M minutes), e.g. up-15,min-30"
+    "none, or up-N / nearest-N (N = 1, 6, 15, 30 minutes), optionally ',min-M', e.g. up-15"
 )
 
 
@@ -46,26 +45,12 @@ def _decimal(text: str, what: str) -> Decimal:
 
 
 def parse_rounding(text: str) -> Any:
-    """``up-15,min-30`` → Rounding(mode="up", minutes=15, minimum_minutes=30)."""
-    from pydantic import ValidationError
+    from jtt_tui.domain.billing import parse_rounding as parse
 
-    from jtt_tui.domain.models import Rounding
-
-    fields: dict[str, Any] = {}
     try:
-        for part in (p.strip().lower() for p in text.split(",") if p.strip()):
-            if part == "none":
-                fields["mode"] = "none"
-            elif part.startswith(("up-", "nearest-")):
-                mode, _, minutes = part.partition("-")
-                fields["mode"], fields["minutes"] = mode, int(minutes)
-            elif part.startswith("min-"):
-                fields["minimum_minutes"] = int(part[4:])
-            else:
-                raise ValueError(part)
-        return Rounding.model_validate(fields)
-    except (ValueError, ValidationError):
-        raise CommandFailed(f"--rounding {text!r}: expected {ROUNDING_HELP}", exit_code=2) from None
+        return parse(text)
+    except ValueError as exc:
+        raise CommandFailed(f"--rounding {text!r}: {exc}", exit_code=2) from None
 
 
 # -- projects ---------------------------------------------------------------------------

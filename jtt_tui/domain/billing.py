@@ -81,3 +81,37 @@ def rounded_seconds(seconds: int, rule: Rounding) -> int:
     if rule.minimum_minutes and seconds:
         seconds = max(seconds, rule.minimum_minutes * 60)
     return seconds
+
+
+ROUNDING_SYNTAX = (
+    "none, or up-N / nearest-N with N = 1, 6, 15 or 30 minutes, optionally "
+    "followed by ',min-M' (bill each entry at least M minutes), e.g. up-15,min-30"
+)
+
+
+def parse_rounding(text: str) -> Rounding:
+    """``up-15,min-30`` → Rounding(mode="up", minutes=15, minimum_minutes=30);
+    ValueError (saying the syntax) otherwise."""
+    from pydantic import ValidationError
+
+    fields: dict[str, object] = {}
+    try:
+        for part in (p.strip().lower() for p in text.split(",") if p.strip()):
+            if part == "none":
+                fields["mode"] = "none"
+            elif part.startswith(("up-", "nearest-")):
+                mode, _, minutes = part.partition("-")
+                fields["mode"], fields["minutes"] = mode, int(minutes)
+            elif part.startswith("min-"):
+                fields["minimum_minutes"] = int(part[4:])
+            else:
+                raise ValueError(part)
+        return Rounding.model_validate(fields)
+    except (ValueError, ValidationError):
+        raise ValueError(f"expected {ROUNDING_SYNTAX}") from None
+
+
+def format_rounding(rule: Rounding) -> str:
+    """The text :func:`parse_rounding` reads back."""
+    text = "none" if rule.mode == "none" else f"{rule.mode}-{rule.minutes}"
+    return text + (f",min-{rule.minimum_minutes}" if rule.minimum_minutes else "")

@@ -135,9 +135,8 @@ async def test_the_modal_never_stacks(remote_app, wire):
         storage.mark_offline(failure("network", "gone"))
         await wait_until(pilot, lambda: _recovery_shown(app))
         storage.mark_offline(failure("timeout", "slow"))  # a second, different loss
-        await pilot.pause(0.2)
-        assert len(_modals(app, RecoveryModal)) == 1
-        assert "(timeout)" in _text(app, "#recovery-title")  # updated in place
+        await wait_until(pilot, lambda: "(timeout)" in _text(app, "#recovery-title"))
+        assert len(_modals(app, RecoveryModal)) == 1  # updated in place, not stacked
         app.post_message(StorageChanged(ConnectionLost(failure("network", "again"))))
         await pilot.pause(0.2)
         assert len(_modals(app, RecoveryModal)) == 1

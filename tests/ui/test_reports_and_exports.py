@@ -68,3 +68,24 @@ def test_bars_scale_to_an_eighth_of_a_cell():
     assert bar(Decimal(5), Decimal(10), 4) == "██"
     assert bar(Decimal(1), Decimal(10), 4) == "▍"  # 3.2 eighths of a cell
     assert bar(Decimal(0), Decimal(10), 4) == ""
+
+
+async def test_rounding_is_set_in_the_billing_settings_form(make_app, store):
+    app = make_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("3")
+        await settle(pilot)
+        await pilot.press("g")
+        await settle(pilot)
+        field = app.screen.query_one("#f-rounding", Input)
+        assert field.value == "none"
+        field.value = "sideways"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "up-N" in str(app.screen.query_one("#e-rounding", Static).render())
+        assert store.get_billing_settings().rounding.mode == "none"  # nothing saved
+        field.value = "up-6,min-15"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    rule = store.get_billing_settings().rounding
+    assert (rule.mode, rule.minutes, rule.minimum_minutes) == ("up", 6, 15)

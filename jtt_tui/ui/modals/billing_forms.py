@@ -17,6 +17,7 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, DataTable, Input, Label, Static, TextArea
 
+from jtt_tui.domain.billing import format_rounding, parse_rounding
 from jtt_tui.domain.models import BillingSettings, Invoice, Project
 from jtt_tui.domain.parsing import parse_day
 from jtt_tui.services.billing import InvoiceDraft
@@ -89,6 +90,11 @@ class BillingSettingsForm(FieldGroup, Vertical):
         yield from text("invoice_prefix", "Invoice prefix", placeholder="INV")
         yield from text("next_invoice_number", "Next invoice number")
         yield from text("payment_terms", "Payment terms", placeholder="Net 30, Due on receipt")
+        yield from text(
+            "rounding",
+            "Rounding of each entry",
+            placeholder="none, up-15, nearest-6, up-15,min-30",
+        )
         yield from text("company_name", "Company name")
         yield from text("company_address", "Company address")
         yield from text("company_email", "Company email")
@@ -109,6 +115,7 @@ class BillingSettingsForm(FieldGroup, Vertical):
             "invoice_prefix": settings.invoice_prefix,
             "next_invoice_number": str(settings.next_invoice_number),
             "payment_terms": settings.payment_terms,
+            "rounding": format_rounding(settings.rounding),
             "company_name": settings.company.name,
             "company_address": settings.company.address,
             "company_email": settings.company.email,
@@ -127,6 +134,7 @@ class BillingSettingsForm(FieldGroup, Vertical):
         current = self._settings or BillingSettings()
         errors = Errors()
         rates = errors.check("project_rates", parse_rates, self._value("project_rates"))
+        rounding = errors.check("rounding", parse_rounding, self._value("rounding") or "none")
         data = current.model_dump()
         data.update(
             {
@@ -137,6 +145,7 @@ class BillingSettingsForm(FieldGroup, Vertical):
                 "invoice_prefix": self._value("invoice_prefix"),
                 "next_invoice_number": self._value("next_invoice_number"),
                 "payment_terms": self._value("payment_terms"),
+                "rounding": rounding if rounding is not None else current.rounding,
                 "company": {
                     "name": self._value("company_name"),
                     "address": self._value("company_address"),
@@ -163,6 +172,7 @@ class BillingSettingsForm(FieldGroup, Vertical):
             "invoice_prefix",
             "next_invoice_number",
             "payment_terms",
+            "rounding",
             "company",
             "bank_details",
         )

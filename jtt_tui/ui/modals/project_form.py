@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 from textual.widget import Widget
 
+from jtt_tui.domain.billing import format_rounding, parse_rounding
 from jtt_tui.domain.models import Project, ProjectStatus
 from jtt_tui.ui.modals.forms import FieldErrors, FormModal, select_field, text_field
 from jtt_tui.ui.modals.timer_forms import split_tags
@@ -66,6 +67,12 @@ class ProjectFormModal(FormModal[Project]):
         )
         yield from text_field("budget", "Budget", _text(p.budget if p else None))
         yield from text_field(
+            "rounding",
+            "Rounding of each entry (empty: from billing settings)",
+            format_rounding(p.rounding) if p and p.rounding else "",
+            placeholder="none, up-15, nearest-6, up-15,min-30",
+        )
+        yield from text_field(
             "start_date", "Start date", _text(p.start_date if p else None), placeholder="YYYY-MM-DD"
         )
         yield from text_field(
@@ -88,6 +95,13 @@ class ProjectFormModal(FormModal[Project]):
         def optional(name: str) -> Any:
             return self.value(name) or None
 
+        rounding = None
+        if self.value("rounding"):
+            try:
+                rounding = parse_rounding(str(self.value("rounding")))
+            except ValueError as exc:
+                raise FieldErrors({"rounding": str(exc)}) from None
+
         data: dict[str, Any] = {
             "key": self.value("key"),
             "name": self.value("name"),
@@ -102,6 +116,7 @@ class ProjectFormModal(FormModal[Project]):
             },
             "estimated_hours": optional("estimated_hours"),
             "budget": optional("budget"),
+            "rounding": rounding,
             "start_date": optional("start_date"),
             "end_date": optional("end_date"),
             "color": optional("color"),
