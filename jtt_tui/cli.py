@@ -59,6 +59,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = build_parser().parse_args(arguments)
     handler = getattr(args, "handler", None)
+    from jtt_tui.logs import setup_logging
+
+    setup_logging(debug=args.debug)
     ctx = Context(debug=args.debug)
     try:
         if handler is None:
@@ -76,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run_tui(ctx: Any) -> int:
     from jtt_tui.ui.launch import run_app
 
-    return run_app(ctx.environ)
+    return run_app(ctx.environ, debug=ctx.debug)
 
 
 if __name__ == "__main__":

@@ -198,6 +198,13 @@ LOCATION_VARS: tuple[EnvVar, ...] = (
         "(default: the platform's data dir, e.g. ~/.local/share/jtt).",
     ),
     EnvVar("JTT_ENV_FILE", (), "", "A .env file to read instead of ./.env."),
+    EnvVar(
+        "JTT_LOG_DIR",
+        (),
+        "",
+        "Folder of the log file jtt.log (default: the platform's log dir, "
+        "e.g. ~/.local/state/jtt/log).",
+    ),
 )
 _ENV_BY_PATH = {var.path: var for var in ENV_VARS}
 _SECRET_PATHS = {("mongodb", "password")}

@@ -124,6 +124,11 @@ class Context:
 
         if isinstance(exc, SystemExit):
             return int(exc.code or 0)
+        import logging
+
+        logging.getLogger("jtt_tui.cli").warning(
+            "command failed: %s: %s", type(exc).__name__, exc, exc_info=self.debug
+        )
         if isinstance(exc, ConfigError):
             self.err(f"configuration error: {exc}")
             return 2

@@ -19,6 +19,7 @@ and checked, without disturbing calls already in flight.
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -27,6 +28,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from jtt_tui.domain.models import DataBundle, Invoice, InvoiceStatus, ManualTask, Session
+from jtt_tui.services.metrics import MetricsSnapshot, StorageMetrics
 from jtt_tui.storage.base import (
     ImportMode,
     ImportReport,
@@ -41,6 +43,8 @@ from jtt_tui.storage.errors import ConflictError, StorageError, StorageFailure, 
 from jtt_tui.storage.errors import failure as make_failure
 from jtt_tui.storage.kinds import Kind
 from jtt_tui.storage.offline import OfflineMirror, OutboxEntry
+
+log = logging.getLogger(__name__)
 
 State = Literal["connected", "offline", "reconnecting"]
 # failures that mean "the remote is away", as opposed to a bad request
@@ -109,6 +113,7 @@ class StorageInfo:
     last_ping: PingResult | None
     pending: int
     conflicts: int = 0
+    metrics: MetricsSnapshot | None = None
 
 
 @dataclass(frozen=True)
@@ -176,6 +181,7 @@ class StorageService(Storage):
         self._mirror_lock = threading.Lock()
         self._touched: list[tuple[Kind, str, Any]] | None = None
         self.last_ping: PingResult | None = None
+        self.metrics = StorageMetrics()
         self._heartbeat_watchers: list[Callable[[bool], None]] = []
         self._hear(backend)
 
@@ -258,6 +264,10 @@ class StorageService(Storage):
             self._failure = failure
             self._state = "offline"
         if was_online or before is None or failure.kind != before.kind:
+            log.warning(
+                "connection to %s lost (%s): %s; working offline", self.location, failure.kind,
+                failure.message,
+            )  # fmt: skip
             self._publish(ConnectionLost(failure))  # news; a retry's failure is RetryFailed
 
     def _is_connection_failure(self, exc: StorageError) -> StorageFailure | None:
@@ -276,17 +286,26 @@ class StorageService(Storage):
     def _call_on(self, read: Callable[[Storage], Any], *, write: bool = False) -> tuple[Any, bool]:
         """``_call``, also telling whether the remote itself answered (the
         state may change meanwhile: another thread's failure or a reconnect)."""
+        started = time.perf_counter()
         with self._in_flight.use():
             if self._online or self._mirror is None:
                 try:
-                    return read(self._remote), True
+                    result = read(self._remote)
                 except StorageError as exc:
+                    kind = classify(exc).kind
+                    self.metrics.record(time.perf_counter() - started, kind)
                     failure = self._is_connection_failure(exc)
                     if failure is None:
+                        if kind not in ("conflict",):
+                            log.warning("%s failed (%s): %s", self.kind, kind, exc)
                         raise
                     self._go_offline(failure)
+                else:
+                    self.metrics.record(time.perf_counter() - started)
+                    return result, True
             assert self._mirror is not None
             result = read(self._mirror)
+            self.metrics.record(time.perf_counter() - started)
             if write:
                 self._publish(OutboxChanged(self._mirror.pending_count()))
             return result, False
@@ -348,6 +367,7 @@ class StorageService(Storage):
             last_ping=self.last_ping,
             pending=self.pending(),
             conflicts=len(self.conflicts()),
+            metrics=self.metrics.snapshot(),
         )
 
     # -- going back online -------------------------------------------------------------
@@ -386,6 +406,12 @@ class StorageService(Storage):
         except StorageError as exc:
             self._retry_failed(classify(exc))
             return False
+        log.info(
+            "connection to %s restored: %d queued change(s) sent, %d conflict(s)",
+            self.location,
+            first.replayed + last.replayed,
+            len(last.conflicts),
+        )
         self._publish(ConnectionRestored(first.replayed + last.replayed, len(last.conflicts)))
         self._publish(OutboxChanged(self.pending()))
         return True

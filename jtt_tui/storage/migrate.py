@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -45,6 +46,7 @@ Step = Literal["backup", "connect", "copy", "verify"]
 STEPS: tuple[Step, ...] = ("backup", "connect", "copy", "verify")
 StepState = Literal["pending", "running", "done", "failed", "skipped"]
 DEFAULT_BATCH_SIZE = 500
+log = logging.getLogger(__name__)
 CATCH_UP_ROUNDS = 3
 
 
@@ -326,9 +328,11 @@ class _Run:
 
     def _step(self, step: Step, work: Callable[[], Any]) -> Any:
         self.progress(StepChanged(step, "running"))
+        log.info("migration %s: %s → %s", step, self.report.source, self.report.target)
         try:
             result = work()
         except MigrationError as exc:
+            log.warning("migration %s failed: %s", step, exc)
             self.progress(StepChanged(step, "failed", str(exc)))
             raise
         except StorageError as exc:
@@ -343,6 +347,7 @@ class _Run:
             self.progress(StepChanged(step, "failed", message))
             raise MigrationError(step, message, failure=failure) from exc
         state, detail, value = result
+        log.info("migration %s %s: %s", step, state, detail)
         self.progress(StepChanged(step, state, detail))
         return value
 

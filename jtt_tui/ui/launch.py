@@ -10,7 +10,10 @@ from typing import Any
 from jtt_tui.ui.app import Booted, BootFailed, JttApp
 
 
-def run_app(environ: Mapping[str, str] | None = None) -> int:
+def run_app(environ: Mapping[str, str] | None = None, *, debug: bool = False) -> int:
+    from jtt_tui.logs import setup_logging
+
+    setup_logging(debug=debug, environ=environ)
     opened: dict[str, Any] = {}
 
     def boot() -> Booted:

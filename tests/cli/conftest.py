@@ -26,6 +26,7 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
         **base,
         "JTT_CONFIG_DIR": str(tmp_path / "config"),
         "JTT_DATA_DIR": str(tmp_path / "data"),
+        "JTT_LOG_DIR": str(tmp_path / "logs"),
         "XDG_CONFIG_HOME": str(tmp_path / "xdg"),
         "PYTHONPATH": str(ROOT),
         "PYTHON_KEYRING_BACKEND": "tests.support.keyrings.FileKeyring",

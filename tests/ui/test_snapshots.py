@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Input
 
+from jtt_tui.services.metrics import MetricsSnapshot, StorageMetrics
 from jtt_tui.services.storage_service import PingResult, StorageService
 from tests.ui.conftest import NOW, settle
 
@@ -25,6 +26,8 @@ def steady_storage(monkeypatch):
         "ping",
         lambda self: setattr(self, "last_ping", PingResult(True, 0.4, None, None, NOW)),
     )
+    fixed = MetricsSnapshot(300, 42, {"network": 1}, 0.3, 2.5)
+    monkeypatch.setattr(StorageMetrics, "snapshot", lambda self: fixed)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")

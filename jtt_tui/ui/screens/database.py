@@ -198,6 +198,8 @@ class DatabaseScreen(JttScreen):
                 lines.append(
                     f"{info.conflicts} conflict(s) to settle: press F9 (keep mine / keep theirs)"
                 )
+        if info.metrics is not None:
+            lines.append(f"Activity: {info.metrics.describe()}")
         lines += [
             f"Your user id: {info.user_id} (share it to be added to a team project)",
             f"Records: {counts or 'none yet'}",
