@@ -181,6 +181,7 @@ def check_mongodb(
             )
         )
         checks.extend(_index_checks(store))
+        checks.extend(privilege_checks(store.connection_status(), config.database))
     except StorageError as exc:
         failure = classify(exc)
         checks.append(
@@ -194,6 +195,44 @@ def check_mongodb(
     finally:
         store.disconnect()
     return checks
+
+
+# what jtt needs on its database, and nothing more
+LEAST_PRIVILEGE = {"readWrite", "read"}
+
+
+def privilege_checks(auth_info: dict[str, Any], database: str) -> list[Check]:
+    """Warn when the connected user can do more than read and write the app
+    database (root, any-database roles, admin roles, other databases)."""
+    users = auth_info.get("authenticatedUsers") or []
+    roles = auth_info.get("authenticatedUserRoles") or []
+    if not users:
+        return [
+            Check(
+                "WARN",
+                "mongodb user",
+                "not authenticated: the server accepts anyone who can reach it",
+                "enable authentication and use a user with readWrite on "
+                f"{database} only (README: least-privilege user)",
+            )
+        ]
+    names = ", ".join(f"{u.get('user')}@{u.get('db')}" for u in users)
+    extra = sorted(
+        f"{r.get('role')}@{r.get('db')}"
+        for r in roles
+        if not (r.get("role") in LEAST_PRIVILEGE and r.get("db") == database)
+    )
+    if extra:
+        return [
+            Check(
+                "WARN",
+                "mongodb user",
+                f"{names} has more than readWrite on {database}: {', '.join(extra)}",
+                f"create a user with only readWrite on {database} for jtt "
+                "(README: least-privilege user)",
+            )
+        ]
+    return [Check("OK", "mongodb user", f"{names}: readWrite on {database} only")]
 
 
 def _index_checks(store: Any) -> list[Check]:
@@ -219,9 +258,40 @@ def _index_checks(store: Any) -> list[Check]:
     return [Check("OK", "mongodb indexes", f"all {total} present")]
 
 
+def check_private_files(settings: Settings) -> list[Check]:
+    """jtt's folders are 0700 and its files 0600 (stores, offline copies and
+    outboxes, backups, logs); anything looser is named."""
+    from jtt_tui.logs import log_dir
+
+    loose: list[str] = []
+    folders = [settings.data_dir, settings.backup_dir, log_dir()]
+    for folder in folders:
+        if folder.is_dir():
+            mode = stat.S_IMODE(folder.stat().st_mode)
+            if mode & 0o077:
+                loose.append(f"{folder}/ ({mode:04o})")
+            files = [p for p in folder.iterdir() if p.is_file()]
+            for path in files:
+                file_mode = stat.S_IMODE(path.stat().st_mode)
+                if file_mode & 0o077:
+                    loose.append(f"{path} ({file_mode:04o})")
+    if loose:
+        shown = ", ".join(loose[:5]) + (f" and {len(loose) - 5} more" if len(loose) > 5 else "")
+        return [
+            Check(
+                "WARN",
+                "file permissions",
+                f"readable by others: {shown}",
+                "chmod 700 the folders and 600 the files (they may hold client data)",
+            )
+        ]
+    return [Check("OK", "file permissions", "data, backups and logs private (0700/0600)")]
+
+
 def run_doctor(settings: Settings) -> list[Check]:
     checks = check_settings(settings)
     checks += check_local_store(settings)
+    checks += check_private_files(settings)
     checks += check_keyring(settings)
     checks += check_mongodb(settings)
     return checks

@@ -615,6 +615,15 @@ class MongoStore(Storage):
             info = self._client.server_info() if self._client is not None else {}
         return dict(info)
 
+    def connection_status(self) -> dict[str, Any]:
+        """Who this connection is authenticated as, with roles and
+        privileges (``connectionStatus`` with ``showPrivileges``)."""
+        with _translated():
+            if self._client is None:
+                return {}
+            reply = self._client.admin.command({"connectionStatus": 1, "showPrivileges": True})
+        return dict(reply.get("authInfo", {}))
+
     def index_names(self) -> dict[str, set[str]]:
         with _translated():
             return {

@@ -207,7 +207,11 @@ class JttApp(App[int]):
         if storage.kind == "local":
             return StoreBadge("local", "connected")
         pending = self._pending_writes
-        detail = f"{pending} pending" if pending else ""
+        notes = [f"{pending} pending"] if pending else []
+        if self.settings is not None and self.settings.mongodb.tls_allow_invalid_certificates:
+            # permanent while the setting is on: anyone on the path can pose as the server
+            notes.append("⚠ TLS CERTIFICATES NOT CHECKED")
+        detail = " · ".join(notes)
         return StoreBadge(f"mongodb: {_short_location(storage.location)}", storage.state, detail)
 
     # -- the connection: health checks, the recovery modal, conflicts --------------------

@@ -172,3 +172,31 @@ def test_a_refused_password_never_shows_in_any_output(jtt, wire):
     outputs.append(jtt("db", "show", env=enabled))
     for result in outputs:
         assert SECRET not in result.stdout + result.stderr, result
+
+
+def test_doctor_checks_the_database_users_privileges(jtt, wire):
+    jtt("db", "configure", "--uri", wire.uri.split("?")[0], env=UNREACHABLE)
+    out = jtt("doctor", env=UNREACHABLE).stdout
+    assert "WARN  mongodb user" in out and "not authenticated" in out
+    wire.auth_info = {
+        "authenticatedUsers": [{"user": "jtt", "db": "admin"}],
+        "authenticatedUserRoles": [{"role": "root", "db": "admin"}],
+    }
+    out = jtt("doctor", env=UNREACHABLE).stdout
+    assert "jtt@admin has more than readWrite on jtt: root@admin" in out
+    assert "least-privilege user" in out
+    wire.auth_info = {
+        "authenticatedUsers": [{"user": "jtt", "db": "admin"}],
+        "authenticatedUserRoles": [{"role": "readWrite", "db": "jtt"}],
+    }
+    out = jtt("doctor", env=UNREACHABLE).stdout
+    assert "OK    mongodb user" in out and "readWrite on jtt only" in out
+
+
+def test_doctor_names_files_others_can_read(jtt, cli_env):
+    jtt("start", "WEB-1")
+    assert "OK    file permissions" in jtt("doctor").stdout
+    data = Path(cli_env["JTT_DATA_DIR"])
+    data.chmod(0o755)
+    out = jtt("doctor").stdout
+    assert "WARN  file permissions" in out and f"{data}/ (0755)" in out

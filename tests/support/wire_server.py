@@ -62,6 +62,8 @@ class WireServer:
         self._lock = threading.Lock()
         self._connection_ids = iter(range(1, 1_000_000))
         self.mode = "normal"
+        # what connectionStatus reports (tests set users and roles)
+        self.auth_info: dict[str, Any] = {"authenticatedUsers": [], "authenticatedUserRoles": []}
         self.latency = 0.0
         self.commands: list[str] = []  # names of the data commands received, in order
 
@@ -195,7 +197,7 @@ class WireServer:
     _cmd_killcursors = _cmd_endsessions
 
     def _cmd_connectionstatus(self, db: Any, doc: dict[str, Any]) -> dict[str, Any]:
-        return self._ok(authInfo={"authenticatedUsers": [], "authenticatedUserRoles": []})
+        return self._ok(authInfo=self.auth_info)
 
     def _cursor(self, db: Any, collection: str, docs: list[Any]) -> dict[str, Any]:
         return self._ok(cursor={"id": 0, "ns": f"{db.name}.{collection}", "firstBatch": docs})

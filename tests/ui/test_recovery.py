@@ -274,3 +274,11 @@ async def test_a_slow_server_still_shows_the_change_at_once(remote_app, wire):
         await pilot.press("space")
         assert "pausing…" in str(table.get_row_at(0)[3])
         await wait_until(pilot, lambda: str(table.get_row_at(0)[3]).strip() == "paused")
+
+
+async def test_disabled_certificate_checks_warn_in_the_status_bar(remote_app, settings):
+    settings.mongodb = settings.mongodb.model_copy(update={"tls_allow_invalid_certificates": True})
+    app = remote_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await _ready(pilot)
+        await wait_until(pilot, lambda: "NOT CHECKED" in _badge(app))
