@@ -18,10 +18,17 @@ meanwhile becomes a conflict to settle, as for any offline write.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-from jtt_tui.domain.models import DataBundle, Invoice, InvoiceStatus, ManualTask, Session
+from jtt_tui.domain.models import (
+    DataBundle,
+    Invoice,
+    InvoiceStatus,
+    ManualTask,
+    Project,
+    Session,
+)
 from jtt_tui.services.health import HealthMonitor
 from jtt_tui.services.storage_service import StorageService
 from jtt_tui.storage.base import (
@@ -133,6 +140,9 @@ class DualStorage(Storage):
 
     def tracked_time(self, start: datetime, end: datetime, offsets: Offsets) -> list[TrackedTime]:
         return self._read(lambda s: s.tracked_time(start, end, offsets))  # type: ignore[no-any-return]
+
+    def team_time(self, project: Project) -> list[tuple[str, timedelta]]:
+        return self._read(lambda s: s.team_time(project))  # type: ignore[no-any-return]
 
     def recent_sessions(
         self, limit: int = 50, offset: int = 0, text: str | None = None

@@ -5,7 +5,7 @@ ticket / week breakdown for one project."""
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 
@@ -58,6 +58,7 @@ class ProjectDetail:
     summary: ProjectSummary
     tickets: list[TicketTime]
     weeks: list[tuple[date, timedelta]]  # Monday of the week, time in it
+    team: list[tuple[str, timedelta]] = field(default_factory=list)  # per member (shared)
 
 
 def project_rate(project: Project, billing: BillingSettings) -> Decimal:
@@ -138,7 +139,8 @@ class ProjectService:
             name = current.ticket_name if current else task.title
             per_ticket[label] = TicketTime(label, name, total)
         tickets = sorted(per_ticket.values(), key=lambda t: t.total, reverse=True)
-        return ProjectDetail(summary, tickets, sorted(per_week.items()))
+        team = self.store.team_time(project) if project.team_members else []
+        return ProjectDetail(summary, tickets, sorted(per_week.items()), team)
 
     # -- changes -------------------------------------------------------------------
 

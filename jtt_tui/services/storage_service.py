@@ -24,10 +24,17 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-from jtt_tui.domain.models import DataBundle, Invoice, InvoiceStatus, ManualTask, Session
+from jtt_tui.domain.models import (
+    DataBundle,
+    Invoice,
+    InvoiceStatus,
+    ManualTask,
+    Project,
+    Session,
+)
 from jtt_tui.services.metrics import MetricsSnapshot, StorageMetrics
 from jtt_tui.storage.base import (
     ImportMode,
@@ -621,6 +628,9 @@ class StorageService(Storage):
 
     def tracked_time(self, start: datetime, end: datetime, offsets: Offsets) -> list[TrackedTime]:
         return self._call(lambda s: s.tracked_time(start, end, offsets))  # type: ignore[no-any-return]
+
+    def team_time(self, project: Project) -> list[tuple[str, timedelta]]:
+        return self._call(lambda s: s.team_time(project))  # type: ignore[no-any-return]
 
     def recent_sessions(
         self, limit: int = 50, offset: int = 0, text: str | None = None

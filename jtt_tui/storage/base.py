@@ -336,6 +336,21 @@ class Storage(ABC):
         )
         return [TrackedTime(d, p, t, ms // 1000) for (d, p, t), ms in ordered]
 
+    def team_time(self, project: Project) -> list[tuple[str, timedelta]]:
+        """Finished time on ``project`` per person of its team (owner and
+        members), summed in the database; only for people who can see the
+        project. This version knows only this user's own sessions."""
+        if not visible_to(PROJECTS, project, self.user_id):
+            return []
+        own = sum(
+            (
+                s.closed_duration()
+                for s in self.sessions_for_project(project.project_id, project.key)
+            ),
+            timedelta(0),
+        )
+        return [(self.user_id, own)]
+
     @abstractmethod
     def manual_tasks_between(self, first: date, last: date) -> list[ManualTask]:
         """Manual entries dated ``first`` to ``last`` (inclusive), by date."""

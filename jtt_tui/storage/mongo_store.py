@@ -26,6 +26,7 @@ from jtt_tui.domain.models import (
     Invoice,
     InvoiceStatus,
     ManualTask,
+    Project,
     Record,
     Session,
 )
@@ -423,6 +424,28 @@ class MongoStore(Storage):
                 .limit(limit)
             )
         return [from_document(SESSIONS, doc) for doc in docs]
+
+    def team_time(self, project: Project) -> list[tuple[str, timedelta]]:
+        """One aggregation over every member's sessions on the project."""
+        if not visible_to(PROJECTS, project, self.user_id):
+            return []
+        members = sorted({project.user_id or self.user_id, *project.team_members})
+        pipeline = [
+            {
+                "$match": {
+                    "userId": {"$in": members},
+                    "$or": [
+                        {"projectId": project.project_id},
+                        {"projectId": None, "projectName": project.key},
+                    ],
+                }
+            },
+            {"$group": {"_id": "$userId", "ms": {"$sum": "$duration"}}},
+            {"$sort": {"_id": 1}},
+        ]
+        with _translated():
+            rows = list(self._collection(SESSIONS).aggregate(pipeline))
+        return [(row["_id"], timedelta(milliseconds=int(row["ms"] or 0))) for row in rows]
 
     def time_by_project(self) -> list[ProjectTime]:
         pipeline = [

@@ -25,6 +25,7 @@ from jtt_tui.domain.models import (
     Invoice,
     InvoiceStatus,
     ManualTask,
+    Project,
     Record,
     Session,
 )
@@ -39,6 +40,7 @@ from jtt_tui.storage.base import (
     bundle_records,
     plan_import_record,
     sort_active,
+    visible_to,
 )
 from jtt_tui.storage.bulk import gc_paused
 from jtt_tui.storage.errors import (
@@ -309,6 +311,20 @@ class SQLiteStore(Storage):
             ).fetchall()
         now = self.clock.now()
         return [s for s in _parse(SESSIONS, rows) if s.touches(start, end, now)]
+
+    def team_time(self, project: Project) -> list[tuple[str, timedelta]]:
+        if not visible_to(PROJECTS, project, self.user_id):
+            return []
+        members = sorted({project.user_id or self.user_id, *project.team_members})
+        marks = ", ".join("?" for _ in members)
+        with self._read() as conn:
+            rows = conn.execute(
+                f"SELECT user_id, SUM(closed_ms) FROM sessions WHERE user_id IN ({marks}) "
+                "AND (project_id = ? OR (project_id IS NULL AND project_key = ?)) "
+                "GROUP BY user_id ORDER BY user_id",
+                (*members, project.project_id, project.key),
+            ).fetchall()
+        return [(user, timedelta(milliseconds=int(ms or 0))) for user, ms in rows]
 
     def tracked_time(self, start: datetime, end: datetime, offsets: Offsets) -> list[TrackedTime]:
         """One query: segments unpacked with json_each, each start shifted by

@@ -132,7 +132,13 @@ class ProjectsScreen(JttScreen):
             facts.append(f"client {plain(project.client.name, 30)}")
         if project.start_date or project.end_date:
             facts.append(f"{project.start_date or '…'} → {project.end_date or '…'}")
-        if project.team_members:
+        if detail.team:
+            total = sum((spent for _, spent in detail.team), timedelta(0))
+            people = ", ".join(
+                f"{plain(user, 20)} {format_span(spent)}" for user, spent in detail.team
+            )
+            facts.append(f"team: {people} = {format_span(total)}")
+        elif project.team_members:
             facts.append(f"team: {', '.join(project.team_members)}")
         self.query_one("#project-facts", Static).update(" · ".join(facts))
         tickets = self.query_one("#project-tickets", DataTable)
