@@ -51,7 +51,7 @@ class MigrateScreen(Screen[None]):
     MigrateScreen #migrate-options Label { width: 14; padding-top: 0; }
     MigrateScreen #f-batch { width: 12; }
     MigrateScreen #f-mode { width: 44; }
-    MigrateScreen .step { height: 1; }
+    MigrateScreen .step { height: auto; }
     MigrateScreen .step.-running { color: $warning; }
     MigrateScreen .step.-done { color: $success; }
     MigrateScreen .step.-failed { color: $error; text-style: bold; }
@@ -168,6 +168,8 @@ class MigrateScreen(Screen[None]):
         for widget in self.query("#migrate-options Select, #migrate-options Input, Checkbox"):
             widget.disabled = True
         self.phase = "running"
+        # the options are settled: give their room to the progress
+        self.query_one("#migrate-options").display = False
         self.refresh_bindings()
         self._result("Working… (Esc cancels after the current batch)")
         self.run_worker(
@@ -305,6 +307,8 @@ class MigrateScreen(Screen[None]):
         result = self.query_one("#migrate-result", Static)
         result.update(text)
         result.set_class(failed, "-failed")
+        if self.phase != "setup":  # keep the outcome (and the question) in view
+            self.call_after_refresh(self.query_one("#migrate-body").scroll_end, animate=False)
 
     def _failed(self, text: str, phase: str = "failed") -> None:
         self.phase = phase
