@@ -80,12 +80,58 @@ Offsets = list[tuple[int, int]]
 DAY_MS = 86_400_000
 
 
-def local_day_of(moment_ms: int, offsets: Offsets) -> int:
+def offset_at(moment_ms: int, offsets: Offsets) -> int:
     offset = offsets[0][1]
     for since, value in offsets:
         if moment_ms >= since:
             offset = value
-    return (moment_ms + offset) // DAY_MS
+    return offset
+
+
+def local_day_of(moment_ms: int, offsets: Offsets) -> int:
+    return (moment_ms + offset_at(moment_ms, offsets)) // DAY_MS
+
+
+def split_days(start_ms: int, end_ms: int, offsets: Offsets) -> list[tuple[int, int]]:
+    """``[start, end)`` cut at local midnights: (local day, milliseconds)."""
+    pieces: list[tuple[int, int]] = []
+    cursor = start_ms
+    while cursor < end_ms:
+        day = local_day_of(cursor, offsets)
+        midnight_local = (day + 1) * DAY_MS
+        boundary = midnight_local - offset_at(midnight_local - offset_at(cursor, offsets), offsets)
+        if boundary <= cursor:  # (cannot happen with real offsets; never loop forever)
+            boundary = cursor + DAY_MS
+        piece_end = min(end_ms, boundary)
+        pieces.append((day, piece_end - cursor))
+        cursor = piece_end
+    return pieces
+
+
+def _ms(moment: datetime) -> int:
+    return round(moment.timestamp() * 1000)
+
+
+def clip_and_split(
+    start_ms: int, end_ms: int, lo: int, hi: int, offsets: Offsets
+) -> list[tuple[int, int]]:
+    return split_days(max(start_ms, lo), min(end_ms, hi), offsets)
+
+
+def add_pieces(
+    totals: dict[tuple[int, str | None, str], int],
+    project: str | None,
+    ticket: str,
+    pieces: list[tuple[int, int]],
+) -> None:
+    for day, ms in pieces:
+        key = (day, project, ticket)
+        totals[key] = totals.get(key, 0) + ms
+
+
+def tracked_rows(totals: dict[tuple[int, str | None, str], int]) -> list[TrackedTime]:
+    ordered = sorted(totals.items(), key=lambda kv: (kv[0][0], kv[0][2], kv[0][1] or ""))
+    return [TrackedTime(d, p, t, ms // 1000) for (d, p, t), ms in ordered]
 
 
 @dataclass
@@ -318,23 +364,20 @@ class Storage(ABC):
         """Sessions of a project: its id, or no id and the project's key prefix."""
 
     def tracked_time(self, start: datetime, end: datetime, offsets: Offsets) -> list[TrackedTime]:
-        """Seconds per (local day, project id, ticket) of the segments that
-        start in ``[start, end)``. Backends override this to aggregate in the
-        database; this version works on any store."""
-        now = self.clock.now()
+        """Seconds per (local day, project id, ticket) of segment time inside
+        ``[start, end)`` — a running segment up to now, a segment across
+        local midnight split between its days. Backends override this to
+        aggregate in the database; this version works on any store."""
+        lo, hi = _ms(start), _ms(end)
+        now = _ms(self.clock.now())
         totals: dict[tuple[int, str | None, str], int] = {}
         for session in self.sessions_between(start, end):
             for segment in session.segments:
-                if not start <= segment.start < end:
-                    continue
-                ms = round(((segment.end or now) - segment.start).total_seconds() * 1000)
-                day = local_day_of(round(segment.start.timestamp() * 1000), offsets)
-                key = (day, session.project_id, session.ticket_number)
-                totals[key] = totals.get(key, 0) + max(ms, 0)
-        ordered = sorted(
-            totals.items(), key=lambda item: (item[0][0], item[0][2], item[0][1] or "")
-        )
-        return [TrackedTime(d, p, t, ms // 1000) for (d, p, t), ms in ordered]
+                seg_start = _ms(segment.start)
+                seg_end = _ms(segment.end) if segment.end is not None else now
+                pieces = clip_and_split(seg_start, seg_end, lo, hi, offsets)
+                add_pieces(totals, session.project_id, session.ticket_number, pieces)
+        return tracked_rows(totals)
 
     def team_time(self, project: Project) -> list[tuple[str, timedelta]]:
         """Finished time on ``project`` per person of its team (owner and

@@ -38,9 +38,12 @@ from jtt_tui.storage.base import (
     ProjectTime,
     Storage,
     TrackedTime,
+    add_pieces,
     bundle_records,
     plan_import_record,
     sort_active,
+    split_days,
+    tracked_rows,
     visible_to,
 )
 from jtt_tui.storage.bulk import gc_paused
@@ -327,21 +330,29 @@ class MongoStore(Storage):
     # -- queries ---------------------------------------------------------------------
 
     def tracked_time(self, start: datetime, end: datetime, offsets: Offsets) -> list[TrackedTime]:
-        """One aggregation: segments unwound, each start shifted by the UTC
-        offset in force at that instant ($switch over the offset changes),
-        grouped by local day, project and ticket."""
+        """One aggregation: segments unwound and clipped to the range; those
+        within one local day (the offset in force applied by $switch) are
+        summed per day, project and ticket; the rare ones across local
+        midnight come back whole ($facet) and are split here."""
         # naive UTC: BSON dates carry no zone (the driver reads naive as UTC)
         epoch = datetime(1970, 1, 1)
-        now = self.clock.now().astimezone(UTC).replace(tzinfo=None)
-        branches = [
-            {"case": {"$gte": ["$s", since]}, "then": value}
-            for since, value in reversed(offsets[1:])
-        ]
-        offset: Any = (
-            {"$switch": {"branches": branches, "default": offsets[0][1]}}
-            if branches
-            else offsets[0][1]
-        )
+        naive = {
+            name: moment.astimezone(UTC).replace(tzinfo=None)
+            for name, moment in (("lo", start), ("hi", end), ("now", self.clock.now()))
+        }
+
+        def local_day(field: str) -> dict[str, Any]:
+            branches = [
+                {"case": {"$gte": [field, since]}, "then": value}
+                for since, value in reversed(offsets[1:])
+            ]
+            offset: Any = (
+                {"$switch": {"branches": branches, "default": offsets[0][1]}}
+                if branches
+                else offsets[0][1]
+            )
+            return {"$floor": {"$divide": [{"$add": [field, offset]}, DAY_MS]}}
+
         pipeline = [
             {
                 "$match": {
@@ -351,43 +362,63 @@ class MongoStore(Storage):
                 }
             },
             {"$unwind": "$segments"},
-            {"$match": {"segments.startTime": {"$gte": start, "$lt": end}}},
             {
                 "$project": {
                     "_id": 0,
                     "ticket": "$ticketNumber",
                     "project": "$projectId",
-                    "s": {"$subtract": ["$segments.startTime", epoch]},  # dates: milliseconds
-                    "e": {"$subtract": [{"$ifNull": ["$segments.endTime", now]}, epoch]},
+                    "s": {"$max": ["$segments.startTime", naive["lo"]]},
+                    "e": {"$min": [{"$ifNull": ["$segments.endTime", naive["now"]]}, naive["hi"]]},
+                }
+            },
+            {"$match": {"$expr": {"$lt": ["$s", "$e"]}}},
+            {
+                "$project": {
+                    "ticket": 1,
+                    "project": 1,
+                    "s": {"$subtract": ["$s", epoch]},  # dates: milliseconds
+                    "e": {"$subtract": ["$e", epoch]},
                 }
             },
             {
                 "$project": {
                     "ticket": 1,
                     "project": 1,
-                    "ms": {"$max": [{"$subtract": ["$e", "$s"]}, 0]},
-                    "day": {"$floor": {"$divide": [{"$add": ["$s", offset]}, DAY_MS]}},
+                    "s": 1,
+                    "e": 1,
+                    "ds": local_day("$s"),
+                    "de": local_day({"$subtract": ["$e", 1]}),
                 }
             },
             {
-                "$group": {
-                    "_id": {"day": "$day", "project": "$project", "ticket": "$ticket"},
-                    "ms": {"$sum": "$ms"},
+                "$facet": {
+                    "days": [
+                        {"$match": {"$expr": {"$eq": ["$ds", "$de"]}}},
+                        {
+                            "$group": {
+                                "_id": {"day": "$ds", "project": "$project", "ticket": "$ticket"},
+                                "ms": {"$sum": {"$subtract": ["$e", "$s"]}},
+                            }
+                        },
+                    ],
+                    "crossing": [
+                        {"$match": {"$expr": {"$ne": ["$ds", "$de"]}}},
+                        {"$project": {"_id": 0, "ticket": 1, "project": 1, "s": 1, "e": 1}},
+                    ],
                 }
             },
         ]
         with _translated():
-            rows = list(self._collection(SESSIONS).aggregate(pipeline))
-        found = [
-            TrackedTime(
-                int(row["_id"]["day"]),
-                row["_id"].get("project"),
-                row["_id"]["ticket"],
-                int(row["ms"]) // 1000,
-            )
-            for row in rows
-        ]
-        return sorted(found, key=lambda t: (t.day, t.ticket_number, t.project_id or ""))
+            (result,) = list(self._collection(SESSIONS).aggregate(pipeline))
+        totals: dict[tuple[int, str | None, str], int] = {}
+        for row in result["days"]:
+            group = row["_id"]
+            pieces = [(int(group["day"]), int(row["ms"]))]
+            add_pieces(totals, group.get("project"), group["ticket"], pieces)
+        for row in result["crossing"]:
+            pieces = split_days(int(row["s"]), int(row["e"]), offsets)
+            add_pieces(totals, row.get("project"), row["ticket"], pieces)
+        return tracked_rows(totals)
 
     def sessions_between(self, start: datetime, end: datetime) -> list[Session]:
         query = {

@@ -37,9 +37,12 @@ from jtt_tui.storage.base import (
     ProjectTime,
     Storage,
     TrackedTime,
+    add_pieces,
     bundle_records,
     plan_import_record,
     sort_active,
+    split_days,
+    tracked_rows,
     visible_to,
 )
 from jtt_tui.storage.bulk import gc_paused
@@ -327,14 +330,22 @@ class SQLiteStore(Storage):
         return [(user, timedelta(milliseconds=int(ms or 0))) for user, ms in rows]
 
     def tracked_time(self, start: datetime, end: datetime, offsets: Offsets) -> list[TrackedTime]:
-        """One query: segments unpacked with json_each, each start shifted by
-        the UTC offset in force at that instant (a CASE over the few offset
-        changes in the range), grouped by local day, project and ticket."""
-        case = " ".join(f"WHEN s >= {int(since)} THEN {int(value)}" for since, value in
-                        reversed(offsets[1:]))  # fmt: skip
-        offset_sql = (
-            f"(CASE {case} ELSE {int(offsets[0][1])} END)" if case else str(int(offsets[0][1]))
-        )
+        """One query: segments unpacked with json_each and clipped to the
+        range; those within one local day (the UTC offset in force applied
+        by a CASE over the few offset changes) are summed per day, project
+        and ticket in SQL; the rare ones across local midnight come back
+        whole and are split here."""
+
+        def local_day(column: str) -> str:
+            case = " ".join(
+                f"WHEN {column} >= {int(since)} THEN {int(value)}"
+                for since, value in reversed(offsets[1:])
+            )
+            offset = (
+                f"(CASE {case} ELSE {int(offsets[0][1])} END)" if case else str(int(offsets[0][1]))
+            )
+            return f"(({column} + {offset}) / {DAY_MS})"
+
         lo, hi, now = epoch_ms(start), epoch_ms(end), epoch_ms(self.clock.now())
         sql = f"""
             WITH segs AS (
@@ -342,22 +353,38 @@ class SQLiteStore(Storage):
                        json_extract(sessions.doc, '$.project_id') AS project,
                        CAST(ROUND((julianday(json_extract(seg.value, '$.start'))
                                    - 2440587.5) * 86400000) AS INTEGER) AS s,
-                       CAST(ROUND((julianday(json_extract(seg.value, '$.end'))
-                                   - 2440587.5) * 86400000) AS INTEGER) AS e
+                       COALESCE(CAST(ROUND((julianday(json_extract(seg.value, '$.end'))
+                                   - 2440587.5) * 86400000) AS INTEGER), :now) AS e
                 FROM sessions INDEXED BY sessions_span  -- the planner otherwise scans by user
                      , json_each(sessions.doc, '$.segments') AS seg
                 WHERE sessions.user_id = :me
                   AND sessions.span_end >= :lo  -- running ones: far-future span_end
                   AND sessions.span_start < :hi
+            ),
+            clipped AS (
+                SELECT ticket, project, MAX(s, :lo) AS cs, MIN(e, :hi) AS ce
+                FROM segs WHERE s < :hi AND e > :lo AND e > s
+            ),
+            days AS (
+                SELECT ticket, project, cs, ce,
+                       {local_day("cs")} AS ds, {local_day("(ce - 1)")} AS de
+                FROM clipped
             )
-            SELECT (s + {offset_sql}) / {DAY_MS} AS day, project, ticket,
-                   SUM(MAX(COALESCE(e, :now) - s, 0)) / 1000 AS seconds
-            FROM segs WHERE s >= :lo AND s < :hi
-            GROUP BY day, project, ticket ORDER BY day, ticket, COALESCE(project, '')
+            SELECT ds, project, ticket, SUM(ce - cs), 0 FROM days WHERE ds = de
+            GROUP BY ds, project, ticket
+            UNION ALL
+            SELECT cs, project, ticket, ce, 1 FROM days WHERE ds <> de
         """
+        totals: dict[tuple[int, str | None, str], int] = {}
         with self._read() as conn:
             rows = conn.execute(sql, {"me": self.user_id, "lo": lo, "hi": hi, "now": now})
-            return [TrackedTime(int(d), p, t, int(sec)) for d, p, t, sec in rows.fetchall()]
+            for first, project, ticket, second, crossing in rows.fetchall():
+                if crossing:
+                    pieces = split_days(int(first), int(second), offsets)
+                else:
+                    pieces = [(int(first), int(second))]
+                add_pieces(totals, project, ticket, pieces)
+        return tracked_rows(totals)
 
     def active_sessions(self) -> list[Session]:
         with self._read() as conn:

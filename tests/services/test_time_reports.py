@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from jtt_tui.domain import BillingSettings, ManualTask, Project, Segment, Session, SessionStatus
+from jtt_tui.domain.calendar import day_start
 from jtt_tui.services.reports import calendar_offsets, time_report
 from jtt_tui.storage.base import Storage
 
@@ -143,3 +144,37 @@ def test_mongodb_sums_in_one_aggregation(wire, clock):
         assert wire.commands == ["aggregate"]
     finally:
         store.disconnect()
+
+
+def test_time_across_local_midnight_is_split_between_the_days(store, clock):
+    store.save_project(Project(key="WEB", name="Web"))
+    # 22:30 to 01:30 in Berlin (UTC+1): 1.5 h on each day
+    late = datetime(2025, 3, 5, 21, 30, tzinfo=UTC)
+    store.save_session(_session("WEB-1", (late, late + timedelta(hours=3))))
+    report = time_report(store, date(2025, 3, 5), date(2025, 3, 6), by="day", tz=BERLIN)
+    assert [(r.label, str(r.hours)) for r in report.rows] == [
+        ("2025-03-05", "1.50"),
+        ("2025-03-06", "1.50"),
+    ]
+    # a report of the second day alone sees only its part
+    second = time_report(store, date(2025, 3, 6), date(2025, 3, 6), by="day", tz=BERLIN)
+    assert str(second.total.hours) == "1.50"
+
+
+def test_a_timer_left_running_counts_only_inside_the_period(store, clock):
+    store.save_project(Project(key="WEB", name="Web"))
+    store.save_session(_session("WEB-1", (clock.now() - timedelta(days=9), None)))
+    today = clock.now().date()  # 2025-03-10, now 09:00 UTC
+    report = time_report(store, today - timedelta(days=1), today, by="day", tz=UTC)
+    assert [(r.label, str(r.hours)) for r in report.rows] == [
+        ("2025-03-09", "24.00"),
+        ("2025-03-10", "9.00"),
+    ]
+    start, end = (
+        day_start(today - timedelta(days=1), UTC),
+        day_start(today + timedelta(days=1), UTC),
+    )
+    offsets = calendar_offsets(start, end, UTC)
+    assert store.tracked_time(start, end, offsets) == Storage.tracked_time(
+        store, start, end, offsets
+    )

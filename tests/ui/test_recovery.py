@@ -231,7 +231,11 @@ async def test_conflicts_are_settled_in_a_modal(remote_app, wire, clock):
             {"ticketNumber": "API-7"}, {"$set": {"notes": "theirs"}, "$inc": {"version": 1}}
         )
         wire.start()
-        await wait_until(pilot, lambda: isinstance(app.screen, ConflictModal), timeout=10)
+        await wait_until(
+            pilot,
+            lambda: isinstance(app.screen, ConflictModal) and _text(app, "#conflict-diff"),
+            timeout=10,
+        )  # (pushed, then composed: wait for its text, not just the screen)
         diff = _text(app, "#conflict-diff")
         assert "mine, offline" in diff and "theirs" in diff
         await pilot.press("m")
