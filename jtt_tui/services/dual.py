@@ -18,26 +18,19 @@ meanwhile becomes a conflict to settle, as for any offline write.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from collections.abc import Callable
 from typing import Any, Literal
 
 from jtt_tui.domain.models import (
     DataBundle,
-    Invoice,
-    InvoiceStatus,
-    ManualTask,
-    Project,
-    Session,
 )
 from jtt_tui.services.health import HealthMonitor
 from jtt_tui.services.storage_service import StorageService
 from jtt_tui.storage.base import (
+    DelegatedQueries,
     ImportMode,
     ImportReport,
-    Offsets,
-    ProjectTime,
     Storage,
-    TrackedTime,
 )
 from jtt_tui.storage.errors import ConflictError, StorageError
 from jtt_tui.storage.kinds import ALL_KINDS, BILLING, Kind, R
@@ -47,7 +40,7 @@ READ_MODES: tuple[ReadMode, ...] = ("read-local", "read-both", "read-remote")
 FOLLOW_ATTEMPTS = 5
 
 
-class DualStorage(Storage):
+class DualStorage(DelegatedQueries):
     def __init__(
         self,
         local: Storage,
@@ -129,42 +122,8 @@ class DualStorage(Storage):
     def _load_all(self, kind: Kind[R]) -> list[R]:
         return self._read(lambda s: s._load_all(kind))  # type: ignore[no-any-return]
 
-    def count_records(self) -> dict[str, int]:
-        return self._read(lambda s: s.count_records())  # type: ignore[no-any-return]
-
-    def sessions_between(self, start: datetime, end: datetime) -> list[Session]:
-        return self._read(lambda s: s.sessions_between(start, end))  # type: ignore[no-any-return]
-
-    def active_sessions(self) -> list[Session]:
-        return self._read(lambda s: s.active_sessions())  # type: ignore[no-any-return]
-
-    def tracked_time(self, start: datetime, end: datetime, offsets: Offsets) -> list[TrackedTime]:
-        return self._read(lambda s: s.tracked_time(start, end, offsets))  # type: ignore[no-any-return]
-
-    def team_time(self, project: Project) -> list[tuple[str, timedelta]]:
-        return self._read(lambda s: s.team_time(project))  # type: ignore[no-any-return]
-
-    def recent_sessions(
-        self, limit: int = 50, offset: int = 0, text: str | None = None
-    ) -> list[Session]:
-        return self._read(lambda s: s.recent_sessions(limit, offset, text))  # type: ignore[no-any-return]
-
-    def time_by_project(self) -> list[ProjectTime]:
-        return self._read(lambda s: s.time_by_project())  # type: ignore[no-any-return]
-
-    def sessions_for_project(self, project_id: str, key: str) -> list[Session]:
-        return self._read(lambda s: s.sessions_for_project(project_id, key))  # type: ignore[no-any-return]
-
-    def manual_tasks_between(self, first: date, last: date) -> list[ManualTask]:
-        return self._read(lambda s: s.manual_tasks_between(first, last))  # type: ignore[no-any-return]
-
-    def get_invoices(
-        self,
-        status: InvoiceStatus | str | None = None,
-        client_id: str | None = None,
-        project_id: str | None = None,
-    ) -> list[Invoice]:
-        return self._read(lambda s: s.get_invoices(status, client_id, project_id))  # type: ignore[no-any-return]
+    def _query(self, call: Callable[[Storage], Any]) -> Any:
+        return self._read(call)
 
     # -- writes ------------------------------------------------------------------------
 

@@ -24,26 +24,19 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import Any, Literal
 
 from jtt_tui.domain.models import (
     DataBundle,
-    Invoice,
-    InvoiceStatus,
-    ManualTask,
-    Project,
-    Session,
 )
 from jtt_tui.services.metrics import MetricsSnapshot, StorageMetrics
 from jtt_tui.storage.base import (
+    DelegatedQueries,
     ImportMode,
     ImportReport,
-    Offsets,
-    ProjectTime,
     R,
     Storage,
-    TrackedTime,
     content_of,
 )
 from jtt_tui.storage.errors import ConflictError, StorageError, StorageFailure, classify
@@ -165,7 +158,7 @@ class _InFlight:
                 self._cond.notify_all()
 
 
-class StorageService(Storage):
+class StorageService(DelegatedQueries):
     def __init__(
         self,
         backend: Storage,
@@ -616,43 +609,8 @@ class StorageService(Storage):
     def _consistent_read(self) -> Any:
         return self.active._consistent_read()
 
-    def count_records(self) -> dict[str, int]:
-        counts: dict[str, int] = self._call(lambda s: s.count_records())
-        return counts
-
-    def sessions_between(self, start: datetime, end: datetime) -> list[Session]:
-        return self._call(lambda s: s.sessions_between(start, end))  # type: ignore[no-any-return]
-
-    def active_sessions(self) -> list[Session]:
-        return self._call(lambda s: s.active_sessions())  # type: ignore[no-any-return]
-
-    def tracked_time(self, start: datetime, end: datetime, offsets: Offsets) -> list[TrackedTime]:
-        return self._call(lambda s: s.tracked_time(start, end, offsets))  # type: ignore[no-any-return]
-
-    def team_time(self, project: Project) -> list[tuple[str, timedelta]]:
-        return self._call(lambda s: s.team_time(project))  # type: ignore[no-any-return]
-
-    def recent_sessions(
-        self, limit: int = 50, offset: int = 0, text: str | None = None
-    ) -> list[Session]:
-        return self._call(lambda s: s.recent_sessions(limit, offset, text))  # type: ignore[no-any-return]
-
-    def time_by_project(self) -> list[ProjectTime]:
-        return self._call(lambda s: s.time_by_project())  # type: ignore[no-any-return]
-
-    def sessions_for_project(self, project_id: str, key: str) -> list[Session]:
-        return self._call(lambda s: s.sessions_for_project(project_id, key))  # type: ignore[no-any-return]
-
-    def manual_tasks_between(self, first: date, last: date) -> list[ManualTask]:
-        return self._call(lambda s: s.manual_tasks_between(first, last))  # type: ignore[no-any-return]
-
-    def get_invoices(
-        self,
-        status: InvoiceStatus | str | None = None,
-        client_id: str | None = None,
-        project_id: str | None = None,
-    ) -> list[Invoice]:
-        return self._call(lambda s: s.get_invoices(status, client_id, project_id))  # type: ignore[no-any-return]
+    def _query(self, call: Callable[[Storage], Any]) -> Any:
+        return self._call(call)
 
     def next_invoice_number(self) -> str:
         return self._call(lambda s: s.next_invoice_number(), write=True)  # type: ignore[no-any-return]

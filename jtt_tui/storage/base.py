@@ -684,3 +684,50 @@ def _check_changes(kind: Kind, changes: dict[str, Any]) -> None:
             raise InvalidChangeError(
                 f"{kind.label} has no field {name!r} (fields: {', '.join(sorted(fields))})"
             )
+
+
+class DelegatedQueries(Storage):
+    """A store that answers the database-side queries by handing each to
+    another store chosen by :meth:`_query` (the remote or its offline copy;
+    a dual store's primary). One list of delegations for every such store."""
+
+    @abstractmethod
+    def _query(self, call: Callable[[Storage], Any]) -> Any:
+        """Run ``call`` on the store that should answer a read now."""
+
+    def count_records(self) -> dict[str, int]:
+        return self._query(lambda s: s.count_records())  # type: ignore[no-any-return]
+
+    def sessions_between(self, start: datetime, end: datetime) -> list[Session]:
+        return self._query(lambda s: s.sessions_between(start, end))  # type: ignore[no-any-return]
+
+    def active_sessions(self) -> list[Session]:
+        return self._query(lambda s: s.active_sessions())  # type: ignore[no-any-return]
+
+    def tracked_time(self, start: datetime, end: datetime, offsets: Offsets) -> list[TrackedTime]:
+        return self._query(lambda s: s.tracked_time(start, end, offsets))  # type: ignore[no-any-return]
+
+    def team_time(self, project: Project) -> list[tuple[str, timedelta]]:
+        return self._query(lambda s: s.team_time(project))  # type: ignore[no-any-return]
+
+    def recent_sessions(
+        self, limit: int = 50, offset: int = 0, text: str | None = None
+    ) -> list[Session]:
+        return self._query(lambda s: s.recent_sessions(limit, offset, text))  # type: ignore[no-any-return]
+
+    def time_by_project(self) -> list[ProjectTime]:
+        return self._query(lambda s: s.time_by_project())  # type: ignore[no-any-return]
+
+    def sessions_for_project(self, project_id: str, key: str) -> list[Session]:
+        return self._query(lambda s: s.sessions_for_project(project_id, key))  # type: ignore[no-any-return]
+
+    def manual_tasks_between(self, first: date, last: date) -> list[ManualTask]:
+        return self._query(lambda s: s.manual_tasks_between(first, last))  # type: ignore[no-any-return]
+
+    def get_invoices(
+        self,
+        status: InvoiceStatus | str | None = None,
+        client_id: str | None = None,
+        project_id: str | None = None,
+    ) -> list[Invoice]:
+        return self._query(lambda s: s.get_invoices(status, client_id, project_id))  # type: ignore[no-any-return]

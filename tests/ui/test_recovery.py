@@ -47,7 +47,7 @@ def remote_app(wire, tmp_path, settings, clock):
         service.disconnect()
 
 
-async def wait_until(pilot, condition, timeout: float = 5.0) -> None:
+async def wait_until(pilot, condition, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
