@@ -56,6 +56,14 @@ class InvoiceDraft:
         return not self.lines
 
 
+class AlreadyBilled(Exception):
+    """A segment or entry was claimed by another invoice meanwhile."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(what)
+        self.what = what
+
+
 @dataclass(frozen=True)
 class InvoiceView:
     invoice: Invoice
@@ -237,7 +245,22 @@ class BillingService:
         # The invoice (with what it covers) is stored first: even if marking
         # the segments below is interrupted, the time counts as billed.
         self.store.save_invoice(invoice)
-        self._mark(invoice.billed, invoice.invoice_id)
+        try:
+            # each segment / entry is claimed by exactly one invoice: a
+            # conditional write per record, so two invoices created at once
+            # for the same time cannot both take it
+            self._mark(invoice.billed, invoice.invoice_id, claim=True)
+        except AlreadyBilled as taken:
+            self._mark(invoice.billed, None, only_if=invoice.invoice_id)
+            note = f"Cancelled at creation: {taken.what} was invoiced at the same time elsewhere."
+            self.store.update_invoice(
+                invoice.invoice_id, status=InvoiceStatus.CANCELLED, notes=note
+            )
+            raise DomainError(
+                f"{taken.what} was just invoiced elsewhere (at the same moment); "
+                f"{invoice.invoice_number} was cancelled so nothing is billed twice. "
+                "Create the invoice again."
+            ) from None
         return invoice
 
     # -- changing ----------------------------------------------------------------------
@@ -347,25 +370,54 @@ class BillingService:
         ]
 
     def _mark(
-        self, entries: list[BilledEntry], invoice_id: str | None, only_if: str | None = None
+        self,
+        entries: list[BilledEntry],
+        invoice_id: str | None,
+        only_if: str | None = None,
+        *,
+        claim: bool = False,
     ) -> None:
         """Record on each segment / manual entry the invoice it went on (or
-        clear it), re-reading on concurrent changes."""
+        clear it), re-reading on concurrent changes. With ``claim``, a record
+        already on another (not cancelled) invoice raises AlreadyBilled."""
         by_ticket: dict[str, set[datetime]] = defaultdict(set)
         for entry in entries:
             if entry.task_id:
-                self._retry(lambda t=entry.task_id: self._mark_task(t, invoice_id, only_if))
+                self._retry(
+                    lambda t=entry.task_id: self._mark_task(t, invoice_id, only_if, claim=claim)
+                )
             elif entry.ticket_number and entry.segment_start:
                 by_ticket[entry.ticket_number].add(entry.segment_start)
         for ticket, starts in by_ticket.items():
-            self._retry(lambda t=ticket, s=starts: self._mark_session(t, s, invoice_id, only_if))
+            self._retry(
+                lambda t=ticket, s=starts: self._mark_session(
+                    t, s, invoice_id, only_if, claim=claim
+                )
+            )
+
+    def _taken(self, other: str | None, mine: str | None) -> bool:
+        """Whether a record marked with ``other`` belongs to another live invoice."""
+        if other is None or other == mine:
+            return False
+        invoice = self.store.get_invoice(other)
+        return invoice is not None and invoice.status != InvoiceStatus.CANCELLED
 
     def _mark_session(
-        self, ticket: str, starts: set[datetime], invoice_id: str | None, only_if: str | None
+        self,
+        ticket: str,
+        starts: set[datetime],
+        invoice_id: str | None,
+        only_if: str | None,
+        *,
+        claim: bool = False,
     ) -> None:
         session = self.store.get_session(ticket)
         if session is None:
             return  # deleted since: nothing to mark
+        if claim:
+            for seg in session.segments:
+                if seg.start in starts and self._taken(seg.invoice_id, invoice_id):
+                    raise AlreadyBilled(f"time on {ticket}")
         segments = [
             seg.model_copy(update={"invoice_id": invoice_id})
             if seg.start in starts and (only_if is None or seg.invoice_id == only_if)
@@ -376,10 +428,14 @@ class BillingService:
             session.segments = segments
             self.store.save_session(session)
 
-    def _mark_task(self, task_id: str, invoice_id: str | None, only_if: str | None) -> None:
+    def _mark_task(
+        self, task_id: str, invoice_id: str | None, only_if: str | None, *, claim: bool = False
+    ) -> None:
         task = self.store.get_manual_task(task_id)
         if task is None or (only_if is not None and task.invoice_id != only_if):
             return
+        if claim and self._taken(task.invoice_id, invoice_id):
+            raise AlreadyBilled(f"the manual entry {task.title!r}")
         if task.invoice_id != invoice_id:
             self.store.update_manual_task(
                 task_id, expected_version=task.version, invoice_id=invoice_id

@@ -139,3 +139,25 @@ def test_totals_are_the_sum_of_the_lines_plus_tax(tmp_path_factory, pieces, term
             )
     finally:
         store.disconnect()
+
+
+def test_two_invoices_racing_for_the_same_time_never_both_bill_it(store):
+    """B previews, A creates and claims the time, then B saves: B's claim
+    fails, B is cancelled (its number kept: no gap) and nothing is billed twice."""
+    from jtt_tui.domain import DomainError, InvoiceStatus
+
+    store.save_billing_settings(BillingSettings(global_hourly_rate=Decimal(60)))
+    web = store.save_project(Project(key="WEB", name="Web", client={"name": "Acme"}))
+    store.save_session(_session("WEB-1", (0, 30), (40, 70)))
+    a, b = BillingService(store, tz=UTC), BillingService(store, tz=UTC)
+    stale = b.preview(first=DAY, last=DAY, project_id=web.project_id)
+    first = a.create(first=DAY, last=DAY, project_id=web.project_id)
+    b.preview = lambda **_: stale  # type: ignore[method-assign]  # B still believes it is free
+    with pytest.raises(DomainError, match="invoiced elsewhere"):
+        b.create(first=DAY, last=DAY, project_id=web.project_id)
+    invoices = {i.invoice_number: i for i in store.get_invoices()}
+    assert invoices["INV-1001"].status == InvoiceStatus.DRAFT
+    assert invoices["INV-1002"].status == InvoiceStatus.CANCELLED
+    assert "at the same time" in invoices["INV-1002"].notes
+    marks = {seg.invoice_id for seg in store.get_session("WEB-1").segments}
+    assert marks == {first.invoice_id}  # still A's, not cleared by B's retreat
