@@ -290,3 +290,31 @@ async def test_export_and_import(make_app, store, tmp_path):
         await pilot.press("y")
         await settle(pilot)
     assert store.get_session("WEB-101") is not None
+
+
+async def test_team_members_are_offered_with_multi_user_only(make_app, settings, store):
+    from jtt_tui.ui.modals.project_form import ProjectFormModal
+
+    app = make_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("2")
+        await settle(pilot)
+        await pilot.press("n")
+        assert isinstance(app.screen, ProjectFormModal)
+        assert not app.screen.query("#f-team_members")
+        await pilot.press("escape")
+        settings.enable_multi_user = True
+        app.screen.query_one("#projects", DataTable).move_cursor(row=1)  # WEB
+        await pilot.press("e")
+        assert isinstance(app.screen, ProjectFormModal)
+        app.screen.query_one("#f-team_members", Input).value = "bob, carol"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        # back in single-user mode, editing the project keeps its team
+        settings.enable_multi_user = False
+        await pilot.press("e")
+        app.screen.query_one("#f-name", Input).value = "Website 2"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    web = next(p for p in store.get_projects() if p.key == "WEB")
+    assert (web.name, web.team_members) == ("Website 2", ["bob", "carol"])

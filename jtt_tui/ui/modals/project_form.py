@@ -27,9 +27,10 @@ def _text(value: object) -> str:
 
 
 class ProjectFormModal(FormModal[Project]):
-    def __init__(self, project: Project | None) -> None:
+    def __init__(self, project: Project | None, *, team: bool = True) -> None:
         super().__init__()
         self.project = project
+        self.team = team  # ENABLE_MULTI_USER: offer the team members field
         self.TITLE = f"Edit project {project.key}" if project else "New project"
 
     def fields(self) -> Iterable[Widget]:
@@ -85,6 +86,8 @@ class ProjectFormModal(FormModal[Project]):
             placeholder="#3478f6 or a name like teal",
         )
         yield from text_field("tags", "Tags (comma separated)", ", ".join(p.tags) if p else "")
+        if not self.team:
+            return
         yield from text_field(
             "team_members",
             "Team members (user ids, comma separated)",
@@ -121,7 +124,11 @@ class ProjectFormModal(FormModal[Project]):
             "end_date": optional("end_date"),
             "color": optional("color"),
             "tags": split_tags(self.value("tags")),
-            "team_members": split_tags(self.value("team_members")),
+            "team_members": (
+                split_tags(self.value("team_members"))
+                if self.team
+                else (self.project.team_members if self.project else [])
+            ),
         }
         if self.project is not None:
             keep = self.project.model_dump(

@@ -159,7 +159,7 @@ class ProjectsScreen(JttScreen):
     def action_new_project(self) -> None:
         from jtt_tui.ui.modals.project_form import ProjectFormModal
 
-        self.app.push_screen(ProjectFormModal(None), self._save)
+        self.app.push_screen(ProjectFormModal(None, team=self._team_mode()), self._save)
 
     def action_edit_project(self) -> None:
         from jtt_tui.ui.modals.project_form import ProjectFormModal
@@ -168,7 +168,12 @@ class ProjectsScreen(JttScreen):
         if summary is None:
             self.notify("Select a project first, or press n to create one.")
             return
-        self.app.push_screen(ProjectFormModal(summary.project), self._save)
+        self.app.push_screen(ProjectFormModal(summary.project, team=self._team_mode()), self._save)
+
+    def _team_mode(self) -> bool:
+        """Team members are offered with ENABLE_MULTI_USER (a shared MongoDB)."""
+        settings = self.jtt.settings
+        return settings is None or settings.enable_multi_user
 
     def _save(self, project: object) -> None:
         if project is None:
