@@ -54,6 +54,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def cmd_migrate(ctx: Context, args: argparse.Namespace) -> int:
+    from datetime import datetime
+
     from pydantic import ValidationError
 
     from jtt_tui.domain.validation import explain
@@ -92,7 +94,7 @@ def cmd_migrate(ctx: Context, args: argparse.Namespace) -> int:
         if failure.kind not in ("config",):
             lines += [f"  hint: {tip}" for tip in failure.suggestions[:2]]
         raise CommandFailed("\n".join(lines)) from None
-    backup = args.backup or default_backup_path(settings, datetime_now())
+    backup = args.backup or default_backup_path(settings, datetime.now().astimezone())
     printer = _Progress(sys.stderr)
     ctx.out(f"From: {plan.source.location}")
     dry = "  (dry run: nothing is written)" if args.dry_run else ""
@@ -140,12 +142,6 @@ def cmd_migrate(ctx: Context, args: argparse.Namespace) -> int:
     else:
         ctx.out("Not switched: `jtt db use local` (or --switch) makes it the store in use.")
     return 0
-
-
-def datetime_now() -> Any:
-    from datetime import datetime
-
-    return datetime.now().astimezone()
 
 
 def _summary(ctx: Context, report: Any) -> None:

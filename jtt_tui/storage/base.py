@@ -49,7 +49,6 @@ ImportMode = Literal["merge", "replace"]
 # writer got in between (each attempt is a fresh read, so nothing is lost).
 UPDATE_ATTEMPTS = 8
 META_FIELDS = frozenset({"user_id", "version", "created_at", "updated_at"})
-_META_FIELDS = META_FIELDS
 
 
 @dataclass(frozen=True)
@@ -112,12 +111,6 @@ def _ms(moment: datetime) -> int:
     return round(moment.timestamp() * 1000)
 
 
-def clip_and_split(
-    start_ms: int, end_ms: int, lo: int, hi: int, offsets: Offsets
-) -> list[tuple[int, int]]:
-    return split_days(max(start_ms, lo), min(end_ms, hi), offsets)
-
-
 def add_pieces(
     totals: dict[tuple[int, str | None, str], int],
     project: str | None,
@@ -171,7 +164,7 @@ Decision = Literal["insert", "update", "unchanged", "keep"]
 
 def content_of(record: Record) -> dict[str, Any]:
     """A record's data without the bookkeeping fields (for comparisons)."""
-    return record.model_dump(exclude=set(_META_FIELDS))
+    return record.model_dump(exclude=set(META_FIELDS))
 
 
 def decide_import(existing: Record | None, incoming: Record) -> Decision:
@@ -375,7 +368,7 @@ class Storage(ABC):
             for segment in session.segments:
                 seg_start = _ms(segment.start)
                 seg_end = _ms(segment.end) if segment.end is not None else now
-                pieces = clip_and_split(seg_start, seg_end, lo, hi, offsets)
+                pieces = split_days(max(seg_start, lo), min(seg_end, hi), offsets)
                 add_pieces(totals, session.project_id, session.ticket_number, pieces)
         return tracked_rows(totals)
 
@@ -619,7 +612,7 @@ class Storage(ABC):
             }
         )
         stored = self._store(kind, stamped, expected)
-        for name in _META_FIELDS:
+        for name in META_FIELDS:
             setattr(record, name, getattr(stored, name))
         return record
 
@@ -655,7 +648,7 @@ class Storage(ABC):
             if expected_version is not None and current.version != expected_version:
                 raise ConflictError(kind.label, key, expected_version, current.version)
             updated = change(current)
-            for name in _META_FIELDS:
+            for name in META_FIELDS:
                 setattr(updated, name, getattr(current, name))
             try:
                 return self._save(kind, updated)

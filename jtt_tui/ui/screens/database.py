@@ -235,6 +235,18 @@ class DatabaseScreen(JttScreen):
         form.show_errors({})
         return config, password is not None
 
+    def _mongodb_target(self, missing_uri: str) -> MongoConfig | None:
+        """The form's MongoDB settings as a target to switch or migrate to;
+        None (and why, on screen) when they are invalid or lack a URI."""
+        read = self._form_config()
+        if read is None:
+            return None
+        config = read[0]
+        if not config.uri:
+            self.query_one("#test-result", Static).update(f"✗ {missing_uri}")
+            return None
+        return config
+
     def action_test_connection(self) -> None:
         from jtt_tui.services.database import check_mongodb
 
@@ -312,14 +324,8 @@ class DatabaseScreen(JttScreen):
             self.notify("Settings are not available in this session.", severity="error")
             return
         if storage.kind == "local":
-            read = self._form_config()
-            if read is None:
-                return
-            config = read[0]
-            if not config.uri:
-                self.query_one("#test-result", Static).update(
-                    "✗ Enter a MongoDB connection string in the form first."
-                )
+            config = self._mongodb_target("Enter a MongoDB connection string in the form first.")
+            if config is None:
                 return
             target, target_name = "mongodb", f"MongoDB at {redact(config.uri)}"
         else:
@@ -393,14 +399,10 @@ class DatabaseScreen(JttScreen):
         if storage.kind != "local":
             self.app.push_screen(MigrateScreen(target="local"))
             return
-        read = self._form_config()
-        if read is None:
-            return
-        config = read[0]
-        if not config.uri:
-            self.query_one("#test-result", Static).update(
-                "✗ Enter the MongoDB connection string to migrate to in the form first."
-            )
+        config = self._mongodb_target(
+            "Enter the MongoDB connection string to migrate to in the form first."
+        )
+        if config is None:
             return
         self.app.push_screen(MigrateScreen(target="mongodb", config=config))
 

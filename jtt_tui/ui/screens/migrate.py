@@ -14,19 +14,19 @@ from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Checkbox, Input, Label, ProgressBar, Select, Static
+from textual.worker import Worker, WorkerState
 
 from jtt_tui.storage.errors import redact
 from jtt_tui.storage.kinds import ALL_KINDS
 from jtt_tui.storage.migrate import STEPS, CopyProgress, MigrationReport, StepChanged
 from jtt_tui.ui.commands import bindings_for
+from jtt_tui.ui.screens.base import JttScreen
 from jtt_tui.ui.widgets.key_bar import KeyBar
 from jtt_tui.ui.widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
     from jtt_tui.config import MongoConfig
-    from jtt_tui.ui.app import JttApp
 
 STEP_TITLES = {
     "backup": "Back up",
@@ -37,7 +37,7 @@ STEP_TITLES = {
 MARKS = {"pending": "○", "running": "◐", "done": "✓", "failed": "✗", "skipped": "–"}
 
 
-class MigrateScreen(Screen[None]):
+class MigrateScreen(JttScreen):
     """Phases: ``setup`` (options) → ``running`` → ``finished`` (summary,
     switch?) or ``failed`` / ``cancelled``."""
 
@@ -71,10 +71,6 @@ class MigrateScreen(Screen[None]):
         self.phase = "setup"
         self.report: MigrationReport | None = None
         self._cancel = threading.Event()
-
-    @property
-    def jtt(self) -> JttApp:
-        return self.app  # type: ignore[return-value]
 
     # -- layout -----------------------------------------------------------------------
 
@@ -172,12 +168,7 @@ class MigrateScreen(Screen[None]):
         self.query_one("#migrate-options").display = False
         self.refresh_bindings()
         self._result("Working… (Esc cancels after the current batch)")
-        self.run_worker(
-            lambda: self._run(batch, mode, dry),
-            thread=True,
-            exit_on_error=False,
-            group="migrate",
-        )
+        self.background(lambda: self._run(batch, mode, dry), group="migrate")
 
     def action_close(self) -> None:
         """Esc: cancel a running migration, or leave the wizard."""
@@ -225,11 +216,17 @@ class MigrateScreen(Screen[None]):
             self.jtt.show_switch(outcome)
             self.dismiss(None)
 
-        def work() -> None:
-            result = run()
-            self.app.call_from_thread(done, result)
+        self.background(run, done, group="migrate-switch")
 
-        self.run_worker(work, thread=True, exit_on_error=False, group="migrate-switch")
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """An unexpected failure is reported by the app; the wizard stops
+        waiting for it instead of showing "Working…" for ever."""
+        super().on_worker_state_changed(event)
+        if event.state == WorkerState.ERROR and self.phase in ("running", "switching"):
+            self._failed(
+                "✗ Stopped by an unexpected error (details in the log). The source is "
+                "untouched; running the migration again completes it."
+            )
 
     # -- the work (a thread) -------------------------------------------------------------
 

@@ -11,16 +11,15 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from jtt_tui.ui.commands import bindings_for
+from jtt_tui.ui.screens.base import JttScreen
 from jtt_tui.ui.widgets.key_bar import KeyBar
 from jtt_tui.ui.widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
     from jtt_tui.services.reports import GroupBy, TimeReport
-    from jtt_tui.ui.app import JttApp
 
 GROUPS: tuple[GroupBy, ...] = ("week", "day", "project", "ticket")
 SPANS = {"day": 14, "week": 12 * 7, "project": 12 * 7, "ticket": 12 * 7}  # days shown
@@ -48,7 +47,7 @@ def chart_lines(report: TimeReport, width: int = 40) -> list[str]:
     return lines
 
 
-class ReportsScreen(Screen[None]):
+class ReportsScreen(JttScreen):
     SCOPE = "reports"
     BINDINGS = bindings_for("reports")
     DEFAULT_CSS = """
@@ -63,10 +62,6 @@ class ReportsScreen(Screen[None]):
         self.by: GroupBy = "week"
         self.last: date | None = None
         self.report: TimeReport | None = None
-
-    @property
-    def jtt(self) -> JttApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield StatusLine()
@@ -117,14 +112,13 @@ class ReportsScreen(Screen[None]):
 
         first, last = self._range()
         storage, tz, by = self.jtt.services.storage, self.jtt.tz, self.by
-        app = self.app
-
-        def work() -> None:
-            report = time_report(storage, first, last, by=by, tz=tz)
-            app.call_from_thread(self._show, report)
-
         self.query_one("#reports-title", Static).update(f"{first} to {last}, by {by} …")
-        self.run_worker(work, thread=True, exclusive=True, group="reports", exit_on_error=False)
+        self.background(
+            lambda: time_report(storage, first, last, by=by, tz=tz), self._show, group="reports"
+        )
+
+    def refresh_data(self) -> None:
+        self.load()  # the data changed (or the screen came back): the same period again
 
     def _show(self, report: TimeReport) -> None:
         from jtt_tui.services.invoice_docs import format_money
