@@ -38,13 +38,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="show details (a redacted traceback) when something fails",
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
-    from jtt_tui.commands import billing, data, database, migrate, timer
+    from jtt_tui.commands import billing, data, database, keys, migrate, timer
 
     timer.register(commands)
     data.register(commands)
     database.register(commands)
     migrate.register(commands)
     billing.register(commands)
+    keys.register(commands)
     return parser
 
 

@@ -176,6 +176,20 @@ ENV_VARS: tuple[EnvVar, ...] = (
         "Seconds between MongoDB health checks (0.5-3600).",
     ),
     EnvVar(
+        "JTT_ENCRYPTION",
+        ("encryption", "enabled"),
+        "false",
+        "Encrypt descriptions, notes, client contact details and bank details in the store "
+        "(AES-256-GCM); `jtt keys init` turns it on and encrypts what is there.",
+    ),
+    EnvVar(
+        "JTT_DATA_KEY",
+        ("encryption", "data_key"),
+        "",
+        "The data key (standard base64 of 32 random bytes, from `jtt keys generate`), only "
+        "for hosts without a keyring; several separated by commas, the first encrypts.",
+    ),
+    EnvVar(
         "JTT_ALLOW_CONCURRENT_TIMERS",
         ("timer", "allow_concurrent"),
         "false",
@@ -207,7 +221,13 @@ LOCATION_VARS: tuple[EnvVar, ...] = (
     ),
 )
 _ENV_BY_PATH = {var.path: var for var in ENV_VARS}
-_SECRET_PATHS = {("mongodb", "password")}
+_SECRET_HELP = {
+    ("mongodb", "password"): "run `jtt db configure --password-stdin` (keyring) or set "
+    "MONGODB_PASSWORD in the environment",
+    ("encryption", "data_key"): "run `jtt keys import --stdin` (keyring) or set JTT_DATA_KEY "
+    "in the environment",
+}
+_SECRET_PATHS = set(_SECRET_HELP)
 
 
 class _Section(BaseModel):
@@ -291,6 +311,20 @@ class LocalConfig(_Section):
         return data
 
 
+class EncryptionConfig(_Section):
+    enabled: bool = False
+    # the keyring key new values are sealed with (JTT_DATA_KEY overrides it)
+    key_id: str = Field(default="", pattern=r"^[0-9a-f]{0,16}$")
+    # set while `jtt keys init/rotate/disable` re-encrypts: a re-run resumes
+    reencrypt_pending: bool = False
+    data_key: SecretStr | None = None
+
+    @field_validator("data_key", mode="before")
+    @classmethod
+    def _empty_key(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+
 class TimerConfig(_Section):
     allow_concurrent: bool = False
 
@@ -329,6 +363,7 @@ class Settings(_Section):
     local: LocalConfig = Field(default_factory=LocalConfig)
     mongodb: MongoConfig = Field(default_factory=MongoConfig)
     timer: TimerConfig = Field(default_factory=TimerConfig)
+    encryption: EncryptionConfig = Field(default_factory=EncryptionConfig)
     ui: UiConfig = Field(default_factory=UiConfig)
     keys: dict[str, str] = Field(default_factory=dict)
     # where things are (never written to settings.toml)
@@ -417,8 +452,7 @@ def load_settings(
         if _get_path(data, secret) is not None:
             raise ConfigError(
                 f"{toml_path}: [{secret[0]}] {secret[1]} must not be stored in settings.toml; "
-                "remove it and run `jtt db configure --password-stdin` (keyring) or set "
-                "MONGODB_PASSWORD in the environment"
+                f"remove it and {_SECRET_HELP[secret]}"
             )
     sources: dict[tuple[str, ...], str] = {}
     for var in ENV_VARS:
@@ -432,10 +466,11 @@ def load_settings(
         settings = Settings.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_explain(exc, data, sources, toml_path)) from None
-    if settings.mongodb.password is not None:
-        from jtt_tui.storage.errors import register_secret
+    from jtt_tui.storage.errors import register_secret
 
-        register_secret(settings.mongodb.password.get_secret_value())
+    for secret in (settings.mongodb.password, settings.encryption.data_key):
+        if secret is not None:
+            register_secret(secret.get_secret_value())
     if not settings.user_id:
         settings.user_id = _stored_or_new_user_id(settings, persist=persist_user_id)
     return settings

@@ -288,11 +288,37 @@ def check_private_files(settings: Settings) -> list[Check]:
     return [Check("OK", "file permissions", "data, backups and logs private (0700/0600)")]
 
 
+def check_encryption(settings: Settings) -> list[Check]:
+    """Field encryption: on or off, and whether this machine has its key."""
+    from jtt_tui.storage.errors import StorageError
+    from jtt_tui.storage.factory import cipher_for
+
+    config = settings.encryption
+    try:
+        cipher = cipher_for(settings)
+    except StorageError as exc:
+        return [Check("FAIL", "field encryption", str(exc))]
+    if not cipher.enabled:
+        return [Check("OK", "field encryption", "off (`jtt keys init` turns it on)")]
+    checks = [Check("OK", "field encryption", f"on, key {cipher.active} present")]
+    if config.reencrypt_pending:
+        checks.append(
+            Check(
+                "WARN",
+                "field encryption",
+                "an init/rotate/disable was interrupted",
+                "run the same `jtt keys …` command again to finish it",
+            )
+        )
+    return checks
+
+
 def run_doctor(settings: Settings) -> list[Check]:
     checks = check_settings(settings)
     checks += check_local_store(settings)
     checks += check_private_files(settings)
     checks += check_keyring(settings)
+    checks += check_encryption(settings)
     checks += check_mongodb(settings)
     return checks
 

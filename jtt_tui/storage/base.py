@@ -29,6 +29,7 @@ from jtt_tui.domain.models import (
     Ticket,
 )
 from jtt_tui.domain.timer import TimerMachine
+from jtt_tui.storage.crypto import NO_ENCRYPTION, FieldCipher
 from jtt_tui.storage.errors import ConflictError, InvalidChangeError, NotFoundError
 from jtt_tui.storage.kinds import (
     ALL_KINDS,
@@ -271,6 +272,8 @@ class Storage(ABC):
             raise ValueError("a store needs a user id")
         self._user_id = user_id.strip()
         self.clock: Clock = clock or SystemClock()
+        # field encryption of the stored form (off unless the factory sets it)
+        self.cipher: FieldCipher = NO_ENCRYPTION
 
     # -- lifecycle -----------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from jtt_tui.storage.sqlite_store import SQLiteStore
 
 if TYPE_CHECKING:
     from jtt_tui.config import MongoConfig, Settings
+    from jtt_tui.storage.crypto import FieldCipher
     from jtt_tui.storage.mongo_store import MongoStore
     from jtt_tui.storage.offline import OfflineMirror
 
@@ -47,8 +48,32 @@ class OpenedStorage:
         return self.failure is not None
 
 
-def local_store(settings: Settings, *, clock: Clock | None = None) -> SQLiteStore:
-    return SQLiteStore(settings.store_path, user_id=settings.user_id, clock=clock)
+def cipher_for(settings: Settings) -> FieldCipher:
+    """Field encryption as configured: keys from JTT_DATA_KEY and (lazily)
+    the keyring; the active key when encryption is on."""
+    from jtt_tui.storage.crypto import FieldCipher, KeyProvider, KeyUnavailableError, parse_env_keys
+
+    config = settings.encryption
+    env = config.data_key.get_secret_value() if config.data_key is not None else None
+    provider = KeyProvider(parse_env_keys(env))
+    active = None
+    if config.enabled:
+        active = (provider.env_key_ids or [config.key_id])[0] or None
+        if active is None:
+            raise KeyUnavailableError(
+                "field encryption is on (JTT_ENCRYPTION / settings.toml) but there is no data "
+                "key: run `jtt keys init` to create one, or set JTT_DATA_KEY",
+                "",
+            )
+    return FieldCipher(provider, active)
+
+
+def local_store(
+    settings: Settings, *, clock: Clock | None = None, cipher: FieldCipher | None = None
+) -> SQLiteStore:
+    store = SQLiteStore(settings.store_path, user_id=settings.user_id, clock=clock)
+    store.cipher = cipher or cipher_for(settings)
+    return store
 
 
 def uri_hosts(uri: str) -> list[str]:
@@ -136,6 +161,7 @@ def mongo_store(
     config: MongoConfig | None = None,
     client_factory: Callable[..., Any] | None = None,
     clock: Clock | None = None,
+    cipher: FieldCipher | None = None,
 ) -> MongoStore:
     from jtt_tui.storage.mongo_store import MongoStore
 
@@ -154,7 +180,7 @@ def mongo_store(
             "`jtt db configure --password-stdin`, or set MONGODB_PASSWORD"
         )
     options = mongo_options(config, password)
-    return MongoStore(
+    store = MongoStore(
         config.uri,
         config.database,
         user_id=settings.user_id,
@@ -162,6 +188,8 @@ def mongo_store(
         clock=clock,
         **options,
     )
+    store.cipher = cipher or cipher_for(settings)
+    return store
 
 
 def _refusing(error: StorageError) -> Callable[..., Any]:
@@ -182,11 +210,16 @@ def mirror_path(settings: Settings, config: MongoConfig | None = None) -> Path:
 
 
 def open_mirror(
-    settings: Settings, config: MongoConfig | None = None, *, clock: Clock | None = None
+    settings: Settings,
+    config: MongoConfig | None = None,
+    *,
+    clock: Clock | None = None,
+    cipher: FieldCipher | None = None,
 ) -> OfflineMirror:
     from jtt_tui.storage.offline import OfflineMirror
 
     mirror = OfflineMirror(mirror_path(settings, config), user_id=settings.user_id, clock=clock)
+    mirror.cipher = cipher or cipher_for(settings)
     mirror.connect()
     return mirror
 

@@ -19,6 +19,7 @@ from typing import Any
 from bson.decimal128 import Decimal128
 
 from jtt_tui.domain.models import Record, Session
+from jtt_tui.storage.crypto import NO_ENCRYPTION, FieldCipher
 from jtt_tui.storage.kinds import MANUAL_TASKS, SESSIONS, Kind, R
 
 SESSION_SUMMARY_FIELDS = ("startTime", "endTime", "duration", "projectName", "lastActivity")
@@ -58,8 +59,9 @@ def from_bson(value: Any) -> Any:
     return value
 
 
-def to_document(kind: Kind, record: Record) -> dict[str, Any]:
+def to_document(kind: Kind, record: Record, cipher: FieldCipher = NO_ENCRYPTION) -> dict[str, Any]:
     doc: dict[str, Any] = _to_bson(record.model_dump(by_alias=True))
+    cipher.seal(kind.name, kind.key_of(record), doc, camel=True)
     if kind is SESSIONS:
         assert isinstance(record, Session)
         doc["startTime"] = record.first_start
@@ -72,8 +74,9 @@ def to_document(kind: Kind, record: Record) -> dict[str, Any]:
     return doc
 
 
-def from_document(kind: Kind[R], doc: dict[str, Any]) -> R:
+def from_document(kind: Kind[R], doc: dict[str, Any], cipher: FieldCipher = NO_ENCRYPTION) -> R:
     data = {k: v for k, v in doc.items() if k != "_id"}
+    cipher.open(kind.name, data, kind.mongo_key, camel=True)
     if kind is SESSIONS:
         for name in SESSION_SUMMARY_FIELDS:
             data.pop(name, None)

@@ -32,6 +32,7 @@ from jtt_tui.domain.models import (
 )
 from jtt_tui.storage.base import (
     DAY_MS,
+    UPDATE_ATTEMPTS,
     ImportMode,
     ImportReport,
     Offsets,
@@ -275,16 +276,43 @@ class MongoStore(Storage):
             doc = self._collection(kind).find_one(
                 {**self._key_filter(kind, key), **self._visible(kind)}
             )
-        return from_document(kind, doc) if doc else None
+        return from_document(kind, doc, self.cipher) if doc else None
 
     def _load_all(self, kind: Kind[R]) -> list[R]:
         with _translated(), gc_paused():
             docs = list(self._collection(kind).find(self._visible(kind)).sort("_id", ASCENDING))
-            return [from_document(kind, doc) for doc in docs]
+            return [from_document(kind, doc, self.cipher) for doc in docs]
+
+    def raw_records(self, kind: Kind) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(key, stored document) of this user's own records, unopened."""
+        with _translated():
+            docs = list(self._collection(kind).find({"userId": self.user_id}, {"_id": 0}))
+        for doc in docs:
+            yield str(doc.get(kind.mongo_key, "")), from_bson(doc)
+
+    def rewrite_records(self, kind: Kind, keys: Sequence[str]) -> int:
+        """Write these records back unchanged (same version) in their stored
+        form under the current cipher; each write is conditional on the
+        version read, so a concurrent edit is re-read, never overwritten."""
+        done = 0
+        for key in keys:
+            for _attempt in range(UPDATE_ATTEMPTS):
+                record = self._load(kind, key)
+                if record is None:
+                    break
+                try:
+                    self._store(kind, record, record.version)
+                except ConflictError:
+                    continue
+                done += 1
+                break
+            else:
+                raise ConflictError(kind.label, key, 0, None, detail="it keeps changing; try again")
+        return done
 
     def _store(self, kind: Kind[R], record: R, expected_version: int) -> R:
         key = kind.key_of(record)
-        doc = to_document(kind, record)
+        doc = to_document(kind, record, self.cipher)
         on_insert = {"createdAt": doc.pop("createdAt"), "userId": doc.pop("userId")}
         doc.pop(kind.mongo_key, None)
         filt = self._key_filter(kind, key)
@@ -429,14 +457,14 @@ class MongoStore(Storage):
         with _translated():
             docs = list(self._collection(SESSIONS).find(query).sort("startTime", ASCENDING))
         now = self.clock.now()
-        sessions = [from_document(SESSIONS, doc) for doc in docs]
+        sessions = [from_document(SESSIONS, doc, self.cipher) for doc in docs]
         return [s for s in sessions if s.touches(start, end, now)]
 
     def active_sessions(self) -> list[Session]:
         query = {"userId": self.user_id, "status": {"$in": ["running", "paused"]}}
         with _translated():
             docs = list(self._collection(SESSIONS).find(query))
-        return sort_active([from_document(SESSIONS, doc) for doc in docs])
+        return sort_active([from_document(SESSIONS, doc, self.cipher) for doc in docs])
 
     def recent_sessions(
         self, limit: int = 50, offset: int = 0, text: str | None = None
@@ -454,7 +482,7 @@ class MongoStore(Storage):
                 .skip(offset)
                 .limit(limit)
             )
-        return [from_document(SESSIONS, doc) for doc in docs]
+        return [from_document(SESSIONS, doc, self.cipher) for doc in docs]
 
     def team_time(self, project: Project) -> list[tuple[str, timedelta]]:
         """One aggregation over every member's sessions on the project."""
@@ -506,7 +534,7 @@ class MongoStore(Storage):
         }
         with _translated():
             docs = list(self._collection(SESSIONS).find(query).sort("startTime", ASCENDING))
-        return [from_document(SESSIONS, doc) for doc in docs]
+        return [from_document(SESSIONS, doc, self.cipher) for doc in docs]
 
     def manual_tasks_between(self, first: date, last: date) -> list[ManualTask]:
         query = {
@@ -515,7 +543,7 @@ class MongoStore(Storage):
         }
         with _translated():
             docs = list(self._collection(MANUAL_TASKS).find(query).sort("date", ASCENDING))
-        return [from_document(MANUAL_TASKS, doc) for doc in docs]
+        return [from_document(MANUAL_TASKS, doc, self.cipher) for doc in docs]
 
     def get_invoices(
         self,
@@ -536,7 +564,7 @@ class MongoStore(Storage):
                 .find(query)
                 .sort([("issueDate", DESCENDING), ("invoiceNumber", DESCENDING)])
             )
-        return [from_document(INVOICES, doc) for doc in docs]
+        return [from_document(INVOICES, doc, self.cipher) for doc in docs]
 
     def next_invoice_number(self) -> str:
         collection = self._collection(BILLING)
@@ -563,7 +591,7 @@ class MongoStore(Storage):
         with _translated():
             self._collection(BILLING).update_one(
                 {"userId": self.user_id},
-                {"$setOnInsert": to_document(BILLING, defaults)},
+                {"$setOnInsert": to_document(BILLING, defaults, self.cipher)},
                 upsert=True,
             )
 
@@ -615,7 +643,7 @@ class MongoStore(Storage):
                 docs = list(collection.find(query))
             existing: dict[str, Record] = {}
             for doc in docs:
-                record = from_document(kind, doc)
+                record = from_document(kind, doc, self.cipher)
                 if not visible_to(kind, record, self.user_id):
                     raise ConflictError(
                         kind.label,
@@ -632,7 +660,7 @@ class MongoStore(Storage):
                 )
                 if stored is None:
                     continue
-                doc = to_document(kind, stored)
+                doc = to_document(kind, stored, self.cipher)
                 created_at = doc.pop("createdAt")
                 operations.append(
                     UpdateOne(

@@ -120,7 +120,7 @@ class OfflineMirror(SQLiteStore):
                 key,
                 op,
                 base,
-                record.model_dump_json() if record is not None else None,
+                self._encode(kind, record) if record is not None else None,
                 self.clock.now().isoformat(),
             ),
         )
@@ -193,7 +193,7 @@ class OfflineMirror(SQLiteStore):
         entries = []
         for seq, kind_name, key, op, base, doc, entry_state, detail, queued in rows:
             kind = KINDS_BY_NAME[kind_name]
-            record = kind.model.model_validate_json(doc) if doc else None
+            record = self._decode(kind, doc) if doc else None
             entries.append(
                 OutboxEntry(
                     seq,

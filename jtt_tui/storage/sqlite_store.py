@@ -46,6 +46,7 @@ from jtt_tui.storage.base import (
     visible_to,
 )
 from jtt_tui.storage.bulk import gc_paused
+from jtt_tui.storage.crypto import sealed_marker_in
 from jtt_tui.storage.errors import (
     ConflictError,
     SchemaTooNewError,
@@ -124,6 +125,9 @@ class SQLiteStore(Storage):
                         "is it on a network file system?"
                     )
                 conn.execute(f"PRAGMA synchronous={self._synchronous}")
+                # freed space is zeroed (not every SQLite build does it by
+                # default): an edited or encrypted text leaves no old copy
+                conn.execute("PRAGMA secure_delete=ON")
                 conn.execute(f"PRAGMA busy_timeout={int(self._busy_timeout_s * 1000)}")
                 _migrate(conn)
             except sqlite3.DatabaseError as exc:
@@ -212,7 +216,7 @@ class SQLiteStore(Storage):
                 f"SELECT doc FROM {kind.name} WHERE key = :key AND {self._visible(kind)}",
                 {"key": key, "me": self.user_id},
             ).fetchone()
-        return kind.model.model_validate_json(row[0]) if row else None
+        return self._decode(kind, row[0]) if row else None
 
     def _load_all(self, kind: Kind[R]) -> list[R]:
         with self._read() as conn:
@@ -220,7 +224,7 @@ class SQLiteStore(Storage):
                 f"SELECT doc FROM {kind.name} WHERE {self._visible(kind)} ORDER BY id",
                 {"me": self.user_id},
             ).fetchall()
-        return _parse(kind, rows)
+        return self._parse(kind, rows)
 
     def _store(self, kind: Kind[R], record: R, expected_version: int) -> R:
         with self._write() as conn:
@@ -289,7 +293,7 @@ class SQLiteStore(Storage):
                 kind.key_of(record),
                 record.version,
                 *table.values(record),
-                record.model_dump_json(),
+                self._encode(kind, record),
             ),
         )
 
@@ -300,8 +304,69 @@ class SQLiteStore(Storage):
         assignments = ", ".join(f"{c} = ?" for c in ("version", *table.columns, "doc"))
         conn.execute(
             f"UPDATE {kind.name} SET {assignments} WHERE id = ?",
-            (record.version, *table.values(record), record.model_dump_json(), row_id),
+            (record.version, *table.values(record), self._encode(kind, record), row_id),
         )
+
+    # -- the stored form ----------------------------------------------------------------
+
+    def _encode(self, kind: Kind, record: Record) -> str:
+        """The record as stored: its JSON, with the encrypted fields sealed
+        when field encryption is on."""
+        if not self.cipher.encrypts(kind.name):
+            return record.model_dump_json()
+        doc = record.model_dump(mode="json")
+        self.cipher.seal(kind.name, kind.key_of(record), doc, camel=False)
+        return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+
+    def _decode(self, kind: Kind[R], raw: str) -> R:
+        if not sealed_marker_in(raw):  # the fast path: nothing sealed in it
+            return kind.model.model_validate_json(raw)
+        doc = json.loads(raw)
+        self.cipher.open(kind.name, doc, kind.key_field, camel=False)
+        return kind.model.model_validate(doc)
+
+    def _parse(self, kind: Kind[R], rows: list[tuple[str]]) -> list[R]:
+        decode = self._decode
+        if len(rows) < _GC_PAUSE_FROM:
+            return [decode(kind, row[0]) for row in rows]
+        with gc_paused():
+            return [decode(kind, row[0]) for row in rows]
+
+    def raw_records(self, kind: Kind) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(key, stored JSON as a dict) of this user's own records, unopened."""
+        with self._read() as conn:
+            rows = conn.execute(
+                f"SELECT key, doc FROM {kind.name} WHERE user_id = ? ORDER BY id",
+                (self.user_id,),
+            ).fetchall()
+        for key, doc in rows:
+            yield key, json.loads(doc)
+
+    def rewrite_records(self, kind: Kind, keys: Sequence[str]) -> int:
+        """Write these records back unchanged (same version) in their stored
+        form under the current cipher: one transaction per batch. Returns how
+        many were rewritten (a record deleted meanwhile is skipped)."""
+        done = 0
+        for start in range(0, len(keys), _IN_BATCH):
+            with self._write() as conn:
+                for key in keys[start : start + _IN_BATCH]:
+                    scope = "AND user_id = :me" if kind.per_user_key else ""
+                    row = conn.execute(
+                        f"SELECT id, doc FROM {kind.name} WHERE key = :key {scope}",
+                        {"key": key, "me": self.user_id},
+                    ).fetchone()
+                    if row is not None:
+                        self._update_row(conn, kind, row[0], self._decode(kind, row[1]))
+                        done += 1
+        return done
+
+    def compact(self) -> None:
+        """Empty the write-ahead log into the file, so that text overwritten
+        in place (e.g. by encryption) is gone from the disk: with
+        secure_delete on (see connect) SQLite zeroes what it frees, and the
+        log's old page images are truncated here."""
+        with self._lock, _translated(self.path):
+            self._connection().execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     # -- queries ---------------------------------------------------------------------
 
@@ -313,7 +378,7 @@ class SQLiteStore(Storage):
                 (self.user_id, epoch_ms(start), epoch_ms(end)),
             ).fetchall()
         now = self.clock.now()
-        return [s for s in _parse(SESSIONS, rows) if s.touches(start, end, now)]
+        return [s for s in self._parse(SESSIONS, rows) if s.touches(start, end, now)]
 
     def team_time(self, project: Project) -> list[tuple[str, timedelta]]:
         if not visible_to(PROJECTS, project, self.user_id):
@@ -392,7 +457,7 @@ class SQLiteStore(Storage):
                 "SELECT doc FROM sessions WHERE user_id = ? AND status IN ('running', 'paused')",
                 (self.user_id,),
             ).fetchall()
-        return sort_active(_parse(SESSIONS, rows))
+        return sort_active(self._parse(SESSIONS, rows))
 
     def recent_sessions(
         self, limit: int = 50, offset: int = 0, text: str | None = None
@@ -411,7 +476,7 @@ class SQLiteStore(Storage):
         query += " ORDER BY span_end DESC, id DESC LIMIT :limit OFFSET :offset"
         with self._read() as conn:
             rows = conn.execute(query, params).fetchall()
-        return _parse(SESSIONS, rows)
+        return self._parse(SESSIONS, rows)
 
     def time_by_project(self) -> list[ProjectTime]:
         with self._read() as conn:
@@ -429,7 +494,7 @@ class SQLiteStore(Storage):
                 "(project_id IS NULL AND project_key = ?)) ORDER BY span_start",
                 (self.user_id, project_id, key),
             ).fetchall()
-        return _parse(SESSIONS, rows)
+        return self._parse(SESSIONS, rows)
 
     def manual_tasks_between(self, first: date, last: date) -> list[ManualTask]:
         with self._read() as conn:
@@ -438,7 +503,7 @@ class SQLiteStore(Storage):
                 "ORDER BY date, id",
                 (self.user_id, first.isoformat(), last.isoformat()),
             ).fetchall()
-        return _parse(MANUAL_TASKS, rows)
+        return self._parse(MANUAL_TASKS, rows)
 
     def get_invoices(
         self,
@@ -462,7 +527,7 @@ class SQLiteStore(Storage):
                 "ORDER BY issue_date DESC, invoice_number DESC",
                 params,
             ).fetchall()
-        return _parse(INVOICES, rows)
+        return self._parse(INVOICES, rows)
 
     def next_invoice_number(self) -> str:
         now = self.clock.now()
@@ -474,7 +539,7 @@ class SQLiteStore(Storage):
                 doc = conn.execute(
                     "SELECT doc FROM billing_settings WHERE id = ?", (row[0],)
                 ).fetchone()[0]
-                settings = BillingSettings.model_validate_json(doc)
+                settings = self._decode(BILLING, doc)
             number = settings.next_invoice_number
             settings.next_invoice_number = number + 1
             settings.version += 1
@@ -554,7 +619,7 @@ class SQLiteStore(Storage):
         ).fetchall()
         found: dict[str, tuple[int, R, bool]] = {}
         for row_id, doc, is_visible in rows:
-            record = kind.model.model_validate_json(doc)
+            record = self._decode(kind, doc)
             found[kind.key_of(record)] = (row_id, record, bool(is_visible))
         return found
 
@@ -593,14 +658,6 @@ class SQLiteStore(Storage):
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _parse(kind: Kind[R], rows: list[tuple[str]]) -> list[R]:
-    validate = kind.model.model_validate_json
-    if len(rows) < _GC_PAUSE_FROM:
-        return [validate(row[0]) for row in rows]
-    with gc_paused():
-        return [validate(row[0]) for row in rows]
 
 
 def _create_private_file(path: Path) -> None:
