@@ -190,6 +190,27 @@ ENV_VARS: tuple[EnvVar, ...] = (
         "for hosts without a keyring; several separated by commas, the first encrypts.",
     ),
     EnvVar(
+        "JTT_JIRA_URL",
+        ("jira", "url"),
+        "",
+        "Jira site: https://<site>.atlassian.net (Cloud) or your server's address "
+        "(Server / Data Center).",
+    ),
+    EnvVar(
+        "JTT_JIRA_EMAIL",
+        ("jira", "email"),
+        "",
+        "Your Atlassian account e-mail (Jira Cloud: e-mail + API token); empty = "
+        "Server / Data Center (personal access token).",
+    ),
+    EnvVar(
+        "JTT_JIRA_TOKEN",
+        ("jira", "token"),
+        "",
+        "API token (Cloud) or personal access token (Server/DC), only for hosts without a "
+        "keyring; otherwise `jtt jira configure --token-stdin` stores it in keyring.",
+    ),
+    EnvVar(
         "JTT_ALLOW_CONCURRENT_TIMERS",
         ("timer", "allow_concurrent"),
         "false",
@@ -225,6 +246,8 @@ _SECRET_HELP = {
     ("mongodb", "password"): "run `jtt db configure --password-stdin` (keyring) or set "
     "MONGODB_PASSWORD in the environment",
     ("encryption", "data_key"): "run `jtt keys import --stdin` (keyring) or set JTT_DATA_KEY "
+    "in the environment",
+    ("jira", "token"): "run `jtt jira configure --token-stdin` (keyring) or set JTT_JIRA_TOKEN "
     "in the environment",
 }
 _SECRET_PATHS = set(_SECRET_HELP)
@@ -325,6 +348,64 @@ class EncryptionConfig(_Section):
         return None if value == "" else value
 
 
+class JiraConfig(_Section):
+    url: str = ""
+    # Cloud when set (basic auth, REST v3); Server / Data Center when empty
+    # (bearer personal access token, REST v2)
+    email: str = Field(default="", max_length=254)
+    token: SecretStr | None = None
+    # the default search of the new-timer dialog and `jtt jira pull`
+    jql: str = Field(
+        default="assignee = currentUser() AND statusCategory != Done ORDER BY updated DESC",
+        max_length=2000,
+    )
+    # a worklog per finished segment, or one per ticket and day
+    push_mode: Literal["segment", "day"] = "segment"
+    # Jira's remaining-estimate handling for pushed worklogs
+    adjust_estimate: Literal["auto", "leave"] = "auto"
+    # apply the project's billing rounding to pushed time
+    round_pushed: bool = False
+    timeout_s: float = Field(default=10.0, ge=1, le=120)
+
+    @field_validator("token", mode="before")
+    @classmethod
+    def _empty_token(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator("url")
+    @classmethod
+    def _site_url(cls, url: str) -> str:
+        url = url.strip().rstrip("/")
+        if not url:
+            return ""
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(url)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ValueError("must be the Jira site's address, e.g. https://yoursite.atlassian.net")
+        if parts.username or parts.password:
+            raise ValueError("must not contain credentials (the token goes to keyring)")
+        if parts.query or parts.fragment:
+            raise ValueError("must be the site's address only (no ?query or #fragment)")
+        return url
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, email: str) -> str:
+        email = email.strip()
+        if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+            raise ValueError(f"{email!r} is not an e-mail address")
+        return email
+
+    @property
+    def cloud(self) -> bool:
+        return bool(self.email)
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.url)
+
+
 class TimerConfig(_Section):
     allow_concurrent: bool = False
 
@@ -364,6 +445,7 @@ class Settings(_Section):
     mongodb: MongoConfig = Field(default_factory=MongoConfig)
     timer: TimerConfig = Field(default_factory=TimerConfig)
     encryption: EncryptionConfig = Field(default_factory=EncryptionConfig)
+    jira: JiraConfig = Field(default_factory=JiraConfig)
     ui: UiConfig = Field(default_factory=UiConfig)
     keys: dict[str, str] = Field(default_factory=dict)
     # where things are (never written to settings.toml)
@@ -468,7 +550,7 @@ def load_settings(
         raise ConfigError(_explain(exc, data, sources, toml_path)) from None
     from jtt_tui.storage.errors import register_secret
 
-    for secret in (settings.mongodb.password, settings.encryption.data_key):
+    for secret in (settings.mongodb.password, settings.encryption.data_key, settings.jira.token):
         if secret is not None:
             register_secret(secret.get_secret_value())
     if not settings.user_id:

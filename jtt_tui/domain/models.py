@@ -75,12 +75,35 @@ class SessionStatus(StrEnum):
 ACTIVE_STATUSES = frozenset({SessionStatus.RUNNING, SessionStatus.PAUSED})
 
 
+class WorklogState(StrEnum):
+    PENDING = "pending"  # on its way to Jira (or unknown: a retry checks first)
+    PUSHED = "pushed"
+    FAILED = "failed"  # Jira refused it; ``error`` says why
+
+
+class WorklogLink(Model):
+    """Where a segment's time went in Jira, or is going: the worklog id once
+    Jira has it, and what was sent (a change of either re-sends it)."""
+
+    # our marker, also written into the worklog's comment: finds the worklog
+    # again after a timeout that hid Jira's answer
+    push_id: str = Field(pattern=r"^[0-9a-f]{16,40}$")
+    state: WorklogState = WorklogState.PENDING
+    worklog_id: str | None = Field(default=None, max_length=40, pattern=r"^[0-9]+$")
+    issue: TicketNumber
+    started: UtcDatetime
+    seconds: int = Field(ge=0, le=10 * 86_400)
+    error: LongText = ""
+    at: UtcDatetime | None = None
+
+
 class Segment(Model):
     """One stretch of work. ``end`` is None while the timer runs."""
 
     start: UtcDatetime = Field(alias="startTime")
     end: UtcDatetime | None = Field(default=None, alias="endTime")
     invoice_id: RecordId | None = None
+    worklog: WorklogLink | None = None
 
     @model_validator(mode="after")
     def _end_after_start(self) -> Self:

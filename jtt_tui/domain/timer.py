@@ -162,7 +162,8 @@ class TimerMachine:
             if end > now:
                 raise DomainError("a segment cannot end in the future")
         segments: list[Segment | dict[str, object]] = list(session.segments)
-        segments[index] = {"start": start, "end": end, "invoice_id": old.invoice_id}
+        # the invoice and Jira links stay: a changed pushed segment is re-sent
+        segments[index] = {**old.model_dump(), "start": start, "end": end}
         return _validated(session, segments=segments)
 
     def delete_segment(self, session: Session, index: int) -> Session:

@@ -1,0 +1,1 @@
+"""Jira: the REST client (``client``); pulling and pushing live in services/jira.py."""

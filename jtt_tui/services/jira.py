@@ -1,0 +1,540 @@
+"""Jira: the connection as configured, ticket search (cached for offline
+use), and pushing tracked time as worklogs — idempotently.
+
+Push, per unit (a finished segment, or with ``push_mode = "day"`` a ticket's
+finished segments of one local day):
+
+1. The unit's link (:class:`WorklogLink`) is saved on its segments as
+   *pending*, with our push id, before anything is sent: a crash or a timeout
+   after this point leaves a record that the push may have happened.
+2. A pending link without a worklog id is first looked up in Jira (the
+   issue's worklogs, our marker ``jtt:<push id>`` in the comment); only if
+   none is found is a worklog POSTed. A POST that fails in a way that hides
+   Jira's answer (timeout, 5xx, dropped connection) is followed by the same
+   lookup before anything is sent again.
+3. The worklog id and what was sent are saved with the link (*pushed*). A
+   pushed unit whose start, length or ticket changed since is PUT again.
+
+Jira down or rate-limiting beyond the retries: the run stops, every unit it
+was asked to push stays *pending* (queued) and is sent by the next push (the
+app retries on its own). Jira refusing one unit (no permission, no such
+issue) marks it *failed* with the reason and the run goes on; a rejected
+token stops the run with that message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Literal
+
+from jtt_tui.domain.billing import rounded_seconds
+from jtt_tui.domain.models import Session, Ticket, WorklogLink, WorklogState
+from jtt_tui.domain.projects import ProjectIndex
+from jtt_tui.jira.client import MARKER_PREFIX, Issue, JiraClient, JiraError, Worklog
+from jtt_tui.storage.errors import ConflictError, redact
+
+if TYPE_CHECKING:
+    from jtt_tui.config import JiraConfig, Settings
+    from jtt_tui.storage.base import Storage
+
+TOKEN_SECRET = "jira-token"
+JIRA_FLOOR_S = 60  # Jira refuses worklogs under a minute
+ATTEMPTS = 8
+_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]*-[0-9]+")
+
+
+class JiraNotConfigured(JiraError):
+    def __init__(self, message: str) -> None:
+        super().__init__("invalid", message)
+
+
+# -- the connection ----------------------------------------------------------------------
+
+
+def jira_token(config: JiraConfig) -> str | None:
+    """JTT_JIRA_TOKEN, else the keyring's."""
+    if config.token is not None:
+        return config.token.get_secret_value()
+    from jtt_tui.secrets import get_secret
+
+    return get_secret(TOKEN_SECRET)
+
+
+def client_for(settings: Settings, **options: object) -> JiraClient:
+    config = settings.jira
+    if not config.configured:
+        raise JiraNotConfigured(
+            "Jira is not set up: run `jtt jira configure --url https://yoursite.atlassian.net "
+            "--email you@example.com --token-stdin` (or set JTT_JIRA_URL, JTT_JIRA_EMAIL "
+            "and JTT_JIRA_TOKEN)"
+        )
+    token = jira_token(config)
+    if not token:
+        raise JiraNotConfigured(
+            "no Jira token: run `jtt jira configure --token-stdin` (saved in keyring) or set "
+            "JTT_JIRA_TOKEN"
+        )
+    return JiraClient(
+        config.url,
+        token,
+        email=config.email,
+        timeout_s=config.timeout_s,
+        **options,  # type: ignore[arg-type]
+    )
+
+
+def insecure_warning(config: JiraConfig) -> str | None:
+    if config.url.startswith("http://"):
+        return (
+            f"{config.url} is plain http: the token and your worklogs travel unencrypted "
+            "(fine for a local test server, not for a real site)"
+        )
+    return None
+
+
+# -- pull: search and the offline cache ------------------------------------------------------
+
+
+def _jql_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def split_order(jql: str) -> tuple[str, str]:
+    match = re.search(r"\border\s+by\b", jql, flags=re.IGNORECASE)
+    if not match:
+        return jql.strip(), ""
+    return jql[: match.start()].strip(), jql[match.start() :].strip()
+
+
+def search_jql(text: str, base: str) -> str:
+    """The JQL for what was typed: an issue key finds that issue wherever it
+    is; words narrow the default filter with a text search."""
+    text = text.strip()
+    condition, order = split_order(base)
+    if not text:
+        return base
+    if _KEY.fullmatch(text):
+        return f"key = {_jql_string(text.upper())}"
+    clause = f"text ~ {_jql_string(text)}"
+    joined = f"({condition}) AND {clause}" if condition else clause
+    return f"{joined} {order}".strip()
+
+
+def search(client: JiraClient, text: str, base: str, *, limit: int = 20) -> list[Issue]:
+    jql = search_jql(text, base)
+    try:
+        return client.search(jql, limit=limit)
+    except JiraError as exc:
+        if exc.kind == "invalid" and _KEY.fullmatch(text.strip()):
+            return []  # Jira answers 400 for a key that does not exist
+        raise
+
+
+def cache_issues(store: Storage, issues: Iterable[Issue]) -> int:
+    """Keep the issues as tickets for offline use; returns how many changed."""
+    changed = 0
+    for issue in issues:
+        for _attempt in range(ATTEMPTS):
+            current = store.get_ticket(issue.key)
+            try:
+                if current is None:
+                    store.save_ticket(
+                        Ticket(
+                            ticket_number=issue.key,
+                            ticket_name=issue.summary[:200],
+                            jira_status=issue.status[:200],
+                            source="jira",
+                        )
+                    )
+                elif (current.ticket_name, current.jira_status) != (
+                    issue.summary[:200],
+                    issue.status[:200],
+                ):
+                    current.ticket_name = issue.summary[:200]
+                    current.jira_status = issue.status[:200]
+                    store.save_ticket(current)
+                else:
+                    break
+            except ConflictError:
+                continue
+            changed += 1
+            break
+    return changed
+
+
+def cached_search(store: Storage, text: str, *, limit: int = 20) -> list[Issue]:
+    """The offline answer: cached tickets whose key or summary contain the text."""
+    needle = text.strip().lower()
+    found = [
+        Issue(t.ticket_number, t.ticket_name, t.jira_status)
+        for t in store.get_tickets()
+        if not needle or needle in t.ticket_number.lower() or needle in t.ticket_name.lower()
+    ]
+    found.sort(key=lambda i: (not i.key.lower().startswith(needle), i.key))
+    return found[:limit]
+
+
+def pull(store: Storage, client: JiraClient, jql: str, *, limit: int = 500) -> tuple[int, int]:
+    """Refresh the cache from a JQL search: (issues found, tickets changed)."""
+    issues = client.search(jql, limit=limit)
+    return len(issues), cache_issues(store, issues)
+
+
+# -- push ----------------------------------------------------------------------------------
+
+
+@dataclass
+class PushUnit:
+    """One worklog's worth of time."""
+
+    issue: str
+    push_id: str
+    started: datetime
+    seconds: int
+    tracked_seconds: int
+    comment: str
+    starts: list[datetime]  # the segments it covers, by start
+    link: WorklogLink | None
+    all_linked: bool = True  # every segment carries the link (day mode: none added since)
+
+    @property
+    def up_to_date(self) -> bool:
+        link = self.link
+        return (
+            self.all_linked
+            and link is not None
+            and link.state == WorklogState.PUSHED
+            and link.worklog_id is not None
+            and (link.issue, link.started, link.seconds) == (self.issue, self.started, self.seconds)
+        )
+
+
+Action = Literal["created", "updated", "found", "unchanged", "failed", "queued", "would push"]
+
+
+@dataclass
+class PushOutcome:
+    unit: PushUnit
+    action: Action
+    detail: str = ""
+
+
+@dataclass
+class PushReport:
+    outcomes: list[PushOutcome] = field(default_factory=list)
+    stopped: JiraError | None = None  # why the run ended early (the rest is queued)
+
+    def count(self, action: Action) -> int:
+        return sum(1 for o in self.outcomes if o.action == action)
+
+
+def push_id_for(user_id: str, issue: str, anchor: str) -> str:
+    return hashlib.sha256(f"{user_id}|{issue}|{anchor}".encode()).hexdigest()[:20]
+
+
+def comment_for(session: Session, push_id: str) -> str:
+    text = session.notes.strip() or session.ticket_name.strip() or "Work logged with jtt"
+    return f"{text}\n{MARKER_PREFIX}{push_id}"
+
+
+def plan(
+    store: Storage,
+    config: JiraConfig,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    ticket: str | None = None,
+    tz: object = None,
+    only_pending: bool = False,
+) -> list[PushUnit]:
+    """The units to push: finished segments starting in ``[start, end)`` (all
+    when no range), of one ticket if given, grouped as configured."""
+    if ticket is not None:
+        one = store.get_session(ticket)
+        sessions = [one] if one is not None else []
+    elif start is not None and end is not None:
+        sessions = store.sessions_between(start, end)
+    else:
+        sessions = list(store.get_sessions().values())
+    index = ProjectIndex(store.get_projects()) if config.round_pushed else None
+    default_rule = store.get_billing_settings().rounding if config.round_pushed else None
+    units: list[PushUnit] = []
+    for session in sorted(sessions, key=lambda s: s.ticket_number):
+        rule = None
+        if index is not None:
+            project = index.for_ticket(session.ticket_number, session.project_id)
+            rule = (project.rounding if project else None) or default_rule
+        groups: dict[str, list] = defaultdict(list)
+        for seg in session.segments:
+            if seg.end is None:
+                continue
+            if start is not None and seg.start < start:
+                continue
+            if end is not None and seg.start >= end:
+                continue
+            if config.push_mode == "day":
+                anchor = seg.start.astimezone(tz).date().isoformat()  # type: ignore[arg-type]
+            else:
+                anchor = seg.start.isoformat()
+            groups[anchor].append(seg)
+        for anchor, segments in groups.items():
+            linked = [s.worklog for s in segments if s.worklog is not None]
+            link = linked[0] if linked else None
+            if only_pending and (link is None or link.state != WorklogState.PENDING):
+                continue
+            raw = sum(int((s.end - s.start).total_seconds()) for s in segments)
+            seconds = rounded_seconds(raw, rule) if rule is not None else raw
+            push_id = (
+                link.push_id if link else push_id_for(store.user_id, session.ticket_number, anchor)
+            )
+            unit = PushUnit(
+                issue=session.ticket_number,
+                push_id=push_id,
+                started=min(s.start for s in segments),
+                seconds=max(JIRA_FLOOR_S, seconds),
+                tracked_seconds=raw,
+                comment=comment_for(session, push_id),
+                starts=[s.start for s in segments],
+                link=link,
+                all_linked=len(linked) == len(segments),
+            )
+            units.append(unit)
+    return units
+
+
+def _save_link(store: Storage, unit: PushUnit, link: WorklogLink | None) -> None:
+    """Put ``link`` on the unit's segments (re-read on a concurrent change)."""
+    starts = set(unit.starts)
+    for attempt in range(ATTEMPTS):
+        session = store.get_session(unit.issue)
+        if session is None:
+            return
+        segments = [
+            seg.model_copy(update={"worklog": link}) if seg.start in starts else seg
+            for seg in session.segments
+        ]
+        if segments == session.segments:
+            return
+        session.segments = segments
+        try:
+            store.save_session(session)
+            return
+        except ConflictError:
+            if attempt == ATTEMPTS - 1:
+                raise
+
+
+def _find_marked(client: JiraClient, issue: str, push_id: str) -> Worklog | None:
+    for worklog in client.worklogs(issue):
+        if worklog.has_marker(push_id):
+            return worklog
+    return None
+
+
+def push_unit(
+    store: Storage, client: JiraClient, unit: PushUnit, *, adjust: str, now: datetime
+) -> PushOutcome:
+    """Send one unit (see the module docstring). Raises JiraError when the
+    run should stop: a rejected token, Jira down or rate-limiting."""
+    if unit.up_to_date:
+        return PushOutcome(unit, "unchanged")
+    link = unit.link
+    fresh = link is None or (link.state == WorklogState.FAILED and link.worklog_id is None)
+    if link is None or link.state != WorklogState.PENDING or link.push_id != unit.push_id:
+        link = WorklogLink(
+            push_id=unit.push_id,
+            state=WorklogState.PENDING,
+            worklog_id=link.worklog_id if link else None,
+            issue=unit.issue,
+            started=unit.started,
+            seconds=unit.seconds,
+            at=now,
+        )
+        _save_link(store, unit, link)  # on disk before anything is sent
+    try:
+        if link.worklog_id is not None:
+            try:
+                worklog = client.update_worklog(
+                    unit.issue,
+                    link.worklog_id,
+                    unit.started,
+                    unit.seconds,
+                    unit.comment,
+                    adjust=adjust,
+                )
+                action: Action = "updated"
+            except JiraError as exc:
+                if exc.kind != "not_found":
+                    raise
+                failed = link.model_copy(
+                    update={
+                        "state": WorklogState.FAILED,
+                        "worklog_id": None,
+                        "error": f"worklog {link.worklog_id} no longer exists in Jira (deleted "
+                        "there?); push again to create a new one",
+                        "at": now,
+                    }
+                )
+                _save_link(store, unit, failed)
+                return PushOutcome(unit, "failed", failed.error)
+        else:
+            found = None if fresh else _find_marked(client, unit.issue, unit.push_id)
+            if found is not None:
+                worklog, action = found, "found"
+                if (found.seconds, _same_start(found, unit)) != (unit.seconds, True):
+                    worklog = client.update_worklog(
+                        unit.issue,
+                        found.id,
+                        unit.started,
+                        unit.seconds,
+                        unit.comment,
+                        adjust=adjust,
+                    )
+            else:
+                worklog = _post_once(client, unit, adjust)
+                action = "created"
+    except JiraError as exc:
+        if exc.transient or exc.kind == "auth":
+            raise  # stays pending: queued for the next push
+        failed = link.model_copy(
+            update={"state": WorklogState.FAILED, "error": str(exc)[:500], "at": now}
+        )
+        _save_link(store, unit, failed)
+        return PushOutcome(unit, "failed", str(exc))
+    pushed = link.model_copy(
+        update={
+            "state": WorklogState.PUSHED,
+            "worklog_id": worklog.id,
+            "issue": unit.issue,
+            "started": unit.started,
+            "seconds": unit.seconds,
+            "error": "",
+            "at": now,
+        }
+    )
+    _save_link(store, unit, pushed)
+    return PushOutcome(unit, action, f"worklog {worklog.id}")
+
+
+def _same_start(worklog: Worklog, unit: PushUnit) -> bool:
+    from jtt_tui.jira.client import jira_time
+
+    return worklog.started[:19] == jira_time(unit.started)[:19]
+
+
+def _post_once(client: JiraClient, unit: PushUnit, adjust: str) -> Worklog:
+    """POST the worklog; if the answer is lost (timeout, 5xx, dropped
+    connection) look for it before trying again, so it is never created twice."""
+    for attempt in range(client.attempts):
+        try:
+            return client.add_worklog(
+                unit.issue, unit.started, unit.seconds, unit.comment, adjust=adjust
+            )
+        except JiraError as exc:
+            if exc.kind not in ("timeout", "server", "network") or attempt == client.attempts - 1:
+                raise
+            found = _find_marked(client, unit.issue, unit.push_id)
+            if found is not None:
+                return found
+            client.sleep(client.backoff_s * 2**attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def push(
+    store: Storage,
+    client: JiraClient,
+    units: list[PushUnit],
+    *,
+    adjust: str = "auto",
+    now: Callable[[], datetime],
+    dry_run: bool = False,
+    on_outcome: Callable[[PushOutcome], None] | None = None,
+) -> PushReport:
+    report = PushReport()
+    for position, unit in enumerate(units):
+        if dry_run:
+            outcome = PushOutcome(unit, "unchanged" if unit.up_to_date else "would push")
+        else:
+            try:
+                outcome = push_unit(store, client, unit, adjust=adjust, now=now())
+            except JiraError as exc:
+                report.stopped = exc
+                for rest in units[position:]:
+                    if not rest.up_to_date:
+                        _queue(store, rest, now(), str(exc))
+                        report.outcomes.append(PushOutcome(rest, "queued", str(exc)))
+                return report
+        report.outcomes.append(outcome)
+        if on_outcome is not None:
+            on_outcome(outcome)
+    return report
+
+
+def _queue(store: Storage, unit: PushUnit, now: datetime, why: str) -> None:
+    link = unit.link
+    if link is not None and link.state == WorklogState.PENDING:
+        if link.error != why[:500]:
+            _save_link(store, unit, link.model_copy(update={"error": why[:500]}))
+        return
+    _save_link(
+        store,
+        unit,
+        WorklogLink(
+            push_id=unit.push_id,
+            state=WorklogState.PENDING,
+            worklog_id=link.worklog_id if link else None,
+            issue=unit.issue,
+            started=unit.started,
+            seconds=unit.seconds,
+            error=redact(why)[:500],
+            at=now,
+        ),
+    )
+
+
+def delete_worklogs(
+    store: Storage, client: JiraClient, session: Session, starts: Iterable[datetime], adjust: str
+) -> int:
+    """Delete in Jira the worklogs of these segments (before they are
+    deleted here); returns how many. A worklog already gone counts as done."""
+    wanted = set(starts)
+    done: set[str] = set()
+    for seg in session.segments:
+        link = seg.worklog
+        if seg.start not in wanted or link is None or link.worklog_id is None:
+            continue
+        if link.worklog_id in done:
+            continue
+        try:
+            client.delete_worklog(link.issue, link.worklog_id, adjust=adjust)
+        except JiraError as exc:
+            if exc.kind != "not_found":
+                raise
+        done.add(link.worklog_id)
+    return len(done)
+
+
+def pushed_links(session: Session, starts: Iterable[datetime] | None = None) -> int:
+    wanted = set(starts) if starts is not None else None
+    return len(
+        {
+            seg.worklog.worklog_id
+            for seg in session.segments
+            if seg.worklog is not None
+            and seg.worklog.worklog_id is not None
+            and (wanted is None or seg.start in wanted)
+        }
+    )
+
+
+def day_range(first: date, last: date, tz: object) -> tuple[datetime, datetime]:
+    from datetime import time, timedelta
+
+    start = datetime.combine(first, time(0), tzinfo=tz)  # type: ignore[arg-type]
+    end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=tz)  # type: ignore[arg-type]
+    return start, end

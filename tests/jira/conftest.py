@@ -1,0 +1,30 @@
+"""A fake Jira per test (threaded: a slow answer does not block the next request)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from pytest_httpserver import HTTPServer
+
+from tests.support.fake_jira import FakeJira
+
+
+@pytest.fixture
+def jira_server() -> Iterator[HTTPServer]:
+    server = HTTPServer(host="127.0.0.1", threaded=True)
+    server.start()
+    yield server
+    server.clear()
+    if server.is_running():
+        server.stop()
+
+
+@pytest.fixture(params=["cloud", "server"])
+def flavour(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def fake_jira(jira_server: HTTPServer) -> FakeJira:
+    return FakeJira(jira_server, cloud=True)

@@ -1,0 +1,293 @@
+"""Pushing tracked time to Jira against a fake Jira over HTTP: idempotent
+(push twice, lost answers), queued while Jira is down, honest about refusals."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from jtt_tui.config import JiraConfig
+from jtt_tui.domain.models import Project, Rounding, Segment, Session, WorklogState
+from jtt_tui.jira.client import JiraClient, JiraError, jira_time
+from jtt_tui.services import jira as service
+from jtt_tui.storage import SQLiteStore
+from tests.support.fake_jira import FakeJira
+
+T0 = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def store(tmp_path, clock):
+    store = SQLiteStore(tmp_path / "jtt.db", user_id="alice", clock=clock)
+    store.connect()
+    yield store
+    store.disconnect()
+
+
+def client_for(fake: FakeJira, **options) -> JiraClient:
+    sleeps: list[float] = []
+    options.setdefault("sleep", sleeps.append)
+    options.setdefault("backoff_s", 0.01)
+    options.setdefault("timeout_s", 2.0)
+    client = JiraClient(fake.url, fake.token, email=fake.email if fake.cloud else "", **options)
+    client.slept = sleeps  # type: ignore[attr-defined]
+    return client
+
+
+def track(store, ticket: str, *spans: tuple[int, int], notes: str = "") -> None:
+    """Finished segments at T0 + start minutes, lasting the given minutes."""
+    segments = [
+        Segment(start=T0 + timedelta(minutes=s), end=T0 + timedelta(minutes=s + length))
+        for s, length in spans
+    ]
+    store.save_session(Session(ticket_number=ticket, notes=notes, segments=segments))
+
+
+def run(store, client, config: JiraConfig | None = None, **plan_options):
+    config = config or JiraConfig(url="https://x.example")
+    units = service.plan(store, config, tz=UTC, **plan_options)
+    return service.push(store, client, units, adjust=config.adjust_estimate, now=lambda: T0)
+
+
+def links(store, ticket: str):
+    return [seg.worklog for seg in store.get_session(ticket).segments]
+
+
+def test_push_twice_gives_one_worklog_with_jiras_formats(store, fake_jira):
+    fake_jira.add_issue("WEB-1", "Login page")
+    track(store, "WEB-1", (0, 30), (60, 15), notes="Fixed the redirect")
+    client = client_for(fake_jira)
+    first = run(store, client)
+    assert first.count("created") == 2 and first.stopped is None
+    logs = fake_jira.all_worklogs("WEB-1")
+    assert [w["started"] for w in logs] == [
+        "2025-03-10T09:00:00.000+0000",
+        "2025-03-10T10:00:00.000+0000",
+    ]
+    assert [w["timeSpentSeconds"] for w in logs] == [1800, 900]
+    assert fake_jira.comment_of(logs[0]).startswith("Fixed the redirect\njtt:")
+    assert {link.state for link in links(store, "WEB-1")} == {WorklogState.PUSHED}
+    assert [link.worklog_id for link in links(store, "WEB-1")] == [w["id"] for w in logs]
+    posts = fake_jira.count("POST")
+    second = run(store, client)
+    assert second.count("unchanged") == 2
+    assert fake_jira.count("POST") == posts and len(fake_jira.all_worklogs("WEB-1")) == 2
+
+
+def test_a_timeout_after_jira_stored_the_worklog_still_gives_one(store, fake_jira):
+    fake_jira.add_issue("WEB-1", "Login page")
+    track(store, "WEB-1", (0, 30))
+    # Jira stores it, then answers too late: the client times out
+    fake_jira.fail("POST", "/worklog", 201, apply=True, delay_s=1.5)
+    report = run(store, client_for(fake_jira, timeout_s=0.5))
+    assert report.stopped is None
+    assert len(fake_jira.all_worklogs("WEB-1")) == 1
+    assert fake_jira.count("POST") == 1  # looked it up instead of posting again
+    [link] = links(store, "WEB-1")
+    assert link.state == WorklogState.PUSHED
+    assert link.worklog_id == fake_jira.all_worklogs("WEB-1")[0]["id"]
+
+
+def test_a_lost_answer_then_a_crash_is_resolved_by_the_next_push(store, fake_jira):
+    fake_jira.add_issue("WEB-1", "Login page")
+    track(store, "WEB-1", (0, 30))
+    # stored in Jira, answered with a 502, and Jira stays down for the lookup
+    fake_jira.fail("POST", "/worklog", 502, apply=True)
+    fake_jira.fail("GET", "/worklog", 503, times=100)
+    report = run(store, client_for(fake_jira))
+    assert report.stopped is not None and report.count("queued") == 1
+    [link] = links(store, "WEB-1")
+    assert link.state == WorklogState.PENDING and link.worklog_id is None
+    fake_jira.faults.clear()
+    again = run(store, client_for(fake_jira))
+    assert again.count("found") == 1
+    assert len(fake_jira.all_worklogs("WEB-1")) == 1
+    assert links(store, "WEB-1")[0].state == WorklogState.PUSHED
+
+
+def test_429_is_retried_after_retry_after(store, fake_jira):
+    fake_jira.add_issue("WEB-1", "Login page")
+    track(store, "WEB-1", (0, 30))
+    fake_jira.fail("POST", "/worklog", 429, headers={"Retry-After": "7"})
+    client = client_for(fake_jira)
+    report = run(store, client)
+    assert report.count("created") == 1
+    assert client.slept == [7.0]  # type: ignore[attr-defined]
+    assert len(fake_jira.all_worklogs("WEB-1")) == 1
+
+
+def test_rate_limited_beyond_the_retries_queues_everything(store, fake_jira):
+    for key in ("WEB-1", "WEB-2"):
+        fake_jira.add_issue(key, key)
+        track(store, key, (0, 30))
+    fake_jira.fail("*", "/worklog", 429, headers={"Retry-After": "1"}, times=4)
+    report = run(store, client_for(fake_jira))
+    assert isinstance(report.stopped, JiraError) and report.stopped.kind == "rate_limited"
+    assert report.count("queued") == 2
+    assert all(links(store, k)[0].state == WorklogState.PENDING for k in ("WEB-1", "WEB-2"))
+    pending = service.plan(store, JiraConfig(url="https://x"), tz=UTC, only_pending=True)
+    assert len(pending) == 2
+    again = run(store, client_for(fake_jira))
+    assert again.count("created") == 2
+    assert len(fake_jira.all_worklogs("WEB-1")) == len(fake_jira.all_worklogs("WEB-2")) == 1
+
+
+def test_jira_down_queues_and_nothing_is_lost_or_doubled(store, fake_jira, jira_server):
+    fake_jira.add_issue("WEB-1", "Login page")
+    track(store, "WEB-1", (0, 30), (40, 10))
+    jira_server.stop()
+    report = run(store, client_for(fake_jira, timeout_s=0.5))
+    assert report.stopped is not None and report.stopped.kind == "network"
+    assert report.count("queued") == 2
+    assert "cannot reach Jira" in links(store, "WEB-1")[0].error
+    jira_server.start()
+    again = run(store, client_for(fake_jira))
+    assert again.count("created") == 2  # (a lookup first: it never reached Jira)
+    assert len(fake_jira.all_worklogs("WEB-1")) == 2
+    assert run(store, client_for(fake_jira)).count("unchanged") == 2
+
+
+def test_401_stops_with_a_clear_message_and_keeps_the_token_secret(store, fake_jira):
+    fake_jira.add_issue("WEB-1", "Login page")
+    track(store, "WEB-1", (0, 30))
+    client = JiraClient(fake_jira.url, "wrong-token-123", email=fake_jira.email)
+    with pytest.raises(JiraError) as caught:
+        client.myself()
+    assert caught.value.kind == "auth" and "rejected the token" in str(caught.value)
+    assert "wrong-token-123" not in str(caught.value)
+    report = run(store, client)
+    assert report.stopped is not None and report.stopped.kind == "auth"
+    assert links(store, "WEB-1")[0].state == WorklogState.PENDING
+    assert fake_jira.all_worklogs("WEB-1") == []
+
+
+def test_refusals_fail_one_unit_with_the_reason_and_the_rest_goes_on(store, fake_jira):
+    fake_jira.add_issue("WEB-1", "Login page")
+    fake_jira.add_issue("OPS-2", "Ops")
+    fake_jira.forbidden.add("OPS-2")
+    track(store, "GONE-9", (0, 30))
+    track(store, "OPS-2", (0, 30))
+    track(store, "WEB-1", (0, 30))
+    client = client_for(fake_jira)
+    report = run(store, client)
+    by_issue = {o.unit.issue: o for o in report.outcomes}
+    assert by_issue["GONE-9"].action == "failed" and "404" in by_issue["GONE-9"].detail
+    assert by_issue["OPS-2"].action == "failed" and "permission" in by_issue["OPS-2"].detail
+    assert by_issue["WEB-1"].action == "created"
+    failed = links(store, "OPS-2")[0]
+    assert failed.state == WorklogState.FAILED and "403" in failed.error
+    # 4xx are never retried
+    assert fake_jira.count("POST", "OPS-2") == 1 and fake_jira.count("POST", "GONE-9") == 1
+
+
+def test_an_edited_pushed_segment_updates_its_worklog(store, fake_jira):
+    fake_jira.add_issue("WEB-1", "Login page")
+    track(store, "WEB-1", (0, 30))
+    run(store, client_for(fake_jira))
+    session = store.get_session("WEB-1")
+    session.segments[0] = session.segments[0].model_copy(update={"end": T0 + timedelta(minutes=45)})
+    store.save_session(session)
+    report = run(store, client_for(fake_jira))
+    assert report.count("updated") == 1
+    [log] = fake_jira.all_worklogs("WEB-1")
+    assert log["timeSpentSeconds"] == 2700 and fake_jira.count("PUT") == 1
+    # deleted in Jira meanwhile: said, and the next push creates it again
+    fake_jira.worklogs["WEB-1"].clear()
+    session = store.get_session("WEB-1")
+    session.segments[0] = session.segments[0].model_copy(update={"end": T0 + timedelta(minutes=50)})
+    store.save_session(session)
+    gone = run(store, client_for(fake_jira))
+    assert gone.count("failed") == 1 and "no longer exists" in gone.outcomes[0].detail
+    assert run(store, client_for(fake_jira)).count("created") == 1
+    assert len(fake_jira.all_worklogs("WEB-1")) == 1
+
+
+def test_deleting_removes_the_worklogs_in_jira(store, fake_jira):
+    fake_jira.add_issue("WEB-1", "Login page")
+    track(store, "WEB-1", (0, 30), (40, 10))
+    run(store, client_for(fake_jira))
+    session = store.get_session("WEB-1")
+    assert service.pushed_links(session) == 2
+    deleted = service.delete_worklogs(
+        store, client_for(fake_jira), session, [session.segments[0].start], "auto"
+    )
+    assert deleted == 1 and len(fake_jira.all_worklogs("WEB-1")) == 1
+
+
+def test_rounding_and_jiras_one_minute_floor(store, fake_jira):
+    fake_jira.add_issue("WEB-1", "Login page")
+    fake_jira.add_issue("OPS-1", "Ops")
+    store.save_project(
+        Project(
+            key="WEB",
+            name="Web",
+            hourly_rate=Decimal(100),
+            rounding=Rounding(mode="up", minutes=15),
+        )
+    )
+    segments = [Segment(start=T0, end=T0 + timedelta(minutes=20))]
+    store.save_session(Session(ticket_number="WEB-1", segments=segments))
+    tiny = [Segment(start=T0, end=T0 + timedelta(seconds=10))]
+    store.save_session(Session(ticket_number="OPS-1", segments=tiny))
+    config = JiraConfig(url="https://x", round_pushed=True)
+    run(store, client_for(fake_jira), config)
+    assert fake_jira.all_worklogs("WEB-1")[0]["timeSpentSeconds"] == 1800  # 20 min up to 30
+    assert fake_jira.all_worklogs("OPS-1")[0]["timeSpentSeconds"] == 60
+    # without the setting, tracked time as it is
+    assert service.plan(store, JiraConfig(url="https://x"), tz=UTC)[1].seconds == 1200
+
+
+def test_day_mode_pushes_one_worklog_per_ticket_and_day(store, fake_jira):
+    fake_jira.add_issue("WEB-1", "Login page")
+    track(store, "WEB-1", (0, 30), (60, 15), (24 * 60, 10))
+    config = JiraConfig(url="https://x", push_mode="day")
+    report = run(store, client_for(fake_jira), config)
+    assert report.count("created") == 2
+    assert [w["timeSpentSeconds"] for w in fake_jira.all_worklogs("WEB-1")] == [2700, 600]
+    # more time that day: the day's worklog is updated, not duplicated
+    session = store.get_session("WEB-1")
+    session.segments.insert(
+        2, Segment(start=T0 + timedelta(hours=3), end=T0 + timedelta(hours=3, minutes=5))
+    )
+    store.save_session(session)
+    again = run(store, client_for(fake_jira), config)
+    assert again.count("updated") == 1 and again.count("unchanged") == 1
+    assert [w["timeSpentSeconds"] for w in fake_jira.all_worklogs("WEB-1")] == [3000, 600]
+    assert all(link is not None for link in links(store, "WEB-1"))
+
+
+def test_range_and_ticket_filters_and_open_segments(store, fake_jira, clock):
+    fake_jira.add_issue("WEB-1", "a")
+    fake_jira.add_issue("WEB-2", "b")
+    track(store, "WEB-1", (0, 30), (2 * 24 * 60, 30))
+    store.save_session(
+        Session(ticket_number="WEB-2", status="running", segments=[Segment(start=T0)])
+    )
+    config = JiraConfig(url="https://x")
+    only_first_day = service.plan(store, config, start=T0, end=T0 + timedelta(days=1), tz=UTC)
+    assert [(u.issue, u.started) for u in only_first_day] == [("WEB-1", T0)]
+    assert service.plan(store, config, ticket="WEB-2", tz=UTC) == []  # still running
+
+
+def test_server_flavour_uses_v2_bearer_and_plain_comments(store, jira_server):
+    fake = FakeJira(jira_server, cloud=False, token="pat-123")
+    fake.add_issue("WEB-1", "Login page")
+    track(store, "WEB-1", (0, 30), notes="line one\nline two")
+    client = client_for(fake)
+    assert client.myself().account == "mia"
+    assert run(store, client).count("created") == 1
+    [log] = fake.all_worklogs("WEB-1")
+    assert log["comment"].startswith("line one\nline two\njtt:")
+    assert all(path.startswith("/rest/api/2/") for _m, path in fake.calls)
+    assert run(store, client).count("unchanged") == 1
+
+
+def test_jira_time_format():
+    moment = datetime(2025, 3, 30, 3, 4, 5, 678_901, tzinfo=UTC)
+    assert jira_time(moment) == "2025-03-30T03:04:05.678+0000"
+    from zoneinfo import ZoneInfo
+
+    berlin = datetime(2025, 7, 1, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+    assert jira_time(berlin) == "2025-07-01T08:00:00.000+0000"
