@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="show details (a redacted traceback) when something fails",
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
-    from jtt_tui.commands import billing, data, database, keys, migrate, timer
+    from jtt_tui.commands import billing, data, database, jira, keys, migrate, timer
 
     timer.register(commands)
     data.register(commands)
@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.register(commands)
     billing.register(commands)
     keys.register(commands)
+    jira.register(commands)
     return parser
 
 

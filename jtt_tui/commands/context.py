@@ -144,6 +144,11 @@ class Context:
             for tip in failure.suggestions[:2]:
                 print(f"  hint: {tip}", file=self.stderr)
             return 1
+        from jtt_tui.jira.client import JiraError
+
+        if isinstance(exc, JiraError):
+            self.err(str(exc))
+            return 1
         if isinstance(exc, DomainError | ValueError):
             self.err(str(exc))
             return 1

@@ -29,7 +29,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
 from jtt_tui.domain.billing import rounded_seconds
@@ -172,7 +172,7 @@ def cached_search(store: Storage, text: str, *, limit: int = 20) -> list[Issue]:
     needle = text.strip().lower()
     found = [
         Issue(t.ticket_number, t.ticket_name, t.jira_status)
-        for t in store.get_tickets()
+        for t in store.get_tickets().values()
         if not needle or needle in t.ticket_number.lower() or needle in t.ticket_name.lower()
     ]
     found.sort(key=lambda i: (not i.key.lower().startswith(needle), i.key))
@@ -532,9 +532,148 @@ def pushed_links(session: Session, starts: Iterable[datetime] | None = None) -> 
     )
 
 
-def day_range(first: date, last: date, tz: object) -> tuple[datetime, datetime]:
-    from datetime import time, timedelta
+# -- for an interface: one object over the settings and the store ------------------------------
 
-    start = datetime.combine(first, time(0), tzinfo=tz)  # type: ignore[arg-type]
-    end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=tz)  # type: ignore[arg-type]
-    return start, end
+
+@dataclass
+class PushSummary:
+    pushed: int = 0
+    queued: int = 0
+    failed: int = 0
+    unpushed: int = 0  # finished segments never sent
+
+
+class JiraService:
+    """What the TUI does with Jira, each call blocking (run it off the UI thread)."""
+
+    def __init__(
+        self,
+        settings: Settings | None,
+        store: Storage,
+        *,
+        tz: object = None,
+        client_options: dict[str, object] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.tz = tz
+        self.client_options = client_options or {}
+
+    @property
+    def configured(self) -> bool:
+        return self.settings is not None and self.settings.jira.configured
+
+    @property
+    def config(self) -> JiraConfig:
+        from jtt_tui.config import JiraConfig
+
+        return self.settings.jira if self.settings is not None else JiraConfig()
+
+    def client(self) -> JiraClient:
+        if self.settings is None:
+            raise JiraNotConfigured("settings are not available in this session")
+        return client_for(self.settings, **self.client_options)
+
+    def test(self) -> str:
+        client = self.client()
+        try:
+            me = client.myself()
+        finally:
+            client.close()
+        kind = "Jira Cloud" if client.cloud else "Jira Server / Data Center"
+        return f"Connected to {kind} as {me.display_name} ({me.account})"
+
+    def search(self, text: str, *, limit: int = 15) -> tuple[list[Issue], str]:
+        """Jira's answer (cached for later), or the cache with why when Jira
+        cannot be asked: (issues, note)."""
+        if not self.configured:
+            return cached_search(self.store, text, limit=limit), ""
+        try:
+            # interactive: one quick retry at most, then the cache
+            client = self.client()
+            client.attempts, client.backoff_s = 2, 0.3
+        except JiraError as exc:
+            return cached_search(self.store, text, limit=limit), str(exc)
+        try:
+            issues = search(client, text, self.config.jql, limit=limit)
+        except JiraError as exc:
+            if exc.kind == "auth":
+                raise
+            return cached_search(self.store, text, limit=limit), f"offline: {exc}"
+        finally:
+            client.close()
+        cache_issues(self.store, issues)
+        return issues, ""
+
+    def push(
+        self,
+        *,
+        ticket: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        only_pending: bool = False,
+    ) -> PushReport:
+        units = [
+            u
+            for u in plan(
+                self.store,
+                self.config,
+                ticket=ticket,
+                start=start,
+                end=end,
+                tz=self.tz,
+                only_pending=only_pending,
+            )
+            if not u.up_to_date
+        ]
+        if not units:
+            return PushReport()
+        client = self.client()
+        try:
+            return push(
+                self.store,
+                client,
+                units,
+                adjust=self.config.adjust_estimate,
+                now=self.store.clock.now,
+            )
+        finally:
+            client.close()
+
+    def delete_worklogs(self, session: Session, starts: Iterable[datetime]) -> int:
+        client = self.client()
+        try:
+            return delete_worklogs(self.store, client, session, starts, self.config.adjust_estimate)
+        finally:
+            client.close()
+
+    def summary(self) -> PushSummary:
+        summary = PushSummary()
+        for session in self.store.get_sessions().values():
+            for seg in session.segments:
+                if seg.end is None:
+                    continue
+                link = seg.worklog
+                if link is None:
+                    summary.unpushed += 1
+                elif link.state == WorklogState.PUSHED:
+                    summary.pushed += 1
+                elif link.state == WorklogState.PENDING:
+                    summary.queued += 1
+                else:
+                    summary.failed += 1
+        return summary
+
+
+def describe(report: PushReport) -> str:
+    """One line for a toast."""
+    sent = report.count("created") + report.count("updated") + report.count("found")
+    parts = [f"{sent} worklog(s) sent"]
+    if report.count("failed"):
+        first = next(o for o in report.outcomes if o.action == "failed")
+        parts.append(f"{report.count('failed')} failed ({first.unit.issue}: {first.detail})")
+    if report.count("queued"):
+        parts.append(f"{report.count('queued')} queued: {report.stopped}")
+    if not report.outcomes:
+        return "Nothing to push: Jira is up to date."
+    return redact("; ".join(parts))

@@ -31,12 +31,15 @@ if TYPE_CHECKING:
     from jtt_tui.storage.errors import StorageFailure
     from jtt_tui.ui.modals.recovery import RecoveryChoice, RecoveryModal
 
+JIRA_FIRST_RETRY_S = 10.0
+JIRA_RETRY_S = 120.0
 THEMES = {"dark": "textual-dark", "light": "textual-light", "ansi": "ansi-dark"}
 _SCREEN_CLASSES = {
     "timer": "TimerScreen",
     "projects": "ProjectsScreen",
     "billing": "BillingScreen",
     "database": "DatabaseScreen",
+    "jira": "JiraScreen",
 }
 
 
@@ -114,6 +117,8 @@ class JttApp(App[int]):
         self._status_refresh_s = status_refresh_s
         self._startup_notes = startup_notes or []
         self._pending_mode: str | None = None
+        # worklogs waiting for Jira: None until first checked
+        self.jira_queued: bool | None = None
         self.farewell: str | None = None
         self.exit_message: str | None = None
         # the connection to a remote store: watched, and explained when it drops
@@ -187,6 +192,9 @@ class JttApp(App[int]):
         self.set_interval(self._status_refresh_s, self.refresh_status)
         if self.settings is not None and self.settings.local.backup_enabled:
             self.set_interval(3600, self._backup_if_due)
+        if self.settings is not None and self.settings.jira.configured:
+            self.set_timer(JIRA_FIRST_RETRY_S, self.retry_jira_queue)
+            self.set_interval(JIRA_RETRY_S, self.retry_jira_queue)
         self.data_changed()
         if self._pending_mode is not None:
             self.switch_mode(self._pending_mode)
@@ -213,6 +221,38 @@ class JttApp(App[int]):
             notes.append("⚠ TLS CERTIFICATES NOT CHECKED")
         detail = " · ".join(notes)
         return StoreBadge(f"mongodb: {_short_location(storage.location)}", storage.state, detail)
+
+    # -- Jira: queued worklogs are sent on their own ---------------------------------------
+
+    def retry_jira_queue(self) -> None:
+        """Send the worklogs queued while Jira was away (nothing to do when
+        the last push left none: ``jira_queued`` False)."""
+        if self.jira_queued is False or not self.ready:
+            return
+        from jtt_tui.ui.screens.jira import jira_service
+
+        service = jira_service(self)
+        if not service.configured:
+            return
+
+        def run() -> None:
+            from jtt_tui.jira.client import JiraError
+
+            try:
+                report = service.push(only_pending=True)
+            except JiraError:
+                return  # Jira still away (or not set up right): try again later
+            self.call_from_thread(self._jira_retried, report.count("queued") > 0, report)
+
+        self.run_worker(run, group="jira-retry", thread=True, exclusive=True, exit_on_error=False)
+
+    def _jira_retried(self, still_queued: bool, report: Any) -> None:
+        from jtt_tui.services.jira import describe
+
+        self.jira_queued = still_queued
+        if report.outcomes and not still_queued:
+            self.notify(f"Jira queue: {describe(report)}", timeout=6)
+            self.data_changed()
 
     # -- the connection: health checks, the recovery modal, conflicts --------------------
 
@@ -465,6 +505,8 @@ class JttApp(App[int]):
             self.notify(explain(error), severity="error", timeout=6)
         elif isinstance(error, DomainError | ValueError):
             self.notify(str(error), severity="error", timeout=6)
+        elif _is_jira_error(error):
+            self.notify(str(error), title="Jira", severity="error", timeout=10)
         elif isinstance(error, StorageError):
             failure = classify(error)
             self.notify(
@@ -554,3 +596,11 @@ def _short_location(location: str) -> str:
     host = address.split("/")[0].split("?")[0]
     database = re.search(r"\(database (.+)\)", location)
     return f"{host.split(',')[0]}/{database.group(1) if database else ''}"
+
+
+def _is_jira_error(error: BaseException) -> bool:
+    """Without importing the HTTP client when Jira was never used."""
+    import sys
+
+    client = sys.modules.get("jtt_tui.jira.client")
+    return client is not None and isinstance(error, client.JiraError)

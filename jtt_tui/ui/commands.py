@@ -20,12 +20,13 @@ class Command:
     show: bool = True  # shown in the footer
 
 
-SCREENS = ("timer", "projects", "billing", "database")
+SCREENS = ("timer", "projects", "billing", "database", "jira")
 SCREEN_TITLES = {
     "timer": "Timer",
     "projects": "Projects",
     "billing": "Billing",
     "database": "Database",
+    "jira": "Jira",
 }
 
 REGISTRY: tuple[Command, ...] = (
@@ -57,6 +58,15 @@ REGISTRY: tuple[Command, ...] = (
         "switch_mode('database')",
         "Database",
         "Go to the database settings",
+        "app",
+        show=False,
+    ),
+    Command(
+        "app.jira",
+        "5",
+        "switch_mode('jira')",
+        "Jira",
+        "Go to the Jira settings and push queue",
         "app",
         show=False,
     ),
@@ -129,6 +139,14 @@ REGISTRY: tuple[Command, ...] = (
         "add_manual",
         "Add time",
         "Add time by hand (a meeting, a call)",
+        "timer",
+    ),
+    Command(
+        "timer.push",
+        "p",
+        "push_to_jira",
+        "Push",
+        "Push time to Jira as worklogs: the selected ticket, today, or everything",
         "timer",
     ),
     Command("timer.filter", "slash", "filter", "Filter", "Filter tickets by text", "timer"),
@@ -323,6 +341,35 @@ REGISTRY: tuple[Command, ...] = (
         "database",
         show=False,
     ),
+    # -- jira --------------------------------------------------------------------------
+    Command(
+        "jira.test", "t", "test_connection", "Test", "Test the Jira connection in the form", "jira"
+    ),
+    Command(
+        "jira.save",
+        "ctrl+s",
+        "save_settings",
+        "Save",
+        "Save the Jira settings (token to keyring)",
+        "jira",
+    ),
+    Command(
+        "jira.push",
+        "p",
+        "push_all",
+        "Push all",
+        "Push every finished segment not in Jira yet, and retry the queue",
+        "jira",
+    ),
+    Command(
+        "jira.pull",
+        "u",
+        "pull",
+        "Pull",
+        "Refresh the offline ticket cache from the default search",
+        "jira",
+    ),
+    Command("jira.refresh", "ctrl+r", "refresh", "Refresh", "Recount", "jira", show=False),
     # -- the recovery and conflict modals ----------------------------------------------
     Command("recovery.retry", "r", "retry", "Retry", "Try to reconnect now", "recovery"),
     Command(

@@ -50,7 +50,12 @@ def test_session_documents_follow_the_published_schema(store, clock):
     assert doc["startTime"] == START.replace(tzinfo=None)
     assert doc["endTime"] == (START + timedelta(minutes=90)).replace(tzinfo=None)
     assert doc["segments"] == [
-        {"startTime": doc["startTime"], "endTime": doc["endTime"], "invoiceId": None}
+        {
+            "startTime": doc["startTime"],
+            "endTime": doc["endTime"],
+            "invoiceId": None,
+            "worklog": None,
+        }
     ]
     assert doc["version"] == 2
     assert {"createdAt", "updatedAt"} <= doc.keys()

@@ -3,11 +3,15 @@ edit a segment."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
+from textual.events import Key
+from textual.timer import Timer
 from textual.widget import Widget
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
 
 from jtt_tui.domain.calendar import to_local
 from jtt_tui.domain.durations import parse_duration
@@ -16,6 +20,7 @@ from jtt_tui.domain.models import Session
 from jtt_tui.domain.parsing import parse_day, parse_local_datetime
 from jtt_tui.domain.types import normalize_project_key, normalize_ticket
 from jtt_tui.ui.modals.forms import Errors, FormModal, area_field, check_field, text_field
+from jtt_tui.ui.text import plain
 
 
 def split_tags(text: str) -> list[str]:
@@ -31,19 +36,129 @@ def _check_project(errors: Errors, key: str, known: set[str]) -> str | None:
     return normalised
 
 
+# (typed text) -> (issues, a note such as "offline: …"); blocking, run in a thread
+TicketSearch = Callable[[str], tuple[list[Any], str]]
+SEARCH_DELAY_S = 0.35
+
+
 class NewTimerModal(FormModal[dict[str, Any]]):
+    """Ticket, name, project, tags. With a ``search``, typing in the ticket
+    field looks the text up (Jira, or the offline ticket cache); ↓ moves into
+    the results and Enter picks one: its key and summary fill the form."""
+
     TITLE = "Start a timer"
     SUBMIT = "Start"
+    DEFAULT_CSS = """
+    NewTimerModal #ticket-results { height: auto; max-height: 8; margin-bottom: 0; }
+    NewTimerModal #ticket-results.-empty { display: none; }
+    NewTimerModal #search-note { color: $text-muted; height: auto; }
+    NewTimerModal #search-note.-empty { display: none; }
+    """
 
-    def __init__(self, project_keys: set[str] | None = None) -> None:
+    def __init__(
+        self, project_keys: set[str] | None = None, *, search: TicketSearch | None = None
+    ) -> None:
         super().__init__()
         self.project_keys = project_keys or set()
+        self.search = search
+        self._issues: list[Any] = []
+        self._asked = 0  # the latest search: older answers are dropped
+        self._search_timer: Timer | None = None
+        self._picked_name = ""
+        self._picked_key = ""
 
     def fields(self) -> Iterable[Widget]:
-        yield from text_field("ticket", "Ticket", placeholder="e.g. WEB-123")
+        yield from text_field(
+            "ticket",
+            "Ticket",
+            placeholder="e.g. WEB-123, or words to search Jira" if self.search else "e.g. WEB-123",
+        )
+        if self.search is not None:
+            yield OptionList(id="ticket-results", classes="-empty", compact=True)
+            yield Static("", id="search-note", classes="-empty", markup=False)
         yield from text_field("name", "Name (optional)")
         yield from text_field("project", "Project key (optional; default: the prefix)")
         yield from text_field("tags", "Tags (optional, comma separated)")
+
+    # -- searching -------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        if self.search is not None:
+            self._search_now("")  # your open tickets, before anything is typed
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if self.search is None or event.input.id != "f-ticket":
+            return
+        if event.value == self._picked_key:  # filled in by a pick: no new search
+            return
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        text = event.value
+        self._search_timer = self.set_timer(SEARCH_DELAY_S, lambda: self._search_now(text))
+
+    def _search_now(self, text: str) -> None:
+        search = self.search
+        assert search is not None
+        self._asked += 1
+        asked = self._asked
+        if text:
+            self._note("searching…")
+
+        def run() -> None:
+            try:
+                found, note = search(text)
+            except Exception as exc:  # shown in the note: a search never breaks the form
+                from jtt_tui.storage.errors import redact
+
+                found, note = [], redact(str(exc))
+            self.app.call_from_thread(self._show_results, asked, found, note)
+
+        self.run_worker(run, thread=True, group="ticket-search", exit_on_error=False)
+
+    def _show_results(self, asked: int, found: list[Any], note: str) -> None:
+        if asked != self._asked or not self.is_attached:
+            return
+        self._issues = found
+        results = self.query_one("#ticket-results", OptionList)
+        results.clear_options()
+        for issue in found:
+            status = f"  [{plain(issue.status, 16)}]" if issue.status else ""
+            results.add_option(Option(f"{issue.key}{status}  {plain(issue.summary, 50)}"))
+        results.set_class(not found, "-empty")
+        hint = "↓ then Enter picks a ticket" if found else ("no matching tickets" if note else "")
+        self._note(" · ".join(part for part in (hint, note) if part))
+
+    def _note(self, text: str) -> None:
+        note = self.query_one("#search-note", Static)
+        note.update(text)
+        note.set_class(not text, "-empty")
+
+    def on_key(self, event: Key) -> None:
+        focused = self.focused
+        if (
+            event.key == "down"
+            and focused is not None
+            and focused.id == "f-ticket"
+            and self._issues
+        ):
+            results = self.query_one("#ticket-results", OptionList)
+            results.focus()
+            results.highlighted = 0
+            event.stop()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        issue = self._issues[event.option_index]
+        self._picked_key = issue.key
+        self.query_one("#f-ticket", Input).value = issue.key
+        name = self.query_one("#f-name", Input)
+        if not name.value or name.value == self._picked_name:
+            name.value = issue.summary[:200]
+            self._picked_name = name.value
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        name.focus()
 
     def build(self) -> dict[str, Any]:
         errors = Errors()

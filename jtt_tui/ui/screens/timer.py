@@ -27,8 +27,9 @@ from jtt_tui.ui.widgets.status_line import StatusLine
 from jtt_tui.ui.widgets.text_line import TextLine
 
 if TYPE_CHECKING:  # the models load with the store, after the first frame
-    from jtt_tui.domain.models import ManualTask, Session
+    from jtt_tui.domain.models import ManualTask, Segment, Session
     from jtt_tui.domain.projects import ProjectIndex
+    from jtt_tui.services.jira import PushReport
 
 PAGE = 100
 RUNNING = "running"  # SessionStatus is a str enum: plain strings compare equal
@@ -118,6 +119,7 @@ class TimerScreen(JttScreen):
             ("start", "Start"),
             ("end", "End"),
             ("length", "Length"),
+            ("jira", "Jira"),
         ):
             segments.add_column(label, key=key)
         self._show_detail(self._current_row())
@@ -323,13 +325,15 @@ class TimerScreen(JttScreen):
         name = f" — {plain(session.ticket_name, 50)}" if session.ticket_name else ""
         title.set(f"{session.ticket_number}{name}")
         tz = self.jtt.tz
-        by_day: dict[date, list[tuple[int, datetime, datetime | None]]] = {}
+        by_day: dict[date, list[tuple[int, Segment]]] = {}
         for index, segment in enumerate(session.segments):
             day = local_date(segment.start, tz)
-            by_day.setdefault(day, []).append((index, segment.start, segment.end))
+            by_day.setdefault(day, []).append((index, segment))
+        failures: list[str] = []
         for day in sorted(by_day, reverse=True):
             total = timedelta(0)
-            for index, start, end in by_day[day]:
+            for index, segment in by_day[day]:
+                start, end = segment.start, segment.end
                 length = (end or now) - start
                 total += length
                 table.add_row(
@@ -340,20 +344,26 @@ class TimerScreen(JttScreen):
                         style="" if end else "bold green",
                     ),
                     Text(format_clock(length), justify="right"),
+                    jira_cell(segment),
                 )
                 self._segment_rows.append(index)
+                link = segment.worklog
+                if link is not None and link.error and link.state != "pushed":
+                    failures.append(f"{to_local(start, tz):%m-%d %H:%M}: {plain(link.error, 120)}")
             table.add_row(
                 Text(""),
                 Text(""),
                 Text("day total", style="dim"),
                 Text(format_clock(total), justify="right", style="bold"),
+                Text(""),
             )
             self._segment_rows.append(None)
         tags = f" · tags: {', '.join(session.tags)}" if session.tags else ""
         notes = f"\n{plain(session.notes, 200)}" if session.notes else ""
+        jira = ("\nJira: " + "; ".join(failures[:2])) if failures else ""
         summary.set(
             f"{session.status} · {format_span(session.elapsed(now))} in "
-            f"{len(session.segments)} segment(s){tags}{notes}"
+            f"{len(session.segments)} segment(s){tags}{notes}{jira}"
         )
 
     def selected_session(self) -> Session | None:
@@ -400,7 +410,10 @@ class TimerScreen(JttScreen):
                     lambda change: self.changed(f"Started {change.session.ticket_number}"),
                 )
 
-        self.app.push_screen(NewTimerModal(self._project_keys()), started)
+        from jtt_tui.ui.screens.jira import jira_service
+
+        search = jira_service(self.jtt).search
+        self.app.push_screen(NewTimerModal(self._project_keys(), search=search), started)
 
     def _mark(self, ticket: str, doing: str) -> None:
         """Show at once that a change is on its way (the write runs off the UI
@@ -514,12 +527,54 @@ class TimerScreen(JttScreen):
 
         def delete_session(yes: bool | None) -> None:
             if yes:
-                self.background(
+                self._ask_jira_delete(
+                    session,
+                    [seg.start for seg in session.segments],
                     lambda: timer.delete(session.ticket_number),
-                    lambda _: self.changed(f"Deleted {session.ticket_number}"),
+                    f"Deleted {session.ticket_number}",
                 )
 
         self.app.push_screen(ConfirmModal(question, danger=True), delete_session)
+
+    def _ask_jira_delete(
+        self,
+        session: Session,
+        starts: list[datetime],
+        delete_here: Callable[[], object],
+        done: str,
+    ) -> None:
+        """Delete here; when the time was pushed, first offer to delete its
+        worklogs in Jira too (deleted there first, so a failure changes nothing)."""
+        from jtt_tui.services.jira import pushed_links
+        from jtt_tui.ui.modals.confirm import ConfirmModal
+        from jtt_tui.ui.screens.jira import jira_service
+
+        count = pushed_links(session, starts)
+        if not count:
+            self.background(delete_here, lambda _: self.changed(done))
+            return
+        service = jira_service(self.jtt)
+
+        def answer(also_jira: bool | None) -> None:
+            if also_jira is None:
+                return
+
+            def run() -> object:
+                if also_jira:
+                    service.delete_worklogs(session, starts)
+                return delete_here()
+
+            suffix = f" (and {count} worklog(s) in Jira)" if also_jira else ""
+            self.background(run, lambda _: self.changed(done + suffix))
+
+        self.app.push_screen(
+            ConfirmModal(
+                f"This time is in Jira as {count} worklog(s). Delete them in Jira too? "
+                "(n keeps them there; the time is deleted here either way)",
+                yes="Delete in Jira too",
+            ),
+            answer,
+        )
 
     def action_add_manual(self) -> None:
         from jtt_tui.ui.modals.timer_forms import ManualEntryModal
@@ -607,12 +662,62 @@ class TimerScreen(JttScreen):
         def delete(yes: bool | None) -> None:
             if yes:
                 timer = self.jtt.services.timer
-                self.background(
+                self._ask_jira_delete(
+                    session,
+                    [segment.start],
                     lambda: timer.delete_segment(session.ticket_number, index),
-                    lambda _: self.changed("Segment deleted"),
+                    "Segment deleted",
                 )
 
         self.app.push_screen(ConfirmModal(question, danger=True), delete)
+
+    # -- Jira ------------------------------------------------------------------------------
+
+    def action_push_to_jira(self) -> None:
+        from jtt_tui.ui.modals.jira import PushScopeModal
+        from jtt_tui.ui.screens.jira import jira_service
+
+        service = jira_service(self.jtt)
+        if not service.configured:
+            self.notify("Set up Jira first: press 5 (Jira), fill in the form, ^s.")
+            return
+        session = self.selected_session()
+        ticket = session.ticket_number if session is not None else None
+
+        def chosen(scope: str | None) -> None:
+            if scope is None:
+                return
+            from jtt_tui.services.jira import describe
+
+            if scope == "ticket" and ticket:
+                work = lambda: service.push(ticket=ticket)  # noqa: E731
+            elif scope == "today":
+                start, end = day_bounds(local_date(self.jtt.clock.now(), self.jtt.tz), self.jtt.tz)
+                work = lambda: service.push(start=start, end=end)  # noqa: E731
+            else:
+                work = service.push
+            self.notify("Pushing to Jira …", timeout=2)
+
+            def done(report: PushReport) -> None:
+                if report.count("queued"):
+                    self.jtt.jira_queued = True
+                self.changed(describe(report))
+
+            self.background(work, done, group="jira-push")
+
+        self.app.push_screen(PushScopeModal(ticket), chosen)
+
+
+def jira_cell(segment: Segment) -> Text:
+    """A segment's push status: ✓ in Jira, … queued, ✗ refused (reason below)."""
+    link = segment.worklog
+    if link is None:
+        return Text("")
+    if link.state == "pushed":
+        return Text("✓", style="green")
+    if link.state == "pending":
+        return Text("… queued", style="yellow")
+    return Text("✗ failed", style="bold red")
 
 
 def _row_key_at(table: DataTable[object]) -> str | None:

@@ -1,0 +1,312 @@
+"""jtt jira: connect to Jira, search and cache tickets, push time as worklogs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING, Any
+
+from jtt_tui.commands.context import CommandFailed, Context
+from jtt_tui.commands.output import clean
+from jtt_tui.storage.errors import redact, register_secret
+
+if TYPE_CHECKING:
+    from jtt_tui.services.jira import PushOutcome
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    jira = commands.add_parser(
+        "jira",
+        help="Jira: configure, test, search, pull tickets, push time as worklogs",
+        description="Connect to Jira Cloud (e-mail + API token) or Jira Server / Data Center "
+        "(personal access token), pick tickets from it, and push tracked time as worklogs: "
+        "once each (a retry never duplicates one), queued while Jira cannot be reached.",
+    )
+    actions = jira.add_subparsers(title="actions", metavar="ACTION", required=True)
+
+    configure = actions.add_parser("configure", help="the Jira site and token (token to keyring)")
+    configure.add_argument("--url", help="https://yoursite.atlassian.net or your server")
+    who = configure.add_mutually_exclusive_group()
+    who.add_argument("--email", help="your Atlassian e-mail (Jira Cloud)")
+    who.add_argument(
+        "--server",
+        action="store_true",
+        help="Jira Server / Data Center: the token is a personal access token",
+    )
+    configure.add_argument(
+        "--token-stdin", action="store_true", help="read the token from standard input"
+    )
+    configure.add_argument("--jql", help="the default ticket search")
+    configure.add_argument(
+        "--push-mode", choices=["segment", "day"], help="a worklog per segment or per ticket-day"
+    )
+    configure.add_argument(
+        "--adjust-estimate",
+        choices=["auto", "leave"],
+        help="how Jira changes the remaining estimate (default auto)",
+    )
+    rounding = configure.add_mutually_exclusive_group()
+    rounding.add_argument(
+        "--round",
+        dest="round_pushed",
+        action="store_const",
+        const=True,
+        help="apply the billing rounding rules to pushed time",
+    )
+    rounding.add_argument(
+        "--no-round",
+        dest="round_pushed",
+        action="store_const",
+        const=False,
+        help="push time as tracked (the default)",
+    )
+    configure.set_defaults(handler=cmd_configure)
+
+    actions.add_parser("test", help="connect and say who you are in Jira").set_defaults(
+        handler=cmd_test
+    )
+
+    search = actions.add_parser("search", help="find tickets (your open ones + text)")
+    search.add_argument("text", nargs="?", default="", help="a key (WEB-12) or words")
+    search.add_argument("--limit", type=int, default=20)
+    search.set_defaults(handler=cmd_search)
+
+    pull = actions.add_parser("pull", help="refresh the offline ticket cache from Jira")
+    pull.add_argument("--jql", help="what to fetch (default: the configured search)")
+    pull.add_argument("--limit", type=int, default=500, help="at most this many (default 500)")
+    pull.set_defaults(handler=cmd_pull)
+
+    push = actions.add_parser("push", help="send tracked time to Jira as worklogs")
+    push.add_argument("--from", dest="start", help="first day (default: everything)")
+    push.add_argument("--to", dest="end", help="last day (default: today)")
+    push.add_argument("--ticket", help="only this ticket")
+    push.add_argument("--dry-run", action="store_true", help="show what would be sent")
+    push.set_defaults(handler=cmd_push)
+
+    status = actions.add_parser("status", help="what is pushed, queued or failed")
+    status.set_defaults(handler=cmd_status)
+
+
+# -- configure / test ------------------------------------------------------------------------
+
+
+def cmd_configure(ctx: Context, args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from jtt_tui.config import JiraConfig, update_settings_file
+    from jtt_tui.domain.validation import explain
+    from jtt_tui.secrets import SecretStoreUnavailable, set_secret
+    from jtt_tui.services.jira import TOKEN_SECRET, insecure_warning
+
+    settings = ctx.settings
+    changes: dict[str, Any] = {}
+    if args.url is not None:
+        changes["url"] = args.url
+    if args.email is not None:
+        changes["email"] = args.email
+    if args.server:
+        changes["email"] = ""
+    for name in ("jql", "push_mode", "adjust_estimate", "round_pushed"):
+        if getattr(args, name) is not None:
+            changes[name] = getattr(args, name)
+    token = None
+    if args.token_stdin:
+        if sys.stdin.isatty():
+            import getpass
+
+            token = getpass.getpass("Jira token: ")
+        else:
+            token = sys.stdin.readline().strip()
+        register_secret(token)
+        if not token:
+            raise CommandFailed("no token on standard input; nothing was changed")
+    if not changes and token is None:
+        raise CommandFailed(
+            "nothing to configure: give --url, --email or --server, --token-stdin, --jql, "
+            "--push-mode, --adjust-estimate or --round",
+            exit_code=2,
+        )
+    current = settings.jira.model_dump(exclude={"token"})
+    try:
+        config = JiraConfig.model_validate({**current, **changes})
+    except ValidationError as exc:
+        raise CommandFailed(explain(exc, context="Jira settings"), exit_code=2) from None
+    if not config.url:
+        raise CommandFailed("give the Jira site with --url (nothing was changed)", exit_code=2)
+    if token is not None:
+        try:
+            set_secret(TOKEN_SECRET, token)
+        except SecretStoreUnavailable:
+            raise CommandFailed(
+                "no keyring on this machine: the token was not saved and nothing changed; "
+                "set JTT_JIRA_TOKEN in the environment (or a 0600 .env file) instead"
+            ) from None
+    saved = config.model_dump(exclude={"token"}, exclude_defaults=False)
+    update_settings_file(settings.config_dir, {"jira": saved})
+    flavour = (
+        "Jira Cloud (REST v3, e-mail + API token)"
+        if config.cloud
+        else ("Jira Server / Data Center (REST v2, personal access token)")
+    )
+    ctx.out(f"Saved: {config.url} as {flavour}" + (" — token in keyring" if token else ""))
+    warning = insecure_warning(config)
+    if warning:
+        ctx.err(f"warning: {warning}")
+    ctx.out("`jtt jira test` checks the connection.")
+    return 0
+
+
+def _client(ctx: Context):  # type: ignore[no-untyped-def]
+    from jtt_tui.services.jira import client_for, insecure_warning
+
+    settings = ctx.settings
+    client = client_for(settings)
+    warning = insecure_warning(settings.jira)
+    if warning:
+        ctx.err(f"warning: {warning}")
+    return client
+
+
+def cmd_test(ctx: Context, args: argparse.Namespace) -> int:
+    client = _client(ctx)
+    try:
+        me = client.myself()
+    finally:
+        client.close()
+    kind = "Jira Cloud" if client.cloud else "Jira Server / Data Center"
+    ctx.out(f"Connected to {kind} at {client.url} as {me.display_name} ({me.account}).")
+    return 0
+
+
+# -- search / pull ---------------------------------------------------------------------------
+
+
+def cmd_search(ctx: Context, args: argparse.Namespace) -> int:
+    from jtt_tui.jira.client import JiraError
+    from jtt_tui.services.jira import cache_issues, cached_search, search
+
+    client = _client(ctx)
+    try:
+        issues = search(client, args.text, ctx.settings.jira.jql, limit=args.limit)
+        cache_issues(ctx.store, issues)
+    except JiraError as exc:
+        if not exc.transient:
+            raise
+        ctx.err(f"{exc}; showing the tickets cached from earlier searches")
+        issues = cached_search(ctx.store, args.text, limit=args.limit)
+    finally:
+        client.close()
+    for issue in issues:
+        ctx.out(f"{issue.key:<12} {clean(issue.status)[:14]:<14} {clean(issue.summary)[:60]}")
+    if not issues:
+        ctx.out("no tickets found")
+    return 0
+
+
+def cmd_pull(ctx: Context, args: argparse.Namespace) -> int:
+    from jtt_tui.services.jira import pull
+
+    jql = args.jql or ctx.settings.jira.jql
+    client = _client(ctx)
+    try:
+        found, changed = pull(ctx.store, client, jql, limit=args.limit)
+    finally:
+        client.close()
+    ctx.out(f"{found} ticket(s) from Jira; {changed} new or changed in the offline cache.")
+    return 0
+
+
+# -- push / status ---------------------------------------------------------------------------
+
+
+def _line(outcome: PushOutcome) -> str:
+    unit = outcome.unit
+    started = unit.started.astimezone().strftime("%Y-%m-%d %H:%M")
+    detail = f"  {redact(outcome.detail)}" if outcome.detail else ""
+    return f"  {unit.issue:<12} {started}  {unit.seconds // 60:>5} min  {outcome.action}{detail}"
+
+
+def cmd_push(ctx: Context, args: argparse.Namespace) -> int:
+    from jtt_tui.domain.calendar import day_start, local_date
+    from jtt_tui.domain.parsing import parse_day
+    from jtt_tui.services.jira import plan, push
+
+    settings = ctx.settings
+    store = ctx.store
+    today = local_date(store.clock.now())
+    start = end = None
+    if args.start or args.end:
+        first = parse_day(args.start, today=today, what="--from") if args.start else None
+        last = parse_day(args.end, today=today, what="--to") if args.end else today
+        if first is not None and first > last:
+            raise CommandFailed("--from is after --to", exit_code=2)
+        from datetime import UTC, datetime, timedelta
+
+        start = day_start(first) if first else datetime(1970, 1, 1, tzinfo=UTC)
+        end = day_start(last + timedelta(days=1))
+    ticket = args.ticket.strip().upper() if args.ticket else None
+    units = plan(store, settings.jira, start=start, end=end, ticket=ticket)
+    todo = [u for u in units if not u.up_to_date]
+    if args.dry_run:
+        for unit in todo:
+            ctx.out(
+                f"  {unit.issue:<12} {unit.started.astimezone().strftime('%Y-%m-%d %H:%M')}  "
+                f"{unit.seconds // 60:>5} min  would {'update' if unit.link else 'create'}"
+            )
+        ctx.out(f"Dry run: {len(todo)} worklog(s) to send, {len(units) - len(todo)} up to date.")
+        return 0
+    if not todo:
+        ctx.out(f"Nothing to push: {len(units)} worklog(s) already up to date in Jira.")
+        return 0
+    client = _client(ctx)
+    try:
+        report = push(
+            store,
+            client,
+            todo,
+            adjust=settings.jira.adjust_estimate,
+            now=store.clock.now,
+            on_outcome=lambda o: ctx.out(_line(o)),
+        )
+    finally:
+        client.close()
+    for outcome in report.outcomes:
+        if outcome.action == "queued":
+            ctx.out(_line(outcome))
+    sent = report.count("created") + report.count("updated") + report.count("found")
+    failed, queued = report.count("failed"), report.count("queued")
+    ctx.out(f"Pushed {sent}, failed {failed}, queued {queued} ({client.requests} request(s)).")
+    if report.stopped is not None:
+        ctx.err(
+            f"stopped: {report.stopped}. The {queued} queued worklog(s) are kept and sent by "
+            "the next `jtt jira push` (the app retries on its own)."
+        )
+    return 1 if failed or queued else 0
+
+
+def cmd_status(ctx: Context, args: argparse.Namespace) -> int:
+    from jtt_tui.domain.models import WorklogState
+
+    counts = {state: 0 for state in WorklogState}
+    unpushed = 0
+    lines = []
+    for session in sorted(ctx.store.get_sessions().values(), key=lambda s: s.ticket_number):
+        for seg in session.segments:
+            if seg.end is None:
+                continue
+            link = seg.worklog
+            if link is None:
+                unpushed += 1
+                continue
+            counts[link.state] += 1
+            if link.state != WorklogState.PUSHED:
+                when = seg.start.astimezone().strftime("%Y-%m-%d %H:%M")
+                why = f": {redact(link.error)}" if link.error else ""
+                lines.append(f"  {session.ticket_number:<12} {when}  {link.state.value}{why}")
+    ctx.out(
+        f"Pushed {counts[WorklogState.PUSHED]}, queued {counts[WorklogState.PENDING]}, "
+        f"failed {counts[WorklogState.FAILED]}, not pushed yet {unpushed} (finished segments)."
+    )
+    for line in lines:
+        ctx.out(line)
+    return 0

@@ -1,0 +1,284 @@
+"""The Jira section: the connection (site, e-mail or Server/DC, token to
+keyring) with a connection test, how time is pushed, and the push queue —
+what is pushed, queued or failed — with push-all and pull."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic import ValidationError
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.widget import Widget
+from textual.widgets import Label, Static
+
+from jtt_tui.config import JiraConfig
+from jtt_tui.services.jira import JiraService, PushReport, PushSummary, describe, insecure_warning
+from jtt_tui.ui.commands import bindings_for
+from jtt_tui.ui.modals.forms import FieldErrors, FieldGroup, check_field, select_field, text_field
+from jtt_tui.ui.screens.base import JttScreen
+from jtt_tui.ui.widgets.key_bar import KeyBar
+from jtt_tui.ui.widgets.status_line import StatusLine
+
+PUSH_MODES = [("A worklog per segment", "segment"), ("One worklog per ticket and day", "day")]
+ADJUST = [("Jira reduces the remaining estimate (auto)", "auto"), ("Leave it alone", "leave")]
+
+
+class JiraForm(FieldGroup, Vertical):
+    DEFAULT_CSS = """
+    JiraForm { height: auto; padding: 0 1; }
+    JiraForm .field-label { color: $text-muted; }
+    JiraForm .field-error { color: $error; height: auto; }
+    JiraForm .field-error.-empty { display: none; }
+    """
+
+    def __init__(self, config: JiraConfig, *, has_token: bool, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.config = config
+        self.has_token = has_token
+
+    def compose(self) -> Iterable[Widget]:
+        c = self.config
+        yield from text_field(
+            "url", "Jira site", c.url, placeholder="https://yoursite.atlassian.net"
+        )
+        yield from text_field(
+            "email",
+            "E-mail (Jira Cloud; leave empty for Server / Data Center)",
+            c.email,
+            placeholder="you@example.com",
+        )
+        yield from text_field(
+            "token",
+            "API token (Cloud) or personal access token (Server / DC)",
+            "",
+            password=True,
+            placeholder="•••••• saved in keyring (type to replace)"
+            if self.has_token
+            else "stored in keyring, never shown again",
+        )
+        yield from text_field("jql", "Default search (JQL)", c.jql)
+        yield from select_field("push_mode", "Push", PUSH_MODES, c.push_mode)
+        yield from select_field("adjust_estimate", "Remaining estimate", ADJUST, c.adjust_estimate)
+        yield from check_field(
+            "round_pushed", "Apply the billing rounding rules to pushed time", c.round_pushed
+        )
+
+    def read(self) -> tuple[JiraConfig, str | None]:
+        """The form as validated settings, and a new token (or None)."""
+        changes = {
+            "url": self.value("url"),
+            "email": self.value("email"),
+            "jql": self.value("jql"),
+            "push_mode": self.value("push_mode"),
+            "adjust_estimate": self.value("adjust_estimate"),
+            "round_pushed": self.value("round_pushed"),
+        }
+        try:
+            config = JiraConfig.model_validate(
+                {**self.config.model_dump(exclude={"token"}), **changes}
+            )
+        except ValidationError as exc:
+            raise FieldErrors(
+                {
+                    str(e["loc"][0]) if e["loc"] else "url": str(e["msg"]).removeprefix(
+                        "Value error, "
+                    )
+                    for e in exc.errors()
+                }
+            ) from None
+        if not config.url:
+            raise FieldErrors({"url": "the Jira site's address, e.g. https://you.atlassian.net"})
+        return config, self.value("token") or None
+
+
+class JiraScreen(JttScreen):
+    SCOPE = "jira"
+    BINDINGS = bindings_for("jira")
+
+    def compose(self) -> ComposeResult:
+        yield StatusLine()
+        with VerticalScroll(id="jira-body"):
+            yield Label("Push queue", classes="section-title")
+            yield Static("Reading…", id="jira-queue", markup=False)
+            yield Label("Connection (t tests the form, ^s saves it)", classes="section-title")
+            yield Static("", id="jira-result", markup=False)
+            settings = self.jtt.settings
+            if settings is None:
+                yield Static("Settings are not available in this session.", markup=False)
+            else:
+                yield JiraForm(settings.jira, has_token=self._has_token(), id="jira-form")
+        yield KeyBar()
+
+    def _has_token(self) -> bool:
+        settings = self.jtt.settings
+        if settings is None:
+            return False
+        if settings.jira.token is not None:
+            return True
+        from jtt_tui.secrets import get_secret
+        from jtt_tui.services.jira import TOKEN_SECRET
+
+        return bool(get_secret(TOKEN_SECRET))
+
+    def service(self) -> JiraService:
+        return jira_service(self.jtt)
+
+    # -- the queue -----------------------------------------------------------------------
+
+    def refresh_data(self) -> None:
+        service = self.service()
+        self.background(service.summary, self._show_summary, group="jira-summary")
+
+    def _show_summary(self, summary: PushSummary) -> None:
+        lines = [
+            f"Pushed {summary.pushed} · queued {summary.queued} · failed {summary.failed} · "
+            f"not pushed yet {summary.unpushed} (finished segments)",
+            "p pushes everything not in Jira yet (and retries the queue); u refreshes the "
+            "ticket cache from your default search. On the Timer screen, p pushes the "
+            "selected ticket or today.",
+        ]
+        if not self.service().configured:
+            lines.insert(0, "Jira is not set up yet: fill in the form below and press ^s.")
+        self.query_one("#jira-queue", Static).update("\n".join(lines))
+
+    # -- the form ------------------------------------------------------------------------
+
+    def _form(self) -> tuple[JiraConfig, str | None] | None:
+        forms = self.query(JiraForm)
+        if not forms:
+            return None
+        form = forms.first()
+        try:
+            read = form.read()
+        except FieldErrors as exc:
+            form.show_errors(exc.errors)
+            return None
+        form.show_errors({})
+        return read
+
+    def action_test_connection(self) -> None:
+        read = self._form()
+        settings = self.jtt.settings
+        if read is None or settings is None:
+            return
+        config, token = read
+        if token is not None:
+            from pydantic import SecretStr
+
+            config = config.model_copy(update={"token": SecretStr(token)})
+        elif settings.jira.token is not None:
+            config = config.model_copy(update={"token": settings.jira.token})
+        trial = settings.model_copy(update={"jira": config})
+        service = JiraService(trial, self.jtt.services.storage, **_options(self.jtt))
+        result = self.query_one("#jira-result", Static)
+        result.update(f"Testing {config.url} …")
+        warning = insecure_warning(config)
+
+        def run() -> str:
+            from jtt_tui.jira.client import JiraError
+
+            try:
+                return "✓ " + service.test()
+            except JiraError as exc:
+                return f"✗ {exc}"
+
+        self.background(
+            run,
+            lambda text: result.update(text + (f"\n⚠ {warning}" if warning else "")),
+            group="jira-test",
+        )
+
+    def action_save_settings(self) -> None:
+        from jtt_tui.config import load_settings, update_settings_file
+        from jtt_tui.secrets import SecretStoreUnavailable, set_secret
+        from jtt_tui.services.jira import TOKEN_SECRET
+
+        read = self._form()
+        settings = self.jtt.settings
+        if read is None or settings is None:
+            return
+        config, token = read
+
+        def save() -> str | None:
+            if token is not None:
+                try:
+                    set_secret(TOKEN_SECRET, token)
+                except SecretStoreUnavailable:
+                    return (
+                        "No keyring on this machine: the token was not saved. Set JTT_JIRA_TOKEN "
+                        "in the environment (or a 0600 .env file) instead."
+                    )
+            update_settings_file(
+                settings.config_dir, {"jira": config.model_dump(exclude={"token"})}
+            )
+            self.jtt.settings = load_settings()
+            return None
+
+        def done(problem: str | None) -> None:
+            forms = self.query(JiraForm)
+            if problem:
+                forms.first().show_errors({"token": problem})
+                return
+            self.query_one("#f-token").value = ""  # type: ignore[attr-defined]
+            warning = insecure_warning(config)
+            self.notify(
+                "Jira settings saved"
+                + (" (token in keyring)" if token else "")
+                + "."
+                + (f"\n⚠ {warning}" if warning else ""),
+                timeout=5,
+            )
+            self.refresh_data()
+
+        self.background(save, done, group="jira-save")
+
+    # -- push / pull ---------------------------------------------------------------------
+
+    def action_push_all(self) -> None:
+        service = self.service()
+        if not service.configured:
+            self.notify("Set up Jira first (the form below, then ^s).", severity="warning")
+            return
+        self.query_one("#jira-result", Static).update("Pushing to Jira …")
+        self.background(service.push, self._pushed, group="jira-push")
+
+    def _pushed(self, report: PushReport) -> None:
+        if report.count("queued"):
+            self.jtt.jira_queued = True
+        self.query_one("#jira-result", Static).update(describe(report))
+        self.changed()
+        self.refresh_data()
+
+    def action_pull(self) -> None:
+        from jtt_tui.services.jira import pull
+
+        service = self.service()
+        if not service.configured:
+            self.notify("Set up Jira first (the form below, then ^s).", severity="warning")
+            return
+
+        def run() -> tuple[int, int]:
+            client = service.client()
+            try:
+                return pull(service.store, client, service.config.jql)
+            finally:
+                client.close()
+
+        self.background(
+            run,
+            lambda counts: self.notify(
+                f"{counts[0]} ticket(s) from Jira; {counts[1]} new or changed in the cache."
+            ),
+            group="jira-pull",
+        )
+
+
+def _options(app: Any) -> dict[str, Any]:
+    return {"tz": app.tz, "client_options": getattr(app, "jira_client_options", {})}
+
+
+def jira_service(app: Any) -> JiraService:
+    """The app's Jira, over its current settings and store."""
+    return JiraService(app.settings, app.services.storage, **_options(app))

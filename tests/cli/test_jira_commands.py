@@ -1,0 +1,148 @@
+"""jtt jira, end to end: the real command against a fake Jira over HTTP."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+from pytest_httpserver import HTTPServer
+
+from tests.support.fake_jira import FakeJira
+
+
+@pytest.fixture
+def fake():
+    server = HTTPServer(host="127.0.0.1", threaded=True)
+    server.start()
+    jira = FakeJira(server, cloud=True, email="mia@example.com", token="api-token-xyz")
+    jira.add_issue("WEB-1", "Login page redirects twice")
+    jira.add_issue("WEB-2", "Checkout button", "Done")
+    yield jira
+    server.clear()
+    if server.is_running():
+        server.stop()
+
+
+def _settings(cli_env) -> dict:
+    return tomllib.loads((Path(cli_env["JTT_CONFIG_DIR"]) / "settings.toml").read_text())
+
+
+def configure(jtt, fake, *extra: str):
+    return jtt(
+        "jira",
+        "configure",
+        "--url",
+        fake.url,
+        "--email",
+        fake.email,
+        "--token-stdin",
+        *extra,
+        stdin=fake.token + "\n",
+    )
+
+
+def test_configure_test_pull_push_status(jtt, cli_env, fake):
+    out = configure(jtt, fake)
+    assert "Jira Cloud" in out.stdout and "token in keyring" in out.stdout
+    assert "plain http" in out.stderr  # the fake is http://127.0.0.1
+    saved = _settings(cli_env)["jira"]
+    assert saved["url"] == fake.url and saved["email"] == fake.email
+    assert fake.token not in (Path(cli_env["JTT_CONFIG_DIR"]) / "settings.toml").read_text()
+    assert "as Mia Krystof" in jtt("jira", "test").stdout
+
+    pulled = jtt("jira", "pull", "--jql", "project = WEB").stdout
+    assert "2 ticket(s) from Jira; 2 new or changed" in pulled
+    found = jtt("jira", "search", "login").stdout
+    assert "WEB-1" in found and "Login page redirects twice" in found
+
+    jtt("start", "WEB-1", "--note", "fixed the loop")
+    jtt("stop")
+    dry = jtt("jira", "push", "--dry-run").stdout
+    assert "1 worklog(s) to send" in dry and fake.count("POST") == 0
+    pushed = jtt("jira", "push").stdout
+    assert "Pushed 1, failed 0, queued 0" in pushed
+    assert len(fake.all_worklogs("WEB-1")) == 1
+    assert "Nothing to push" in jtt("jira", "push").stdout
+    assert "Pushed 1, queued 0, failed 0" in jtt("jira", "status").stdout
+    log = "".join(p.read_text() for p in Path(cli_env["JTT_LOG_DIR"]).glob("*.log*"))
+    assert fake.token not in log
+
+
+def test_env_variables_work_without_a_keyring(jtt, fake):
+    env = {
+        "JTT_JIRA_URL": fake.url,
+        "JTT_JIRA_EMAIL": fake.email,
+        "JTT_JIRA_TOKEN": fake.token,
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+    }
+    assert "as Mia Krystof" in jtt("jira", "test", env=env).stdout
+    refused = jtt(
+        "jira",
+        "configure",
+        "--url",
+        fake.url,
+        "--server",
+        "--token-stdin",
+        stdin="t\n",
+        env={"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"},
+        expect=1,
+    ).stderr
+    assert "JTT_JIRA_TOKEN" in refused and "nothing changed" in refused
+
+
+def test_errors_are_clear_and_change_nothing(jtt, cli_env, fake):
+    assert "Jira is not set up" in jtt("jira", "test", expect=1).stderr
+    bad = jtt("jira", "configure", "--url", "ftp://x", "--email", "a@b.co", expect=2).stderr
+    assert "atlassian.net" in bad
+    assert not (Path(cli_env["JTT_CONFIG_DIR"]) / "settings.toml").exists() or "jira" not in (
+        _settings(cli_env)
+    )
+    wrong = jtt(
+        "jira",
+        "configure",
+        "--url",
+        fake.url,
+        "--email",
+        fake.email,
+        "--token-stdin",
+        stdin="wrong-token\n",
+    )
+    assert wrong.returncode == 0
+    rejected = jtt("jira", "test", expect=1).stderr
+    assert "rejected the token" in rejected and "wrong-token" not in rejected
+    assert "Traceback" not in rejected
+
+
+def test_push_while_jira_is_down_queues_then_sends(jtt, fake):
+    configure(jtt, fake)
+    jtt("start", "WEB-1")
+    jtt("stop")
+    fake.server.stop()
+    down = jtt("jira", "push", expect=1)
+    assert "queued 1" in down.stdout and "cannot reach Jira" in down.stderr
+    assert "queued 1" in jtt("jira", "status").stdout
+    fake.server.start()
+    assert "Pushed 1, failed 0, queued 0" in jtt("jira", "push").stdout
+    assert len(fake.all_worklogs("WEB-1")) == 1
+
+
+def test_server_flavour(jtt, cli_env):
+    server = HTTPServer(host="127.0.0.1", threaded=True)
+    server.start()
+    try:
+        dc = FakeJira(server, cloud=False, token="pat-abc")
+        dc.add_issue("OPS-3", "Rotate certificates")
+        out = jtt(
+            "jira", "configure", "--url", dc.url, "--server", "--token-stdin", stdin="pat-abc\n"
+        ).stdout
+        assert "Server / Data Center" in out
+        assert "as Mia Krystof (mia)" in jtt("jira", "test").stdout
+        assert "OPS-3" in jtt("jira", "search", "certificates").stdout
+        jtt("start", "OPS-3")
+        jtt("stop")
+        assert "Pushed 1" in jtt("jira", "push").stdout
+        assert all(path.startswith("/rest/api/2/") for _m, path in dc.calls)
+    finally:
+        server.clear()
+        server.stop()

@@ -1,0 +1,201 @@
+"""Jira in the TUI with Pilot, against the fake Jira over HTTP: the settings
+section, searching in the new-timer dialog, pushing, push status per
+segment, and deleting pushed time."""
+
+from __future__ import annotations
+
+import pytest
+from pytest_httpserver import HTTPServer
+from textual.widgets import DataTable, Input, OptionList, Static
+
+from jtt_tui.config import load_settings
+from jtt_tui.ui.modals.confirm import ConfirmModal
+from jtt_tui.ui.modals.jira import PushScopeModal
+from jtt_tui.ui.modals.timer_forms import NewTimerModal
+from tests.support.fake_jira import FakeJira
+from tests.ui.conftest import settle
+
+
+@pytest.fixture
+def fake():
+    server = HTTPServer(host="127.0.0.1", threaded=True)
+    server.start()
+    jira = FakeJira(server, cloud=True, email="mia@example.com", token="tok-123")
+    jira.add_issue("WEB-1", "Login page")
+    jira.add_issue("WEB-9", "Password reset e-mail")
+    jira.add_issue("API-7", "Rate limits")
+    yield jira
+    server.clear()
+    if server.is_running():
+        server.stop()
+
+
+@pytest.fixture
+def jira_settings(settings, fake, memory_keyring):
+    from jtt_tui.config import update_settings_file
+
+    update_settings_file(settings.config_dir, {"jira": {"url": fake.url, "email": fake.email}})
+    memory_keyring.set_password("jtt", "jira-token", fake.token)
+    return load_settings()
+
+
+@pytest.fixture
+def jira_app(make_app, jira_settings):
+    def factory():
+        app = make_app()
+        app.settings = jira_settings
+        return app
+
+    return factory
+
+
+async def test_jira_section_saves_and_tests_the_connection(make_app, fake, memory_keyring):
+    app = make_app()
+    async with app.run_test(size=(100, 34)) as pilot:
+        await pilot.press("5")
+        await settle(pilot)
+        screen = app.screen
+        assert "not set up" in str(screen.query_one("#jira-queue", Static).render())
+        screen.query_one("#f-url", Input).value = "ftp://nope"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "atlassian.net" in str(screen.query_one("#e-url", Static).render())
+        screen.query_one("#f-url", Input).value = fake.url
+        screen.query_one("#f-email", Input).value = fake.email
+        screen.query_one("#f-token", Input).value = "wrong"
+        screen.query_one("#f-url", Input).focus()
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert memory_keyring.secrets[("jtt", "jira-token")] == "wrong"
+        screen.set_focus(None)
+        await pilot.press("t")
+        await settle(pilot)
+        result = str(screen.query_one("#jira-result", Static).render())
+        assert result.startswith("✗ Jira rejected the token") and "plain http" in result
+        screen.query_one("#f-token", Input).value = fake.token
+        screen.set_focus(None)
+        await pilot.press("t")
+        await settle(pilot)
+        result = str(screen.query_one("#jira-result", Static).render())
+        assert result.startswith("✓ Connected to Jira Cloud as Mia Krystof")
+    saved = load_settings()
+    assert saved.jira.url == fake.url and saved.jira.email == fake.email
+    assert "tok-123" not in saved.settings_path.read_text()
+
+
+async def test_new_timer_dialog_searches_jira_and_fills_the_form(jira_app, store, fake):
+    app = jira_app()
+    async with app.run_test(size=(100, 34)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        modal = app.screen
+        assert isinstance(modal, NewTimerModal)
+        results = modal.query_one("#ticket-results", OptionList)
+        assert results.option_count == 3  # your open tickets, before typing
+        await pilot.press(*"password")
+        await pilot.pause(0.5)
+        await settle(pilot)
+        assert results.option_count == 1
+        assert "WEB-9" in str(results.get_option_at_index(0).prompt)
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert modal.query_one("#f-ticket", Input).value == "WEB-9"
+        assert modal.query_one("#f-name", Input).value == "Password reset e-mail"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    session = store.get_session("WEB-9")
+    assert session is not None and session.ticket_name == "Password reset e-mail"
+    cached = store.get_ticket("WEB-9")
+    assert cached is not None and cached.source == "jira"
+
+
+async def test_search_falls_back_to_the_cache_when_jira_is_down(jira_app, store, fake):
+    app = jira_app()
+    async with app.run_test(size=(100, 34)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)  # fills the cache with the open tickets
+        await pilot.press("escape")
+        fake.server.stop()
+        await pilot.press("n")
+        await pilot.press(*"rate")
+        await pilot.pause(0.5)
+        await settle(pilot)
+        modal = app.screen
+        results = modal.query_one("#ticket-results", OptionList)
+        assert results.option_count == 1 and "API-7" in str(results.get_option_at_index(0).prompt)
+        note = str(modal.query_one("#search-note", Static).render())
+        assert "offline" in note and "cannot reach Jira" in note
+
+
+def _jira_column(app) -> list[str]:
+    table = app.screen.query_one("#segments", DataTable)
+    return [str(table.get_row_at(i)[4]) for i in range(table.row_count)]
+
+
+async def test_push_the_selected_ticket_then_delete_its_segment_in_jira_too(
+    jira_app, store, fake
+):
+    app = jira_app()
+    async with app.run_test(size=(110, 34)) as pilot:
+        await settle(pilot)
+        top = app.screen.query_one("#top", DataTable)
+        top.move_cursor(row=1)  # WEB-2: paused, one finished segment today
+        await settle(pilot)
+        fake.add_issue("WEB-2", "Header")
+        await pilot.press("p")
+        assert isinstance(app.screen, PushScopeModal)
+        await pilot.press("t")
+        await settle(pilot)
+        assert len(fake.all_worklogs("WEB-2")) == 1
+        assert "✓" in _jira_column(app)
+        # deleting the segment offers to delete the worklog too
+        app.screen.query_one("#segments", DataTable).focus()
+        app.screen.query_one("#segments", DataTable).move_cursor(row=0)
+        await pilot.press("d")
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("y")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal)
+        assert "Delete them in Jira too" in app.screen.question
+        await pilot.press("y")
+        await settle(pilot)
+    assert fake.all_worklogs("WEB-2") == []
+    assert store.get_session("WEB-2").segments == []
+
+
+async def test_push_failures_show_on_the_segment(jira_app, store, fake):
+    app = jira_app()
+    async with app.run_test(size=(110, 34)) as pilot:
+        await settle(pilot)
+        top = app.screen.query_one("#top", DataTable)
+        top.move_cursor(row=1)  # WEB-2 is not in this Jira: 404
+        await settle(pilot)
+        await pilot.press("p", "t")
+        await settle(pilot)
+        assert "✗ failed" in _jira_column(app)
+        summary = str(app.screen.query_one("#detail-summary").render())
+        assert "Jira:" in summary and "404" in summary
+
+
+async def test_queued_pushes_are_sent_by_the_app_when_jira_is_back(jira_app, store, fake):
+    app = jira_app()
+    fake.add_issue("WEB-2", "Header")
+    async with app.run_test(size=(110, 34)) as pilot:
+        await settle(pilot)
+        app.screen.query_one("#top", DataTable).move_cursor(row=1)
+        await settle(pilot)
+        fake.server.stop()
+        await pilot.press("p", "t")
+        await settle(pilot)
+        assert "… queued" in _jira_column(app) and app.jira_queued is True
+        app.retry_jira_queue()  # still down: stays queued, quietly
+        await settle(pilot)
+        assert app.jira_queued is True
+        fake.server.start()
+        app.retry_jira_queue()  # what the app's timer does every two minutes
+        await settle(pilot)
+        assert app.jira_queued is False
+        assert "✓" in _jira_column(app)
+    assert len(fake.all_worklogs("WEB-2")) == 1
