@@ -612,7 +612,10 @@ class JiraService:
         start: datetime | None = None,
         end: datetime | None = None,
         only_pending: bool = False,
+        only_linked: bool = False,
     ) -> PushReport:
+        """Push as planned; ``only_linked`` re-sends only time already sent
+        (or on its way): an edit, never a first push."""
         units = [
             u
             for u in plan(
@@ -624,7 +627,7 @@ class JiraService:
                 tz=self.tz,
                 only_pending=only_pending,
             )
-            if not u.up_to_date
+            if not u.up_to_date and (u.link is not None or not only_linked)
         ]
         if not units:
             return PushReport()

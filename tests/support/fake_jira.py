@@ -53,6 +53,7 @@ class FakeJira:
         self.faults: list[Fault] = []
         self.calls: list[tuple[str, str]] = []
         self.forbidden: set[str] = set()
+        self.worklog_page = 2  # small pages on purpose: clients must follow them
         self._ids = itertools.count(10_001)
         self._lock = threading.Lock()
         server.expect_request(re.compile(r"^/rest/.*")).respond_with_handler(self.handle)
@@ -206,7 +207,7 @@ class FakeJira:
         method = request.method
         if worklog_id is None and method == "GET":
             start = int(request.args.get("startAt", 0))
-            size = min(int(request.args.get("maxResults", 5000)), 2)  # small pages on purpose
+            size = min(int(request.args.get("maxResults", 5000)), self.worklog_page)
             page = logs[start : start + size]
             return _json(
                 {"startAt": start, "maxResults": size, "total": len(logs), "worklogs": page}

@@ -134,9 +134,7 @@ def _jira_column(app) -> list[str]:
     return [str(table.get_row_at(i)[4]) for i in range(table.row_count)]
 
 
-async def test_push_the_selected_ticket_then_delete_its_segment_in_jira_too(
-    jira_app, store, fake
-):
+async def test_push_the_selected_ticket_then_delete_its_segment_in_jira_too(jira_app, store, fake):
     app = jira_app()
     async with app.run_test(size=(110, 34)) as pilot:
         await settle(pilot)
@@ -199,3 +197,30 @@ async def test_queued_pushes_are_sent_by_the_app_when_jira_is_back(jira_app, sto
         assert app.jira_queued is False
         assert "✓" in _jira_column(app)
     assert len(fake.all_worklogs("WEB-2")) == 1
+
+
+async def test_editing_a_pushed_segment_updates_its_worklog_at_once(jira_app, store, fake):
+    from jtt_tui.ui.modals.timer_forms import SegmentModal
+
+    app = jira_app()
+    fake.add_issue("WEB-2", "Header")
+    fake.add_issue("API-7", "Rate limits")
+    async with app.run_test(size=(110, 34)) as pilot:
+        await settle(pilot)
+        app.screen.query_one("#top", DataTable).move_cursor(row=1)
+        await settle(pilot)
+        await pilot.press("p", "t")
+        await settle(pilot)
+        [log] = fake.all_worklogs("WEB-2")
+        assert log["timeSpentSeconds"] == 45 * 60
+        segments = app.screen.query_one("#segments", DataTable)
+        segments.focus()
+        segments.move_cursor(row=0)
+        await pilot.press("e")
+        assert isinstance(app.screen, SegmentModal)
+        app.screen.query_one("#f-end", Input).value = "08:45"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    [log] = fake.all_worklogs("WEB-2")
+    assert log["timeSpentSeconds"] == 75 * 60 and fake.count("PUT") == 1
+    assert fake.all_worklogs("API-7") == []  # an edit never pushes other time

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
+from rich.text import Text
 from textual.events import Key
 from textual.timer import Timer
 from textual.widget import Widget
@@ -124,7 +125,8 @@ class NewTimerModal(FormModal[dict[str, Any]]):
         results.clear_options()
         for issue in found:
             status = f"  [{plain(issue.status, 16)}]" if issue.status else ""
-            results.add_option(Option(f"{issue.key}{status}  {plain(issue.summary, 50)}"))
+            # Text, not a markup string: a summary is shown as written, brackets and all
+            results.add_option(Option(Text(f"{issue.key}{status}  {plain(issue.summary, 50)}")))
         results.set_class(not found, "-empty")
         hint = "↓ then Enter picks a ticket" if found else ("no matching tickets" if note else "")
         self._note(" · ".join(part for part in (hint, note) if part))

@@ -33,10 +33,10 @@ class JiraForm(FieldGroup, Vertical):
     JiraForm .field-error.-empty { display: none; }
     """
 
-    def __init__(self, config: JiraConfig, *, has_token: bool, **kwargs: Any) -> None:
+    def __init__(self, config: JiraConfig, *, token_source: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.config = config
-        self.has_token = has_token
+        self.token_source = token_source  # "keyring", "JTT_JIRA_TOKEN" or ""
 
     def compose(self) -> Iterable[Widget]:
         c = self.config
@@ -54,8 +54,8 @@ class JiraForm(FieldGroup, Vertical):
             "API token (Cloud) or personal access token (Server / DC)",
             "",
             password=True,
-            placeholder="•••••• saved in keyring (type to replace)"
-            if self.has_token
+            placeholder=f"•••••• from {self.token_source} (type to save a new one in keyring)"
+            if self.token_source
             else "stored in keyring, never shown again",
         )
         yield from text_field("jql", "Default search (JQL)", c.jql)
@@ -108,19 +108,23 @@ class JiraScreen(JttScreen):
             if settings is None:
                 yield Static("Settings are not available in this session.", markup=False)
             else:
-                yield JiraForm(settings.jira, has_token=self._has_token(), id="jira-form")
+                yield JiraForm(settings.jira, token_source=self._token_source(), id="jira-form")
         yield KeyBar()
 
-    def _has_token(self) -> bool:
+    def on_mount(self) -> None:
+        # start outside the text fields: t, p and u work until one is entered
+        self.query_one("#jira-body").focus()
+
+    def _token_source(self) -> str:
         settings = self.jtt.settings
         if settings is None:
-            return False
+            return ""
         if settings.jira.token is not None:
-            return True
+            return "JTT_JIRA_TOKEN"
         from jtt_tui.secrets import get_secret
         from jtt_tui.services.jira import TOKEN_SECRET
 
-        return bool(get_secret(TOKEN_SECRET))
+        return "keyring" if get_secret(TOKEN_SECRET) else ""
 
     def service(self) -> JiraService:
         return jira_service(self.jtt)

@@ -628,14 +628,20 @@ class TimerScreen(JttScreen):
         session, index = picked
         segment = session.segments[index]
 
+        pushed = segment.worklog is not None and segment.worklog.worklog_id is not None
+
         def save(times: tuple[datetime, datetime | None] | None) -> None:
             if times:
                 timer = self.jtt.services.timer
                 start, end = times
-                self.background(
-                    lambda: timer.edit_segment(session.ticket_number, index, start=start, end=end),
-                    lambda _: self.changed("Segment saved"),
-                )
+
+                def run() -> str:
+                    timer.edit_segment(session.ticket_number, index, start=start, end=end)
+                    if not pushed:
+                        return "Segment saved"
+                    return "Segment saved; " + self._update_in_jira(session.ticket_number)
+
+                self.background(run, self.changed)
 
         modal = SegmentModal(segment.start, segment.end, tz=self.jtt.tz)
         self.app.push_screen(modal, save)
@@ -673,6 +679,25 @@ class TimerScreen(JttScreen):
 
     # -- Jira ------------------------------------------------------------------------------
 
+    def _update_in_jira(self, ticket: str) -> str:
+        """After editing pushed time (in a worker): send the change to Jira
+        now; when it cannot be, it stays queued and says so."""
+        from jtt_tui.jira.client import JiraError
+        from jtt_tui.services.jira import describe
+        from jtt_tui.ui.screens.jira import jira_service
+
+        service = jira_service(self.jtt)
+        if not service.configured:
+            return "its worklog is updated by the next push to Jira"
+        try:
+            report = service.push(ticket=ticket, only_linked=True)
+        except JiraError as exc:
+            self.jtt.jira_queued = True
+            return f"Jira not updated yet ({exc}): push again later"
+        if report.count("queued"):
+            self.jtt.jira_queued = True
+        return describe(report)
+
     def action_push_to_jira(self) -> None:
         from jtt_tui.ui.modals.jira import PushScopeModal
         from jtt_tui.ui.screens.jira import jira_service
@@ -709,7 +734,9 @@ class TimerScreen(JttScreen):
 
 
 def jira_cell(segment: Segment) -> Text:
-    """A segment's push status: ✓ in Jira, … queued, ✗ refused (reason below)."""
+    """A segment's push status: ✓ in Jira, … queued, ✗ refused (reason
+    below). Editing pushed time sends the change at once (queued if Jira is
+    away), so a ✓ is never stale for long."""
     link = segment.worklog
     if link is None:
         return Text("")
