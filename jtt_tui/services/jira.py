@@ -25,6 +25,7 @@ token stops the run with that message.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -41,6 +42,8 @@ from jtt_tui.storage.errors import ConflictError, redact
 if TYPE_CHECKING:
     from jtt_tui.config import JiraConfig, Settings
     from jtt_tui.storage.base import Storage
+
+log = logging.getLogger(__name__)
 
 TOKEN_SECRET = "jira-token"
 JIRA_FLOOR_S = 60  # Jira refuses worklogs under a minute
@@ -468,7 +471,17 @@ def push(
                     if not rest.up_to_date:
                         _queue(store, rest, now(), str(exc))
                         report.outcomes.append(PushOutcome(rest, "queued", str(exc)))
+                log.warning(
+                    "Jira push stopped (%s): %s; %d worklog(s) queued",
+                    exc.kind,
+                    exc,
+                    report.count("queued"),
+                )
                 return report
+        if outcome.action == "failed":
+            log.warning("Jira refused the worklog of %s: %s", unit.issue, outcome.detail)
+        elif outcome.action != "unchanged" and not dry_run:
+            log.info("Jira %s: %s %s", unit.issue, outcome.action, outcome.detail)
         report.outcomes.append(outcome)
         if on_outcome is not None:
             on_outcome(outcome)
