@@ -196,6 +196,9 @@ def cmd_log(ctx: Context, args: argparse.Namespace) -> int:
         return 0
     rows: list[list[str]] = []
     grand = timedelta(0)
+    # the Jira column only for people who push: ✓ pushed, … queued, ✗ failed
+    with_jira = any(row.jira for day in days for row in day.rows)
+    marks = {"pushed": "✓", "pending": "… queued", "failed": "✗ failed", "": ""}
     for day in days:
         for index, row in enumerate(day.rows):
             if row.manual:
@@ -212,12 +215,12 @@ def cmd_log(ctx: Context, args: argparse.Namespace) -> int:
                     row.ticket,
                     row.project,
                     clean(row.name)[:40],
+                    *([marks[row.jira]] if with_jira else []),
                 ]
             )
-        rows.append(["", "", "total", format_clock(day.total), "", "", ""])
+        rows.append(["", "", "total", format_clock(day.total), "", "", "", *[""] * with_jira])
         grand += day.total
-    ctx.out(
-        table(["Date", "Start", "End", "Duration", "Ticket", "Project", "Name"], rows, "lllrlll")
-    )
+    headings = ["Date", "Start", "End", "Duration", "Ticket", "Project", "Name"]
+    ctx.out(table(headings + ["Jira"] * with_jira, rows, "lllrlll" + "l" * with_jira))
     ctx.out(f"\n{len(days)} day(s), {format_span(grand)} in all")
     return 0

@@ -554,6 +554,8 @@ class PushSummary:
     queued: int = 0
     failed: int = 0
     unpushed: int = 0  # finished segments never sent
+    problems: list[tuple[str, datetime, str, str]] = field(default_factory=list)
+    # (ticket, segment start, state, reason) of queued and failed segments
 
 
 class JiraService:
@@ -674,10 +676,15 @@ class JiraService:
                     summary.unpushed += 1
                 elif link.state == WorklogState.PUSHED:
                     summary.pushed += 1
-                elif link.state == WorklogState.PENDING:
-                    summary.queued += 1
                 else:
-                    summary.failed += 1
+                    if link.state == WorklogState.PENDING:
+                        summary.queued += 1
+                    else:
+                        summary.failed += 1
+                    summary.problems.append(
+                        (session.ticket_number, seg.start, link.state.value, link.error)
+                    )
+        summary.problems.sort(key=lambda p: p[1], reverse=True)
         return summary
 
 

@@ -24,6 +24,7 @@ class LogRow:
     end: datetime | None  # None while running (or manual)
     duration: timedelta
     manual: bool = False
+    jira: str = ""  # the segment's push state: pushed, pending, failed or ""
 
 
 @dataclass
@@ -97,6 +98,7 @@ def _session_rows(
                         start=piece_start,
                         end=None if open_piece else piece_end,
                         duration=max(piece_end - piece_start, timedelta(0)),
+                        jira=segment.worklog.state.value if segment.worklog else "",
                     ),
                 )
             )

@@ -65,6 +65,8 @@ def test_configure_test_pull_push_status(jtt, cli_env, fake):
     assert len(fake.all_worklogs("WEB-1")) == 1
     assert "Nothing to push" in jtt("jira", "push").stdout
     assert "Pushed 1, queued 0, failed 0" in jtt("jira", "status").stdout
+    log_lines = jtt("log").stdout.splitlines()
+    assert log_lines[0].endswith("Jira") and any(line.endswith("✓") for line in log_lines)
     log = "".join(p.read_text() for p in Path(cli_env["JTT_LOG_DIR"]).glob("*.log*"))
     assert fake.token not in log
 

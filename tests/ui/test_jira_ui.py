@@ -175,6 +175,10 @@ async def test_push_failures_show_on_the_segment(jira_app, store, fake):
         assert "✗ failed" in _jira_column(app)
         summary = str(app.screen.query_one("#detail-summary").render())
         assert "Jira:" in summary and "404" in summary
+        await pilot.press("5")
+        await settle(pilot)
+        queue = str(app.screen.query_one("#jira-queue", Static).render())
+        assert "failed 1" in queue and "FAILED WEB-2 2025-03-12 07:30: not found" in queue
 
 
 async def test_queued_pushes_are_sent_by_the_app_when_jira_is_back(jira_app, store, fake):

@@ -14,13 +14,16 @@ from textual.widget import Widget
 from textual.widgets import Label, Static
 
 from jtt_tui.config import JiraConfig
+from jtt_tui.domain.calendar import to_local
 from jtt_tui.services.jira import JiraService, PushReport, PushSummary, describe, insecure_warning
 from jtt_tui.ui.commands import bindings_for
 from jtt_tui.ui.modals.forms import FieldErrors, FieldGroup, check_field, select_field, text_field
 from jtt_tui.ui.screens.base import JttScreen
+from jtt_tui.ui.text import plain
 from jtt_tui.ui.widgets.key_bar import KeyBar
 from jtt_tui.ui.widgets.status_line import StatusLine
 
+PROBLEMS_SHOWN = 5
 PUSH_MODES = [("A worklog per segment", "segment"), ("One worklog per ticket and day", "day")]
 ADJUST = [("Jira reduces the remaining estimate (auto)", "auto"), ("Leave it alone", "leave")]
 
@@ -143,6 +146,14 @@ class JiraScreen(JttScreen):
             "ticket cache from your default search. On the Timer screen, p pushes the "
             "selected ticket or today.",
         ]
+        for ticket, start, state, reason in summary.problems[:PROBLEMS_SHOWN]:
+            when = to_local(start, self.jtt.tz).strftime("%Y-%m-%d %H:%M")
+            label = "queued" if state == "pending" else "FAILED"
+            lines.append(f"  {label} {ticket} {when}: {plain(reason, 90) or 'waiting'}")
+        if len(summary.problems) > PROBLEMS_SHOWN:
+            lines.append(
+                f"  … and {len(summary.problems) - PROBLEMS_SHOWN} more (`jtt jira status`)"
+            )
         if not self.service().configured:
             lines.insert(0, "Jira is not set up yet: fill in the form below and press ^s.")
         self.query_one("#jira-queue", Static).update("\n".join(lines))
