@@ -285,28 +285,16 @@ def cmd_push(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_status(ctx: Context, args: argparse.Namespace) -> int:
-    from jtt_tui.domain.models import WorklogState
+    from jtt_tui.services.jira import JiraService
 
-    counts = {state: 0 for state in WorklogState}
-    unpushed = 0
-    lines = []
-    for session in sorted(ctx.store.get_sessions().values(), key=lambda s: s.ticket_number):
-        for seg in session.segments:
-            if seg.end is None:
-                continue
-            link = seg.worklog
-            if link is None:
-                unpushed += 1
-                continue
-            counts[link.state] += 1
-            if link.state != WorklogState.PUSHED:
-                when = seg.start.astimezone().strftime("%Y-%m-%d %H:%M")
-                why = f": {redact(link.error)}" if link.error else ""
-                lines.append(f"  {session.ticket_number:<12} {when}  {link.state.value}{why}")
+    summary = JiraService(ctx.settings, ctx.store).summary()
     ctx.out(
-        f"Pushed {counts[WorklogState.PUSHED]}, queued {counts[WorklogState.PENDING]}, "
-        f"failed {counts[WorklogState.FAILED]}, not pushed yet {unpushed} (finished segments)."
+        f"Pushed {summary.pushed}, queued {summary.queued}, failed {summary.failed}, "
+        f"not pushed yet {summary.unpushed} (finished segments)."
     )
-    for line in lines:
-        ctx.out(line)
+    for ticket, start, state, reason in summary.problems:
+        when = start.astimezone().strftime("%Y-%m-%d %H:%M")
+        label = "queued" if state == "pending" else "failed"
+        why = f": {redact(reason)}" if reason else ""
+        ctx.out(f"  {ticket:<12} {when}  {label}{why}")
     return 0
