@@ -1,10 +1,13 @@
 """Realistic synthetic data for benchmarks: ~16 sessions a day, each with one
 to three segments inside working hours, across a handful of projects, ending
-at ``now`` so "the last 7 days" is a real slice."""
+at ``now`` so "the last 7 days" is a real slice. And a timing helper."""
 
 from __future__ import annotations
 
 import random
+import statistics
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from jtt_tui.domain import DataBundle, Segment, Session, SessionStatus
@@ -44,3 +47,13 @@ def make_sessions(count: int, *, now: datetime = NOW, seed: int = 42) -> list[Se
 
 def make_bundle(count: int, *, now: datetime = NOW) -> DataBundle:
     return DataBundle(sessions=make_sessions(count, now=now))
+
+
+def median_ms(run: Callable[[], object], repeat: int) -> float:
+    """The median wall time of ``repeat`` calls, in milliseconds."""
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        run()
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)

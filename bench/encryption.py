@@ -11,26 +11,16 @@ Prints figures and ratios; it is not a test (these machines are shared and noisy
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
 import time
 from pathlib import Path
 
-from bench.datasets import NOW, make_sessions
+from bench.datasets import NOW, make_sessions, median_ms
 from jtt_tui.domain.models import DataBundle
 from jtt_tui.services.encryption import bring_in_line
 from jtt_tui.storage import SQLiteStore
 from jtt_tui.storage.crypto import FieldCipher, KeyProvider, key_id_of, new_key
 from jtt_tui.storage.kinds import SESSIONS
-
-
-def _median_ms(run, repeat: int) -> float:
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        run()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
 
 
 def _timed(run) -> tuple[float, object]:
@@ -54,13 +44,14 @@ def main() -> None:
         store = SQLiteStore(Path(folder) / "bench.db", user_id="bench")
         store.connect()
         store.import_all(DataBundle(exported_at=NOW, user_id="bench", sessions=sessions))
-        plain = _median_ms(lambda: store._load_all(SESSIONS), args.repeat)
+        plain = median_ms(lambda: store._load_all(SESSIONS), args.repeat)
+        store.compact()  # the sizes compare files with an empty write-ahead log
         size_plain = Path(folder, "bench.db").stat().st_size
 
         cipher = FieldCipher(provider, key_id_of(first))
         init_ms, count = _timed(lambda: bring_in_line("bench", store, cipher))
         store.compact()
-        sealed = _median_ms(lambda: store._load_all(SESSIONS), args.repeat)
+        sealed = median_ms(lambda: store._load_all(SESSIONS), args.repeat)
         size_sealed = Path(folder, "bench.db").stat().st_size
 
         rotated = FieldCipher(provider, key_id_of(second))

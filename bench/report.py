@@ -11,27 +11,16 @@ Target: <= 200 ms for the SQL path.
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
-import time
 from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bench.datasets import NOW, make_sessions
+from bench.datasets import NOW, make_sessions, median_ms
 from jtt_tui.domain import Project
 from jtt_tui.services.reports import calendar_offsets, time_report
 from jtt_tui.storage import SQLiteStore
 from jtt_tui.storage.base import Storage
-
-
-def _median_ms(run, repeat: int) -> float:
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        run()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
 
 
 def main() -> None:
@@ -51,11 +40,11 @@ def main() -> None:
         first = last - timedelta(days=364)
         tz = ZoneInfo("Europe/Berlin")
         report = time_report(store, first, last, by="week", tz=tz)
-        sql = _median_ms(lambda: time_report(store, first, last, by="week", tz=tz), args.repeat)
+        sql = median_ms(lambda: time_report(store, first, last, by="week", tz=tz), args.repeat)
         start = NOW - timedelta(days=365)
         offsets = calendar_offsets(start, NOW, tz)
-        query = _median_ms(lambda: store.tracked_time(start, NOW, offsets), args.repeat)
-        python = _median_ms(
+        query = median_ms(lambda: store.tracked_time(start, NOW, offsets), args.repeat)
+        python = median_ms(
             lambda: Storage.tracked_time(store, start, NOW, offsets), max(1, args.repeat // 3)
         )
         store.disconnect()

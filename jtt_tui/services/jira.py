@@ -349,15 +349,7 @@ def push_unit(
     link = unit.link
     fresh = link is None or (link.state == WorklogState.FAILED and link.worklog_id is None)
     if link is None or link.state != WorklogState.PENDING or link.push_id != unit.push_id:
-        link = WorklogLink(
-            push_id=unit.push_id,
-            state=WorklogState.PENDING,
-            worklog_id=link.worklog_id if link else None,
-            issue=unit.issue,
-            started=unit.started,
-            seconds=unit.seconds,
-            at=now,
-        )
+        link = _pending(unit, now)
         _save_link(store, unit, link)  # on disk before anything is sent
     try:
         if link.worklog_id is not None:
@@ -494,19 +486,21 @@ def _queue(store: Storage, unit: PushUnit, now: datetime, why: str) -> None:
         if link.error != why[:500]:
             _save_link(store, unit, link.model_copy(update={"error": why[:500]}))
         return
-    _save_link(
-        store,
-        unit,
-        WorklogLink(
-            push_id=unit.push_id,
-            state=WorklogState.PENDING,
-            worklog_id=link.worklog_id if link else None,
-            issue=unit.issue,
-            started=unit.started,
-            seconds=unit.seconds,
-            error=redact(why)[:500],
-            at=now,
-        ),
+    _save_link(store, unit, _pending(unit, now, redact(why)[:500]))
+
+
+def _pending(unit: PushUnit, now: datetime, error: str = "") -> WorklogLink:
+    """The unit's link while on its way: what is being sent, keeping the
+    worklog id of an earlier push (so it is updated, not created again)."""
+    return WorklogLink(
+        push_id=unit.push_id,
+        state=WorklogState.PENDING,
+        worklog_id=unit.link.worklog_id if unit.link else None,
+        issue=unit.issue,
+        started=unit.started,
+        seconds=unit.seconds,
+        error=error,
+        at=now,
     )
 
 
