@@ -49,6 +49,7 @@ TOKEN_SECRET = "jira-token"
 JIRA_FLOOR_S = 60  # Jira refuses worklogs under a minute
 ATTEMPTS = 8
 _KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]*-[0-9]+")
+_LUCENE = re.compile(r'[+\-&|!(){}\[\]^"~*?:\\/]')
 
 
 class JiraNotConfigured(JiraError):
@@ -123,7 +124,12 @@ def search_jql(text: str, base: str) -> str:
         return base
     if _KEY.fullmatch(text):
         return f"key = {_jql_string(text.upper())}"
-    clause = f"text ~ {_jql_string(text)}"
+    # Lucene's operators mean something inside text ~ "…" (and a stray one is
+    # a 400): searching for words, they are only separators
+    words = " ".join(_LUCENE.sub(" ", text).split())
+    if not words:
+        return base
+    clause = f"text ~ {_jql_string(words)}"
     joined = f"({condition}) AND {clause}" if condition else clause
     return f"{joined} {order}".strip()
 
@@ -417,9 +423,12 @@ def push_unit(
 
 
 def _same_start(worklog: Worklog, unit: PushUnit) -> bool:
-    from jtt_tui.jira.client import jira_time
-
-    return worklog.started[:19] == jira_time(unit.started)[:19]
+    """Jira answers ``started`` in the user's own offset: compare instants."""
+    try:
+        started = datetime.strptime(worklog.started, "%Y-%m-%dT%H:%M:%S.%f%z")
+    except ValueError:
+        return False
+    return abs((started - unit.started).total_seconds()) < 1
 
 
 def _post_once(client: JiraClient, unit: PushUnit, adjust: str) -> Worklog:
@@ -608,7 +617,8 @@ class JiraService:
         except JiraError as exc:
             if exc.kind == "auth":
                 raise
-            return cached_search(self.store, text, limit=limit), f"offline: {exc}"
+            why = f"offline: {exc}" if exc.transient else f"{exc}; showing cached tickets"
+            return cached_search(self.store, text, limit=limit), why
         finally:
             client.close()
         cache_issues(self.store, issues)

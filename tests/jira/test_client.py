@@ -55,10 +55,15 @@ def test_typed_text_becomes_jql_and_the_default_filter_applies(jira):
 
 def test_jql_is_built_safely():
     base = "assignee = currentUser() ORDER BY updated DESC"
-    assert service.search_jql('say "hi" \\ now', base) == (
-        '(assignee = currentUser()) AND text ~ "say \\"hi\\" \\\\ now" ORDER BY updated DESC'
+    assert service.search_jql("say 'hi' now", base) == (
+        "(assignee = currentUser()) AND text ~ \"say 'hi' now\" ORDER BY updated DESC"
     )
     assert service.search_jql("ops-7", base) == 'key = "OPS-7"'
+    # Lucene operators are separators, not syntax (a stray one is a 400 in Jira)
+    assert service.search_jql("fix: (login) && -redirect*", base) == (
+        '(assignee = currentUser()) AND text ~ "fix login redirect" ORDER BY updated DESC'
+    )
+    assert service.search_jql("!!", base) == base
     assert service.search_jql("", base) == base
 
 

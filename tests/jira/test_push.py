@@ -291,3 +291,14 @@ def test_jira_time_format():
 
     berlin = datetime(2025, 7, 1, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))
     assert jira_time(berlin) == "2025-07-01T08:00:00.000+0000"
+
+
+def test_a_found_worklog_in_another_offset_is_the_same_start():
+    from jtt_tui.jira.client import Worklog
+
+    unit = service.PushUnit("WEB-1", "ab" * 10, T0, 1800, 1800, "c", [T0], None)
+    berlin = Worklog("1", "2025-03-10T10:00:00.000+0100", 1800, "")
+    assert service._same_start(berlin, unit)
+    later = Worklog("1", "2025-03-10T10:05:00.000+0100", 1800, "")
+    assert not service._same_start(later, unit)
+    assert not service._same_start(Worklog("1", "garbage", 1800, ""), unit)
