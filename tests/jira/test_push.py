@@ -302,3 +302,18 @@ def test_a_found_worklog_in_another_offset_is_the_same_start():
     later = Worklog("1", "2025-03-10T10:05:00.000+0100", 1800, "")
     assert not service._same_start(later, unit)
     assert not service._same_start(Worklog("1", "garbage", 1800, ""), unit)
+
+
+def test_links_round_trip_on_every_backend(make_store, fake_jira):
+    """The worklog link lives in the stored session: SQLite JSON, MongoDB
+    documents (mongomock and the real driver over the wire)."""
+    store = make_store()
+    fake_jira.add_issue("WEB-1", "Login page")
+    track(store, "WEB-1", (0, 30), (40, 5))
+    assert run(store, client_for(fake_jira)).count("created") == 2
+    again = make_store()  # another process reading the same store
+    assert run(again, client_for(fake_jira)).count("unchanged") == 2
+    [first, second] = links(again, "WEB-1")
+    assert first.state == WorklogState.PUSHED and first.started == T0
+    assert second.seconds == 300 and first.worklog_id != second.worklog_id
+    assert len(fake_jira.all_worklogs("WEB-1")) == 2
