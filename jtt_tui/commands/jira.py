@@ -152,6 +152,9 @@ def cmd_configure(ctx: Context, args: argparse.Namespace) -> int:
     warning = insecure_warning(config)
     if warning:
         ctx.err(f"warning: {warning}")
+    for name in ("JTT_JIRA_URL", "JTT_JIRA_EMAIL", "JTT_JIRA_TOKEN"):
+        if ctx.environ.get(name):
+            ctx.err(f"warning: {name} is set in the environment and overrides what was saved")
     ctx.out("`jtt jira test` checks the connection.")
     return 0
 

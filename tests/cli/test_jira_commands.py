@@ -91,6 +91,8 @@ def test_env_variables_work_without_a_keyring(jtt, fake):
         expect=1,
     ).stderr
     assert "JTT_JIRA_TOKEN" in refused and "nothing changed" in refused
+    overridden = jtt("jira", "configure", "--url", fake.url, "--email", fake.email, env=env)
+    assert "JTT_JIRA_URL is set in the environment and overrides" in overridden.stderr
 
 
 def test_errors_are_clear_and_change_nothing(jtt, cli_env, fake):
