@@ -32,7 +32,7 @@ def steady_storage(monkeypatch):
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize(
-    "key", ["1", "2", "3", "4"], ids=["timer", "projects", "billing", "database"]
+    "key", ["1", "2", "3", "4", "5"], ids=["timer", "projects", "billing", "database", "jira"]
 )
 def test_sections(snap_compare, make_app, steady_storage, key, size):
     async def run_before(pilot) -> None:
