@@ -278,7 +278,11 @@ def cmd_push(ctx: Context, args: argparse.Namespace) -> int:
             ctx.out(_line(outcome))
     sent = report.count("created") + report.count("updated") + report.count("found")
     failed, queued = report.count("failed"), report.count("queued")
-    ctx.out(f"Pushed {sent}, failed {failed}, queued {queued} ({client.requests} request(s)).")
+    skipped = report.count("skipped")
+    also = f", left to another jtt {skipped}" if skipped else ""
+    ctx.out(
+        f"Pushed {sent}, failed {failed}, queued {queued}{also} ({client.requests} request(s))."
+    )
     if report.stopped is not None:
         ctx.err(
             f"stopped: {report.stopped}. The {queued} queued worklog(s) are kept and sent by "

@@ -210,6 +210,9 @@ class PushUnit:
     starts: list[datetime]  # the segments it covers, by start
     link: WorklogLink | None
     all_linked: bool = True  # every segment carries the link (day mode: none added since)
+    # the segments' links as planned: a push first claims the unit by
+    # checking they are still so (another jtt pushing it changes them)
+    planned: tuple[WorklogLink | None, ...] = ()
 
     @property
     def up_to_date(self) -> bool:
@@ -223,7 +226,9 @@ class PushUnit:
         )
 
 
-Action = Literal["created", "updated", "found", "unchanged", "failed", "queued", "would push"]
+Action = Literal[
+    "created", "updated", "found", "unchanged", "failed", "queued", "skipped", "would push"
+]
 
 
 @dataclass
@@ -311,6 +316,7 @@ def plan(
                 starts=[s.start for s in segments],
                 link=link,
                 all_linked=len(linked) == len(segments),
+                planned=tuple(s.worklog for s in segments),
             )
             units.append(unit)
     return units
@@ -338,6 +344,35 @@ def _save_link(store: Storage, unit: PushUnit, link: WorklogLink | None) -> None
                 raise
 
 
+class Claimed(Exception):
+    """Another jtt changed the unit's links since it was planned: it is
+    pushing (or has pushed) this time; leave it to that one."""
+
+
+def _claim(store: Storage, unit: PushUnit, link: WorklogLink) -> None:
+    """Save ``link`` (pending) on the unit's segments only if they still hold
+    the links the unit was planned with: a version-checked read-modify-write,
+    so of two jtt pushing the same time at once exactly one goes on."""
+    starts = dict.fromkeys(unit.starts)
+    for _attempt in range(ATTEMPTS):
+        session = store.get_session(unit.issue)
+        if session is None:
+            raise Claimed(f"{unit.issue} was deleted meanwhile")
+        current = {seg.start: seg.worklog for seg in session.segments if seg.start in starts}
+        if tuple(current.get(start) for start in starts) != unit.planned:
+            raise Claimed("changed meanwhile: another jtt is pushing it")
+        session.segments = [
+            seg.model_copy(update={"worklog": link}) if seg.start in starts else seg
+            for seg in session.segments
+        ]
+        try:
+            store.save_session(session)
+            return
+        except ConflictError:
+            continue  # re-read: if someone else claimed it, the check above says so
+    raise Claimed("it keeps changing; push again")
+
+
 def _find_marked(client: JiraClient, issue: str, push_id: str) -> Worklog | None:
     for worklog in client.worklogs(issue):
         if worklog.has_marker(push_id):
@@ -354,9 +389,14 @@ def push_unit(
         return PushOutcome(unit, "unchanged")
     link = unit.link
     fresh = link is None or (link.state == WorklogState.FAILED and link.worklog_id is None)
-    if link is None or link.state != WorklogState.PENDING or link.push_id != unit.push_id:
+    if link is not None and link.state == WorklogState.PENDING:
+        link = link.model_copy(update={"at": now})  # a retry: keeps what it had
+    else:
         link = _pending(unit, now)
-        _save_link(store, unit, link)  # on disk before anything is sent
+    try:
+        _claim(store, unit, link)  # on disk before anything is sent
+    except Claimed as exc:
+        return PushOutcome(unit, "skipped", str(exc))
     try:
         if link.worklog_id is not None:
             try:
@@ -701,6 +741,8 @@ def describe(report: PushReport) -> str:
         parts.append(f"{report.count('failed')} failed ({first.unit.issue}: {first.detail})")
     if report.count("queued"):
         parts.append(f"{report.count('queued')} queued: {report.stopped}")
+    if report.count("skipped"):
+        parts.append(f"{report.count('skipped')} left to another jtt pushing them")
     if not report.outcomes:
         return "Nothing to push: Jira is up to date."
     return redact("; ".join(parts))

@@ -317,3 +317,40 @@ def test_links_round_trip_on_every_backend(make_store, fake_jira):
     assert first.state == WorklogState.PUSHED and first.started == T0
     assert second.seconds == 300 and first.worklog_id != second.worklog_id
     assert len(fake_jira.all_worklogs("WEB-1")) == 2
+
+
+def test_two_jtt_pushing_the_same_time_at_once_log_it_once(tmp_path, clock, fake_jira):
+    import threading
+
+    fake_jira.add_issue("WEB-1", "Login page")
+    fake_jira.post_delay_s = 0.02
+    stores = []
+    for _ in range(2):
+        one = SQLiteStore(tmp_path / "shared.db", user_id="alice", clock=clock)
+        one.connect()
+        stores.append(one)
+    track(stores[0], "WEB-1", *[(i * 10, 5) for i in range(20)])
+    config = JiraConfig(url="https://x")
+    plans = [service.plan(s, config, tz=UTC) for s in stores]  # both see 20 to push
+    assert [len(p) for p in plans] == [20, 20]
+    barrier = threading.Barrier(2)
+    reports = [None, None]
+
+    def push_from(index: int) -> None:
+        barrier.wait()
+        reports[index] = service.push(
+            stores[index], client_for(fake_jira), plans[index], now=lambda: T0
+        )
+
+    threads = [threading.Thread(target=push_from, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    created = sum(r.count("created") for r in reports)
+    skipped = sum(r.count("skipped") for r in reports)
+    assert created == 20 and skipped == 20
+    assert len(fake_jira.all_worklogs("WEB-1")) == 20
+    assert all(link.state == WorklogState.PUSHED for link in links(stores[1], "WEB-1"))
+    for one in stores:
+        one.disconnect()

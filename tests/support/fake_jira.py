@@ -54,6 +54,7 @@ class FakeJira:
         self.calls: list[tuple[str, str]] = []
         self.forbidden: set[str] = set()
         self.worklog_page = 2  # small pages on purpose: clients must follow them
+        self.post_delay_s = 0.0  # a slow Jira: widens the window for races
         self._ids = itertools.count(10_001)
         self._lock = threading.Lock()
         server.expect_request(re.compile(r"^/rest/.*")).respond_with_handler(self.handle)
@@ -213,6 +214,7 @@ class FakeJira:
                 {"startAt": start, "maxResults": size, "total": len(logs), "worklogs": page}
             )
         if worklog_id is None and method == "POST":
+            time.sleep(self.post_delay_s)
             body = request.get_json()
             error = self._check_body(body)
             if error:
