@@ -225,7 +225,7 @@ class JiraClient:
             params={"adjustEstimate": adjust},
             body=self._worklog_body(started, seconds, comment),
         )
-        return _worklog(data)
+        return _written(data)
 
     def update_worklog(
         self,
@@ -243,7 +243,7 @@ class JiraClient:
             params={"adjustEstimate": adjust},
             body=self._worklog_body(started, seconds, comment),
         )
-        return _worklog(data)
+        return _written(data)
 
     def delete_worklog(self, issue: str, worklog_id: str, *, adjust: str = "auto") -> None:
         self.request(
@@ -312,6 +312,15 @@ def _worklog(raw: dict[str, Any]) -> Worklog:
         seconds=int(raw.get("timeSpentSeconds") or 0),
         comment_text=adf_text(raw.get("comment")),
     )
+
+
+def _written(data: Any) -> Worklog:
+    """The worklog Jira says it stored; an answer without its id is an error
+    (the id is what makes the next push update instead of create)."""
+    worklog = _worklog(data if isinstance(data, dict) else {})
+    if not worklog.id.isdigit():
+        raise JiraError("server", "Jira's answer did not name the worklog it stored")
+    return worklog
 
 
 def _retry_after(response: httpx.Response, default: float) -> float:

@@ -354,3 +354,13 @@ def test_two_jtt_pushing_the_same_time_at_once_log_it_once(tmp_path, clock, fake
     assert all(link.state == WorklogState.PUSHED for link in links(stores[1], "WEB-1"))
     for one in stores:
         one.disconnect()
+
+
+def test_an_answer_without_the_worklog_id_is_looked_up_not_posted_again(store, fake_jira):
+    fake_jira.add_issue("WEB-1", "Login page")
+    track(store, "WEB-1", (0, 30))
+    fake_jira.fail("POST", "/worklog", 201, apply=True)  # stored; the answer names no id
+    report = run(store, client_for(fake_jira))
+    assert report.count("created") == 1 and fake_jira.count("POST") == 1
+    [log] = fake_jira.all_worklogs("WEB-1")
+    assert links(store, "WEB-1")[0].worklog_id == log["id"]
