@@ -252,9 +252,15 @@ def cmd_push(ctx: Context, args: argparse.Namespace) -> int:
     todo = [u for u in units if not u.up_to_date]
     if args.dry_run:
         for unit in todo:
+            tracked = (
+                f" (tracked {unit.tracked_seconds // 60} min)"
+                if unit.tracked_seconds != unit.seconds
+                else ""
+            )
             ctx.out(
                 f"  {unit.issue:<12} {unit.started.astimezone().strftime('%Y-%m-%d %H:%M')}  "
                 f"{unit.seconds // 60:>5} min  would {'update' if unit.link else 'create'}"
+                f"{tracked}"
             )
         ctx.out(f"Dry run: {len(todo)} worklog(s) to send, {len(units) - len(todo)} up to date.")
         return 0

@@ -53,7 +53,6 @@ class StoreScan:
 class JobResult:
     active: str | None
     rewritten: dict[str, int] = field(default_factory=dict)  # store label -> records
-    resumed: bool = False
 
 
 def _camel(store: Any) -> bool:

@@ -26,7 +26,7 @@ import base64
 import binascii
 import hashlib
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -306,7 +306,3 @@ def sealed_marker_in(raw_json: str) -> bool:
     ``jtt_enc`` appears only in sealed values; user text cannot produce the
     quoted form unescaped.)"""
     return f'"{ENC_TAG}"' in raw_json
-
-
-def describe_keys(kids: Iterable[str]) -> str:
-    return ", ".join(sorted(kids)) or "none"

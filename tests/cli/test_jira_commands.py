@@ -60,6 +60,7 @@ def test_configure_test_pull_push_status(jtt, cli_env, fake):
     jtt("stop")
     dry = jtt("jira", "push", "--dry-run").stdout
     assert "1 worklog(s) to send" in dry and fake.count("POST") == 0
+    assert "1 min  would create (tracked 0 min)" in dry  # Jira's one-minute floor
     pushed = jtt("jira", "push").stdout
     assert "Pushed 1, failed 0, queued 0" in pushed
     assert len(fake.all_worklogs("WEB-1")) == 1

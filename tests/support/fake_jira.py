@@ -13,7 +13,6 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -261,6 +260,3 @@ def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -
     return Response(
         json.dumps(body), status=status, headers=headers or {}, content_type="application/json"
     )
-
-
-Factory = Callable[..., FakeJira]
