@@ -19,6 +19,7 @@ from jtt_tui.domain.models import (
     Project,
     Session,
 )
+from jtt_tui.storage import SQLiteStore
 from jtt_tui.storage.crypto import (
     ENCRYPTED_FIELDS,
     EncryptionError,
@@ -259,3 +260,26 @@ def test_money_and_durations_are_untouched(make_store):
     store.save_project(Project(key="ABC", name="A", hourly_rate=Decimal("120.50")))
     assert store.get_manual_tasks()[0].duration == timedelta(minutes=90)
     assert store.get_projects()[0].hourly_rate == Decimal("120.50")
+
+
+@pytest.mark.parametrize("backend", ["mongomock", "wire"])
+def test_an_encrypted_store_migrates_and_verifies(make_store, tmp_path, clock):
+    """local (encrypted) -> MongoDB (encrypted with the same key): the copy is
+    sealed there too and the checksums (over the plain records) match."""
+    from jtt_tui.storage.migrate import migrate
+
+    key = new_key()
+    source = SQLiteStore(tmp_path / "local.db", user_id="alice", clock=clock)
+    source.connect()
+    source.cipher = cipher_with(key)
+    fill(source)
+    target = make_store()
+    target.cipher = cipher_with(key)
+    report = migrate(source, target, backup_path=tmp_path / "backup.json")
+    assert report.verified
+    stored = raw_dump(target)
+    assert "hunter2" not in stored and stored.count('"jtt_enc"') == 8
+    backup = (tmp_path / "backup.json").read_text()
+    assert "hunter2" in backup  # a backup is an export: the user's data, 0600
+    assert oct((tmp_path / "backup.json").stat().st_mode & 0o777) == "0o600"
+    source.disconnect()

@@ -200,6 +200,17 @@ class DatabaseScreen(JttScreen):
                 )
         if info.metrics is not None:
             lines.append(f"Activity: {info.metrics.describe()}")
+        settings = self.jtt.settings
+        if settings is not None:
+            encryption = settings.encryption
+            lines.append(
+                "Field encryption: "
+                + (
+                    f"on (key {encryption.key_id or 'from JTT_DATA_KEY'})"
+                    if encryption.enabled
+                    else "off (`jtt keys init` encrypts notes, descriptions, client details)"
+                )
+            )
         lines += [
             f"Your user id: {info.user_id} (share it to be added to a team project)",
             f"Records: {counts or 'none yet'}",
