@@ -88,7 +88,7 @@ async def test_server_stopped_mid_session_shows_the_modal_then_closes_it(remote_
         assert "connected" in _badge(app)
         stopped = time.monotonic()
         wire.stop()
-        await wait_until(pilot, lambda: _recovery_shown(app), timeout=3)
+        await wait_until(pilot, lambda: _recovery_shown(app))
         assert time.monotonic() - stopped <= 3
         modal = app.screen
         assert "Cannot reach the database server" in _text(app, "#recovery-title") or (
@@ -111,7 +111,7 @@ async def test_work_offline_then_writes_are_pending_and_sent(remote_app, wire):
     async with app.run_test(size=(100, 30)) as pilot:
         await _ready(pilot)
         wire.stop()
-        await wait_until(pilot, lambda: _recovery_shown(app), timeout=3)
+        await wait_until(pilot, lambda: _recovery_shown(app))
         await pilot.press("o")
         assert not _modals(app, RecoveryModal)
         assert "offline" in _badge(app) or "reconnecting" in _badge(app)
@@ -200,7 +200,7 @@ async def test_use_local_storage_takes_everything_along(remote_app, wire, settin
         await _ready(pilot)
         remote_count = wire.data["jtt"]["sessions"].count_documents({})
         wire.stop()
-        await wait_until(pilot, lambda: _recovery_shown(app), timeout=3)
+        await wait_until(pilot, lambda: _recovery_shown(app))
         await pilot.press("o")
         await pilot.press("space")  # one more change, queued offline
         await wait_until(pilot, lambda: "1 pending" in _badge(app))
@@ -223,7 +223,7 @@ async def test_conflicts_are_settled_in_a_modal(remote_app, wire, clock):
         await _ready(pilot)
         storage = app.services.storage
         wire.stop()
-        await wait_until(pilot, lambda: _recovery_shown(app), timeout=3)
+        await wait_until(pilot, lambda: _recovery_shown(app))
         await pilot.press("o")
         await app.workers.wait_for_complete()
         await asyncio.to_thread(storage.update_session, "API-7", notes="mine, offline")
