@@ -19,25 +19,22 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from pytest_httpserver import HTTPServer
-
 from jtt_tui.config import JiraConfig
 from jtt_tui.domain.models import Segment, Session
 from jtt_tui.jira.client import JiraClient
 from jtt_tui.services.jira import plan, push
 from jtt_tui.storage import SQLiteStore
-from tests.support.fake_jira import FakeJira
+from tests.support.fake_jira import serving
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 
 
-def _run(store, fake, config, **client_options):
-    client = JiraClient(fake.url, fake.token, email=fake.email, backoff_s=0.01, **client_options)
-    started = time.perf_counter()
-    units = [u for u in plan(store, config, tz=UTC) if not u.up_to_date]
-    report = push(store, client, units, now=lambda: T0)
-    elapsed = time.perf_counter() - started
-    client.close()
+def _run(store, fake, config):
+    with JiraClient(fake.url, fake.token, email=fake.email, backoff_s=0.01) as client:
+        started = time.perf_counter()
+        units = [u for u in plan(store, config, tz=UTC) if not u.up_to_date]
+        report = push(store, client, units, now=lambda: T0)
+        elapsed = time.perf_counter() - started
     return report, client.requests, elapsed
 
 
@@ -50,71 +47,61 @@ def main() -> None:
     args = parser.parse_args()
     n = args.segments
     tickets = max(1, n // 10)
-    server = HTTPServer(host="127.0.0.1", threaded=True)
-    server.start()
-    fake = FakeJira(server)
-    fake.worklog_page = 1000  # like Jira (up to 5000 per page), not the tests' tiny pages
-    config = JiraConfig(url=fake.url)
-    try:
-        with tempfile.TemporaryDirectory() as folder:
-            store = SQLiteStore(Path(folder) / "bench.db", user_id="bench")
-            store.connect()
-            for t in range(tickets):
-                key = f"WEB-{t + 1}"
-                fake.add_issue(key, f"Ticket {t + 1}")
-                segments = [
-                    Segment(
-                        start=T0 + timedelta(days=s, hours=t % 8),
-                        end=T0 + timedelta(days=s, hours=t % 8, minutes=25),
-                    )
-                    for s in range(n // tickets)
-                ]
-                store.save_session(Session(ticket_number=key, notes="bench", segments=segments))
-            total = tickets * (n // tickets)
+    with serving() as fake, tempfile.TemporaryDirectory() as folder:
+        fake.worklog_page = 1000  # like Jira (up to 5000 per page), not the tests' tiny pages
+        config = JiraConfig(url=fake.url)
+        store = SQLiteStore(Path(folder) / "bench.db", user_id="bench")
+        store.connect()
+        for t in range(tickets):
+            key = f"WEB-{t + 1}"
+            fake.add_issue(key, f"Ticket {t + 1}")
+            segments = [
+                Segment(
+                    start=T0 + timedelta(days=s, hours=t % 8),
+                    end=T0 + timedelta(days=s, hours=t % 8, minutes=25),
+                )
+                for s in range(n // tickets)
+            ]
+            store.save_session(Session(ticket_number=key, notes="bench", segments=segments))
+        total = tickets * (n // tickets)
 
-            _, requests, elapsed = _run(store, fake, config)
-            print(f"{total} finished segments on {tickets} tickets (fake Jira over HTTP)")
-            print(
-                f"  first push:      {requests:5d} requests ({requests / total:.2f} per worklog), "
-                f"{elapsed:6.2f} s ({elapsed * 1000 / total:.1f} ms per worklog)"
-            )
-            again, requests, elapsed = _run(store, fake, config)
-            print(
-                f"  same push again: {requests:5d} requests, {elapsed:6.2f} s "
-                f"({len(again.outcomes)} to send: planning only)"
-            )
+        _, requests, elapsed = _run(store, fake, config)
+        print(f"{total} finished segments on {tickets} tickets (fake Jira over HTTP)")
+        print(
+            f"  first push:      {requests:5d} requests ({requests / total:.2f} per worklog), "
+            f"{elapsed:6.2f} s ({elapsed * 1000 / total:.1f} ms per worklog)"
+        )
+        again, requests, elapsed = _run(store, fake, config)
+        print(
+            f"  same push again: {requests:5d} requests, {elapsed:6.2f} s "
+            f"({len(again.outcomes)} to send: planning only)"
+        )
 
-            # every answer lost: Jira stores the worklog, the reply is a 502
-            for session in store.get_sessions().values():
-                session.segments = [
-                    s.model_copy(update={"worklog": None}) for s in session.segments
-                ]
-                store.save_session(session)
-            fake.worklogs.clear()
-            fake.fail("POST", "/worklog", 502, apply=True, times=total)
-            lost, requests, elapsed = _run(store, fake, config)
-            logs = sum(len(v) for v in fake.worklogs.values())
-            print(
-                f"  answers lost:    {requests:5d} requests ({requests / total:.2f} per worklog), "
-                f"{elapsed:6.2f} s; worklogs in Jira {logs} for {total} segments "
-                f"({lost.count('created')} recovered by marker)"
-            )
+        # every answer lost: Jira stores the worklog, the reply is a 502
+        for session in store.get_sessions().values():
+            session.segments = [s.model_copy(update={"worklog": None}) for s in session.segments]
+            store.save_session(session)
+        fake.worklogs.clear()
+        fake.fail("POST", "/worklog", 502, apply=True, times=total)
+        lost, requests, elapsed = _run(store, fake, config)
+        logs = sum(len(v) for v in fake.worklogs.values())
+        print(
+            f"  answers lost:    {requests:5d} requests ({requests / total:.2f} per worklog), "
+            f"{elapsed:6.2f} s; worklogs in Jira {logs} for {total} segments "
+            f"({lost.count('created')} recovered by marker)"
+        )
 
-            for session in store.get_sessions().values():
-                session.segments = [
-                    s.model_copy(update={"end": s.end + timedelta(minutes=5)})
-                    for s in session.segments
-                ]
-                store.save_session(session)
-            edits, requests, elapsed = _run(store, fake, config)
-            print(
-                f"  every segment edited: {requests} requests ({edits.count('updated')} PUT), "
-                f"{elapsed:.2f} s"
-            )
-            store.disconnect()
-    finally:
-        server.clear()
-        server.stop()
+        for session in store.get_sessions().values():
+            session.segments = [
+                s.model_copy(update={"end": s.end + timedelta(minutes=5)}) for s in session.segments
+            ]
+            store.save_session(session)
+        edits, requests, elapsed = _run(store, fake, config)
+        print(
+            f"  every segment edited: {requests} requests ({edits.count('updated')} PUT), "
+            f"{elapsed:.2f} s"
+        )
+        store.disconnect()
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Mapping
 from typing import IO, TYPE_CHECKING, Any
 
-from jtt_tui.storage.errors import StorageError, classify, redact
+from jtt_tui.storage.errors import StorageError, classify, redact, register_secret
 
 if TYPE_CHECKING:
     from jtt_tui.config import Settings
@@ -163,6 +163,22 @@ class Context:
         else:
             print("  run again with --debug for details", file=self.stderr)
         return 1
+
+
+def read_secret(prompt: str, *, strip: bool = False) -> str:
+    """A secret from the terminal (not echoed) or standard input (without
+    its line end; ``strip``: without any surrounding blanks), registered for
+    redaction before anything can print it."""
+    if sys.stdin.isatty():
+        import getpass
+
+        secret = getpass.getpass(prompt)
+    else:
+        secret = sys.stdin.read().rstrip("\r\n")
+    if strip:
+        secret = secret.strip()
+    register_secret(secret)
+    return secret
 
 
 def arg(args: Any, name: str, default: Any = None) -> Any:

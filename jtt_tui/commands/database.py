@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
-from jtt_tui.commands.context import CommandFailed, Context
-from jtt_tui.storage.errors import redact, register_secret
+from jtt_tui.commands.context import CommandFailed, Context, read_secret
+from jtt_tui.storage.errors import redact
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -117,13 +116,7 @@ def cmd_db_configure(ctx: Context, args: argparse.Namespace) -> int:
     if args.tls is not None:
         changes["tls"] = None if args.tls == "auto" else args.tls
     if args.password_stdin:
-        if sys.stdin.isatty():
-            import getpass
-
-            password = getpass.getpass("MongoDB password: ")
-        else:
-            password = sys.stdin.read().rstrip("\r\n")
-        register_secret(password)
+        password = read_secret("MongoDB password: ")
         if not password:
             raise CommandFailed("no password on standard input")
     if not changes and password is None:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import TYPE_CHECKING, Any
 
-from jtt_tui.commands.context import CommandFailed, Context
+from jtt_tui.commands.context import CommandFailed, Context, read_secret
 from jtt_tui.commands.output import clean
-from jtt_tui.storage.errors import redact, register_secret
+from jtt_tui.storage.errors import redact
 
 if TYPE_CHECKING:
     from jtt_tui.services.jira import PushOutcome
@@ -111,13 +110,7 @@ def cmd_configure(ctx: Context, args: argparse.Namespace) -> int:
             changes[name] = getattr(args, name)
     token = None
     if args.token_stdin:
-        if sys.stdin.isatty():
-            import getpass
-
-            token = getpass.getpass("Jira token: ")
-        else:
-            token = sys.stdin.readline().strip()
-        register_secret(token)
+        token = read_secret("Jira token: ", strip=True)
         if not token:
             raise CommandFailed("no token on standard input; nothing was changed")
     if not changes and token is None:
@@ -171,11 +164,8 @@ def _client(ctx: Context):  # type: ignore[no-untyped-def]
 
 
 def cmd_test(ctx: Context, args: argparse.Namespace) -> int:
-    client = _client(ctx)
-    try:
+    with _client(ctx) as client:
         me = client.myself()
-    finally:
-        client.close()
     kind = "Jira Cloud" if client.cloud else "Jira Server / Data Center"
     ctx.out(f"Connected to {kind} at {client.url} as {me.display_name} ({me.account}).")
     return 0
@@ -188,17 +178,15 @@ def cmd_search(ctx: Context, args: argparse.Namespace) -> int:
     from jtt_tui.jira.client import JiraError
     from jtt_tui.services.jira import cache_issues, cached_search, search
 
-    client = _client(ctx)
     try:
-        issues = search(client, args.text, ctx.settings.jira.jql, limit=args.limit)
+        with _client(ctx) as client:
+            issues = search(client, args.text, ctx.settings.jira.jql, limit=args.limit)
         cache_issues(ctx.store, issues)
     except JiraError as exc:
         if not exc.transient:
             raise
         ctx.err(f"{exc}; showing the tickets cached from earlier searches")
         issues = cached_search(ctx.store, args.text, limit=args.limit)
-    finally:
-        client.close()
     for issue in issues:
         ctx.out(f"{issue.key:<12} {clean(issue.status)[:14]:<14} {clean(issue.summary)[:60]}")
     if not issues:
@@ -210,11 +198,8 @@ def cmd_pull(ctx: Context, args: argparse.Namespace) -> int:
     from jtt_tui.services.jira import pull
 
     jql = args.jql or ctx.settings.jira.jql
-    client = _client(ctx)
-    try:
+    with _client(ctx) as client:
         found, changed = pull(ctx.store, client, jql, limit=args.limit)
-    finally:
-        client.close()
     ctx.out(f"{found} ticket(s) from Jira; {changed} new or changed in the offline cache.")
     return 0
 
@@ -267,8 +252,7 @@ def cmd_push(ctx: Context, args: argparse.Namespace) -> int:
     if not todo:
         ctx.out(f"Nothing to push: {len(units)} worklog(s) already up to date in Jira.")
         return 0
-    client = _client(ctx)
-    try:
+    with _client(ctx) as client:
         report = push(
             store,
             client,
@@ -277,12 +261,10 @@ def cmd_push(ctx: Context, args: argparse.Namespace) -> int:
             now=store.clock.now,
             on_outcome=lambda o: ctx.out(_line(o)),
         )
-    finally:
-        client.close()
     for outcome in report.outcomes:
         if outcome.action == "queued":
             ctx.out(_line(outcome))
-    sent = report.count("created") + report.count("updated") + report.count("found")
+    sent = report.sent
     failed, queued = report.count("failed"), report.count("queued")
     skipped = report.count("skipped")
     also = f", left to another jtt {skipped}" if skipped else ""

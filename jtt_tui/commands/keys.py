@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import TYPE_CHECKING
 
-from jtt_tui.commands.context import CommandFailed, Context
+from jtt_tui.commands.context import CommandFailed, Context, read_secret
 
 if TYPE_CHECKING:
     from jtt_tui.config import Settings
     from jtt_tui.services.encryption import JobResult
-    from jtt_tui.storage.crypto import FieldCipher
 
 _FALSE = {"0", "false", "no", "off"}
 
@@ -26,40 +24,31 @@ def register(commands: argparse._SubParsersAction) -> None:
         "without one. init, rotate and disable are safe to run again after an interruption.",
     )
     actions = keys.add_subparsers(title="actions", metavar="ACTION", required=True)
-    actions.add_parser(
-        "init", help="create a data key, turn encryption on and encrypt existing data"
-    ).set_defaults(handler=cmd_init)
-    actions.add_parser(
-        "status", help="whether encryption is on, which keys exist, what is encrypted"
-    ).set_defaults(handler=cmd_status)
-    actions.add_parser(
-        "rotate", help="re-encrypt everything under a new key (resumes if interrupted)"
-    ).set_defaults(handler=cmd_rotate)
-    actions.add_parser(
-        "disable", help="decrypt everything in place and turn encryption off"
-    ).set_defaults(handler=cmd_disable)
-    actions.add_parser(
-        "generate", help="print a new random key (for JTT_DATA_KEY on hosts without keyring)"
-    ).set_defaults(handler=cmd_generate)
+    for name, help_text, handler in (
+        ("init", "create a data key, turn encryption on and encrypt existing data", cmd_init),
+        ("status", "whether encryption is on, which keys exist, what is encrypted", cmd_status),
+        ("rotate", "re-encrypt everything under a new key (resumes if interrupted)", cmd_rotate),
+        ("disable", "decrypt everything in place and turn encryption off", cmd_disable),
+        (
+            "generate",
+            "print a new random key (for JTT_DATA_KEY on hosts without keyring)",
+            cmd_generate,
+        ),
+        (
+            "export",
+            "print the active key, to give to another machine sharing the store",
+            cmd_export,
+        ),
+    ):
+        actions.add_parser(name, help=help_text).set_defaults(handler=handler)
     imp = actions.add_parser(
         "import", help="save a key from another machine in the keyring (read from stdin)"
     )
     imp.add_argument("--stdin", action="store_true", required=True, help="read the key from stdin")
     imp.set_defaults(handler=cmd_import)
-    actions.add_parser(
-        "export", help="print the active key, to give to another machine sharing the store"
-    ).set_defaults(handler=cmd_export)
 
 
 # -- helpers -----------------------------------------------------------------------------
-
-
-def _provider(settings: Settings):  # type: ignore[no-untyped-def]
-    from jtt_tui.storage.crypto import KeyProvider, parse_env_keys
-
-    config = settings.encryption
-    env = config.data_key.get_secret_value() if config.data_key is not None else None
-    return KeyProvider(parse_env_keys(env))
 
 
 def _refuse_env_override(ctx: Context, wanted: bool) -> None:
@@ -82,24 +71,31 @@ def _save(ctx: Context, **changes: object) -> Settings:
 
 
 def _progress(ctx: Context):  # type: ignore[no-untyped-def]
-    tty = sys.stderr.isatty()
+    tty = ctx.stderr.isatty()
 
     def report(label: str, collection: str, done: int, total: int) -> None:
         line = f"  {label}: {collection.replace('_', ' ')} {done}/{total}"
         if tty:
-            print(f"\r{line}", end="" if done < total else "\n", file=sys.stderr, flush=True)
+            print(f"\r{line}", end="" if done < total else "\n", file=ctx.stderr, flush=True)
         else:
             print(line, file=ctx.stdout, flush=True)
 
     return report
 
 
-def _run(ctx: Context, settings: Settings, cipher: FieldCipher) -> JobResult:
+def _reencrypt(ctx: Context, kid: str | None, **changes: object) -> JobResult:
+    """Save ``changes`` with the pending flag, bring every store in line with
+    key ``kid`` (None: decrypt), then clear the flag: a re-run after an
+    interruption finishes the job."""
     from jtt_tui.services.encryption import run_job
+    from jtt_tui.storage.crypto import FieldCipher
+    from jtt_tui.storage.factory import key_provider
 
-    result = run_job(settings, cipher, _progress(ctx))
+    settings = _save(ctx, **changes, reencrypt_pending=True)
+    result = run_job(settings, FieldCipher(key_provider(settings), kid), _progress(ctx))
     for label, count in result.rewritten.items():
         ctx.out(f"  {label}: {count} record(s) rewritten")
+    _save(ctx, reencrypt_pending=False)
     return result
 
 
@@ -143,10 +139,8 @@ def cmd_import(ctx: Context, args: argparse.Namespace) -> int:
     from jtt_tui.secrets import SecretStoreUnavailable
     from jtt_tui.services.encryption import save_key_to_keyring
     from jtt_tui.storage.crypto import parse_key
-    from jtt_tui.storage.errors import register_secret
 
-    text = sys.stdin.readline().strip()
-    register_secret(text)
+    text = read_secret("Data key: ", strip=True)
     secret = parse_key(text, source="the key on standard input")
     try:
         kid = save_key_to_keyring(secret)
@@ -158,10 +152,11 @@ def cmd_import(ctx: Context, args: argparse.Namespace) -> int:
 
 def cmd_export(ctx: Context, args: argparse.Namespace) -> int:
     from jtt_tui.storage.crypto import encode_key
+    from jtt_tui.storage.factory import active_key_id, key_provider
 
     settings = ctx.settings
-    provider = _provider(settings)
-    kid = (provider.env_key_ids or [settings.encryption.key_id])[0]
+    provider = key_provider(settings)
+    kid = active_key_id(settings, provider)
     secret = provider.get(kid) if kid else None
     if secret is None:
         raise CommandFailed("no active data key on this machine: `jtt keys init` creates one")
@@ -171,11 +166,11 @@ def cmd_export(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_init(ctx: Context, args: argparse.Namespace) -> int:
-    from jtt_tui.storage.crypto import FieldCipher
+    from jtt_tui.storage.factory import key_provider
 
     _refuse_env_override(ctx, True)
     settings = ctx.settings
-    provider = _provider(settings)
+    provider = key_provider(settings)
     if provider.env_key_ids:
         kid, where = provider.env_key_ids[0], "JTT_DATA_KEY"
         saved_id = ""
@@ -185,10 +180,8 @@ def cmd_init(ctx: Context, args: argparse.Namespace) -> int:
         kid = provider.remember(existing) if existing is not None else _new_keyring_key()
         saved_id = kid
     was_on = settings.encryption.enabled
-    settings = _save(ctx, enabled=True, key_id=saved_id, reencrypt_pending=True)
     ctx.out(f"Field encryption {'is' if was_on else 'turned'} on, key {kid} (in {where}).")
-    _run(ctx, settings, FieldCipher(_provider(settings), kid))
-    _save(ctx, reencrypt_pending=False)
+    _reencrypt(ctx, kid, enabled=True, key_id=saved_id)
     ctx.out("Everything is encrypted. Keep a copy of the key (`jtt keys export`): without it")
     ctx.out("the encrypted text cannot be read, and old backups need the keys of their time.")
     backups = settings.backup_dir
@@ -198,20 +191,17 @@ def cmd_init(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_rotate(ctx: Context, args: argparse.Namespace) -> int:
-    from jtt_tui.storage.crypto import FieldCipher
+    from jtt_tui.storage.factory import key_provider
 
     _refuse_env_override(ctx, True)
-    settings = ctx.settings
-    config = settings.encryption
+    config = ctx.settings.encryption
     if not config.enabled:
         raise CommandFailed("field encryption is off: `jtt keys init` turns it on")
-    provider = _provider(settings)
+    provider = key_provider(ctx.settings)
     if provider.env_key_ids:
         kid = provider.env_key_ids[0]
         ctx.out(f"Re-encrypting under key {kid}, the first key in JTT_DATA_KEY.")
-        _save(ctx, reencrypt_pending=True)
-        result = _run(ctx, settings, FieldCipher(provider, kid))
-        _save(ctx, reencrypt_pending=False)
+        result = _reencrypt(ctx, kid)
         if not any(result.rewritten.values()):
             ctx.out(
                 "Everything was already under that key. To rotate: put a new key from "
@@ -224,22 +214,16 @@ def cmd_rotate(ctx: Context, args: argparse.Namespace) -> int:
         ctx.out(f"Resuming the interrupted re-encryption under key {kid}.")
     else:
         kid = _new_keyring_key()
-        settings = _save(ctx, key_id=kid, reencrypt_pending=True)
         ctx.out(f"New key {kid} (in the keyring); re-encrypting everything under it.")
-    _run(ctx, settings, FieldCipher(_provider(settings), kid))
-    _save(ctx, reencrypt_pending=False)
+    _reencrypt(ctx, kid, key_id=kid)
     ctx.out(f"Done: everything is under key {kid}. Older keys stay in the keyring for backups.")
     return 0
 
 
 def cmd_disable(ctx: Context, args: argparse.Namespace) -> int:
-    from jtt_tui.storage.crypto import FieldCipher
-
     _refuse_env_override(ctx, False)
-    settings = _save(ctx, enabled=False, reencrypt_pending=True)
     ctx.out("Field encryption turned off; decrypting what is stored.")
-    _run(ctx, settings, FieldCipher(_provider(settings), None))
-    _save(ctx, reencrypt_pending=False)
+    _reencrypt(ctx, None, enabled=False)
     ctx.out("Done: nothing is encrypted any more (the keys stay where they are).")
     return 0
 
@@ -247,13 +231,12 @@ def cmd_disable(ctx: Context, args: argparse.Namespace) -> int:
 def cmd_status(ctx: Context, args: argparse.Namespace) -> int:
     from jtt_tui.services.encryption import scan_all
     from jtt_tui.storage.crypto import FieldCipher
+    from jtt_tui.storage.factory import active_key_id, key_provider
 
     settings = ctx.settings
     config = settings.encryption
-    provider = _provider(settings)
-    active = None
-    if config.enabled:
-        active = (provider.env_key_ids or [config.key_id])[0] or None
+    provider = key_provider(settings)
+    active = active_key_id(settings, provider) if config.enabled else None
     where = "JTT_DATA_KEY" if provider.env_key_ids else "the keyring"
     if active:
         have = "present" if provider.get(active) is not None else "MISSING on this machine"

@@ -123,6 +123,12 @@ class JiraClient:
             self._http.close()
             self._http = None
 
+    def __enter__(self) -> JiraClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     # -- requests ------------------------------------------------------------------------
 
     def request(
@@ -207,7 +213,7 @@ class JiraClient:
         while True:
             data = self.request(
                 "GET",
-                f"{self.api}/issue/{quote(issue)}/worklog",
+                self._worklog_path(issue),
                 params={"startAt": start, "maxResults": 1000},
             )
             page = data.get("worklogs") or []
@@ -221,7 +227,7 @@ class JiraClient:
     ) -> Worklog:
         data = self.request(
             "POST",
-            f"{self.api}/issue/{quote(issue)}/worklog",
+            self._worklog_path(issue),
             params={"adjustEstimate": adjust},
             body=self._worklog_body(started, seconds, comment),
         )
@@ -239,7 +245,7 @@ class JiraClient:
     ) -> Worklog:
         data = self.request(
             "PUT",
-            f"{self.api}/issue/{quote(issue)}/worklog/{quote(worklog_id)}",
+            self._worklog_path(issue, worklog_id),
             params={"adjustEstimate": adjust},
             body=self._worklog_body(started, seconds, comment),
         )
@@ -248,9 +254,13 @@ class JiraClient:
     def delete_worklog(self, issue: str, worklog_id: str, *, adjust: str = "auto") -> None:
         self.request(
             "DELETE",
-            f"{self.api}/issue/{quote(issue)}/worklog/{quote(worklog_id)}",
+            self._worklog_path(issue, worklog_id),
             params={"adjustEstimate": adjust},
         )
+
+    def _worklog_path(self, issue: str, worklog_id: str | None = None) -> str:
+        path = f"{self.api}/issue/{quote(issue)}/worklog"
+        return f"{path}/{quote(worklog_id)}" if worklog_id is not None else path
 
     def _worklog_body(self, started: datetime, seconds: int, comment: str) -> dict[str, Any]:
         return {

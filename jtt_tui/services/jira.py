@@ -29,6 +29,7 @@ import logging
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
@@ -37,7 +38,7 @@ from jtt_tui.domain.billing import rounded_seconds
 from jtt_tui.domain.models import Session, Ticket, WorklogLink, WorklogState
 from jtt_tui.domain.projects import ProjectIndex
 from jtt_tui.jira.client import MARKER_PREFIX, Issue, JiraClient, JiraError, Worklog
-from jtt_tui.storage.errors import ConflictError, redact
+from jtt_tui.storage.errors import ConflictError, NotFoundError, redact
 
 if TYPE_CHECKING:
     from jtt_tui.config import JiraConfig, Settings
@@ -145,34 +146,30 @@ def search(client: JiraClient, text: str, base: str, *, limit: int = 20) -> list
 
 
 def cache_issues(store: Storage, issues: Iterable[Issue]) -> int:
-    """Keep the issues as tickets for offline use; returns how many changed."""
+    """Keep the issues as tickets for offline use (one read of the cache,
+    a write per new or changed ticket); returns how many changed."""
+    known = store.get_tickets()
     changed = 0
     for issue in issues:
-        for _attempt in range(ATTEMPTS):
-            current = store.get_ticket(issue.key)
-            try:
-                if current is None:
-                    store.save_ticket(
-                        Ticket(
-                            ticket_number=issue.key,
-                            ticket_name=issue.summary[:200],
-                            jira_status=issue.status[:200],
-                            source="jira",
-                        )
+        name, status = issue.summary[:200], issue.status[:200]
+        current = known.get(issue.key)
+        try:
+            if current is None:
+                store.save_ticket(
+                    Ticket(
+                        ticket_number=issue.key,
+                        ticket_name=name,
+                        jira_status=status,
+                        source="jira",
                     )
-                elif (current.ticket_name, current.jira_status) != (
-                    issue.summary[:200],
-                    issue.status[:200],
-                ):
-                    current.ticket_name = issue.summary[:200]
-                    current.jira_status = issue.status[:200]
-                    store.save_ticket(current)
-                else:
-                    break
-            except ConflictError:
+                )
+            elif (current.ticket_name, current.jira_status) != (name, status):
+                store.update_ticket(issue.key, ticket_name=name, jira_status=status)
+            else:
                 continue
-            changed += 1
-            break
+        except ConflictError:
+            continue  # another jtt cached it at the same moment: as good as ours
+        changed += 1
     return changed
 
 
@@ -226,9 +223,7 @@ class PushUnit:
         )
 
 
-Action = Literal[
-    "created", "updated", "found", "unchanged", "failed", "queued", "skipped", "would push"
-]
+Action = Literal["created", "updated", "found", "unchanged", "failed", "queued", "skipped"]
 
 
 @dataclass
@@ -245,6 +240,11 @@ class PushReport:
 
     def count(self, action: Action) -> int:
         return sum(1 for o in self.outcomes if o.action == action)
+
+    @property
+    def sent(self) -> int:
+        """Worklogs now in Jira as tracked: created, updated or found there."""
+        return self.count("created") + self.count("updated") + self.count("found")
 
 
 def push_id_for(user_id: str, issue: str, anchor: str) -> str:
@@ -322,26 +322,19 @@ def plan(
     return units
 
 
+def _with_link(session: Session, starts: Iterable[datetime], link: WorklogLink | None) -> Session:
+    wanted = set(starts)
+    session.segments = [
+        seg.model_copy(update={"worklog": link}) if seg.start in wanted else seg
+        for seg in session.segments
+    ]
+    return session
+
+
 def _save_link(store: Storage, unit: PushUnit, link: WorklogLink | None) -> None:
     """Put ``link`` on the unit's segments (re-read on a concurrent change)."""
-    starts = set(unit.starts)
-    for attempt in range(ATTEMPTS):
-        session = store.get_session(unit.issue)
-        if session is None:
-            return
-        segments = [
-            seg.model_copy(update={"worklog": link}) if seg.start in starts else seg
-            for seg in session.segments
-        ]
-        if segments == session.segments:
-            return
-        session.segments = segments
-        try:
-            store.save_session(session)
-            return
-        except ConflictError:
-            if attempt == ATTEMPTS - 1:
-                raise
+    with suppress(NotFoundError):  # deleted meanwhile: nothing to mark
+        store.modify_session(unit.issue, lambda session: _with_link(session, unit.starts, link))
 
 
 class Claimed(Exception):
@@ -353,24 +346,19 @@ def _claim(store: Storage, unit: PushUnit, link: WorklogLink) -> None:
     """Save ``link`` (pending) on the unit's segments only if they still hold
     the links the unit was planned with: a version-checked read-modify-write,
     so of two jtt pushing the same time at once exactly one goes on."""
-    starts = dict.fromkeys(unit.starts)
-    for _attempt in range(ATTEMPTS):
-        session = store.get_session(unit.issue)
-        if session is None:
-            raise Claimed(f"{unit.issue} was deleted meanwhile")
-        current = {seg.start: seg.worklog for seg in session.segments if seg.start in starts}
-        if tuple(current.get(start) for start in starts) != unit.planned:
+
+    def take(session: Session) -> Session:
+        current = {seg.start: seg.worklog for seg in session.segments}
+        if tuple(current.get(start) for start in unit.starts) != unit.planned:
             raise Claimed("changed meanwhile: another jtt is pushing it")
-        session.segments = [
-            seg.model_copy(update={"worklog": link}) if seg.start in starts else seg
-            for seg in session.segments
-        ]
-        try:
-            store.save_session(session)
-            return
-        except ConflictError:
-            continue  # re-read: if someone else claimed it, the check above says so
-    raise Claimed("it keeps changing; push again")
+        return _with_link(session, unit.starts, link)
+
+    try:
+        store.modify_session(unit.issue, take)
+    except NotFoundError:
+        raise Claimed(f"{unit.issue} was deleted meanwhile") from None
+    except ConflictError:
+        raise Claimed("it keeps changing; push again") from None
 
 
 def _find_marked(client: JiraClient, issue: str, push_id: str) -> Worklog | None:
@@ -496,32 +484,28 @@ def push(
     *,
     adjust: str = "auto",
     now: Callable[[], datetime],
-    dry_run: bool = False,
     on_outcome: Callable[[PushOutcome], None] | None = None,
 ) -> PushReport:
     report = PushReport()
     for position, unit in enumerate(units):
-        if dry_run:
-            outcome = PushOutcome(unit, "unchanged" if unit.up_to_date else "would push")
-        else:
-            try:
-                outcome = push_unit(store, client, unit, adjust=adjust, now=now())
-            except JiraError as exc:
-                report.stopped = exc
-                for rest in units[position:]:
-                    if not rest.up_to_date:
-                        _queue(store, rest, now(), str(exc))
-                        report.outcomes.append(PushOutcome(rest, "queued", str(exc)))
-                log.warning(
-                    "Jira push stopped (%s): %s; %d worklog(s) queued",
-                    exc.kind,
-                    exc,
-                    report.count("queued"),
-                )
-                return report
+        try:
+            outcome = push_unit(store, client, unit, adjust=adjust, now=now())
+        except JiraError as exc:
+            report.stopped = exc
+            for rest in units[position:]:
+                if not rest.up_to_date:
+                    _queue(store, rest, now(), str(exc))
+                    report.outcomes.append(PushOutcome(rest, "queued", str(exc)))
+            log.warning(
+                "Jira push stopped (%s): %s; %d worklog(s) queued",
+                exc.kind,
+                exc,
+                report.count("queued"),
+            )
+            return report
         if outcome.action == "failed":
             log.warning("Jira refused the worklog of %s: %s", unit.issue, outcome.detail)
-        elif outcome.action != "unchanged" and not dry_run:
+        elif outcome.action != "unchanged":
             log.info("Jira %s: %s %s", unit.issue, outcome.action, outcome.detail)
         report.outcomes.append(outcome)
         if on_outcome is not None:
@@ -553,39 +537,35 @@ def _pending(unit: PushUnit, now: datetime, error: str = "") -> WorklogLink:
     )
 
 
+def _pushed_worklogs(session: Session, starts: Iterable[datetime] | None) -> dict[str, str]:
+    """worklog id -> issue of the segments' worklogs in Jira (all when no starts)."""
+    wanted = set(starts) if starts is not None else None
+    return {
+        seg.worklog.worklog_id: seg.worklog.issue
+        for seg in session.segments
+        if seg.worklog is not None
+        and seg.worklog.worklog_id is not None
+        and (wanted is None or seg.start in wanted)
+    }
+
+
 def delete_worklogs(
-    store: Storage, client: JiraClient, session: Session, starts: Iterable[datetime], adjust: str
+    client: JiraClient, session: Session, starts: Iterable[datetime], adjust: str
 ) -> int:
     """Delete in Jira the worklogs of these segments (before they are
     deleted here); returns how many. A worklog already gone counts as done."""
-    wanted = set(starts)
-    done: set[str] = set()
-    for seg in session.segments:
-        link = seg.worklog
-        if seg.start not in wanted or link is None or link.worklog_id is None:
-            continue
-        if link.worklog_id in done:
-            continue
+    pushed = _pushed_worklogs(session, starts)
+    for worklog_id, issue in pushed.items():
         try:
-            client.delete_worklog(link.issue, link.worklog_id, adjust=adjust)
+            client.delete_worklog(issue, worklog_id, adjust=adjust)
         except JiraError as exc:
             if exc.kind != "not_found":
                 raise
-        done.add(link.worklog_id)
-    return len(done)
+    return len(pushed)
 
 
 def pushed_links(session: Session, starts: Iterable[datetime] | None = None) -> int:
-    wanted = set(starts) if starts is not None else None
-    return len(
-        {
-            seg.worklog.worklog_id
-            for seg in session.segments
-            if seg.worklog is not None
-            and seg.worklog.worklog_id is not None
-            and (wanted is None or seg.start in wanted)
-        }
-    )
+    return len(_pushed_worklogs(session, starts))
 
 
 # -- for an interface: one object over the settings and the store ------------------------------
@@ -627,17 +607,14 @@ class JiraService:
 
         return self.settings.jira if self.settings is not None else JiraConfig()
 
-    def client(self) -> JiraClient:
+    def client(self, **options: object) -> JiraClient:
         if self.settings is None:
             raise JiraNotConfigured("settings are not available in this session")
-        return client_for(self.settings, **self.client_options)
+        return client_for(self.settings, **{**self.client_options, **options})
 
     def test(self) -> str:
-        client = self.client()
-        try:
+        with self.client() as client:
             me = client.myself()
-        finally:
-            client.close()
         kind = "Jira Cloud" if client.cloud else "Jira Server / Data Center"
         return f"Connected to {kind} as {me.display_name} ({me.account})"
 
@@ -648,19 +625,15 @@ class JiraService:
             return cached_search(self.store, text, limit=limit), ""
         try:
             # interactive: one quick retry at most, then the cache
-            client = self.client()
-            client.attempts, client.backoff_s = 2, 0.3
-        except JiraError as exc:
+            with self.client(attempts=2, backoff_s=0.3) as client:
+                issues = search(client, text, self.config.jql, limit=limit)
+        except JiraNotConfigured as exc:
             return cached_search(self.store, text, limit=limit), str(exc)
-        try:
-            issues = search(client, text, self.config.jql, limit=limit)
         except JiraError as exc:
             if exc.kind == "auth":
                 raise
             why = f"offline: {exc}" if exc.transient else f"{exc}; showing cached tickets"
             return cached_search(self.store, text, limit=limit), why
-        finally:
-            client.close()
         cache_issues(self.store, issues)
         return issues, ""
 
@@ -690,8 +663,7 @@ class JiraService:
         ]
         if not units:
             return PushReport()
-        client = self.client()
-        try:
+        with self.client() as client:
             return push(
                 self.store,
                 client,
@@ -699,15 +671,10 @@ class JiraService:
                 adjust=self.config.adjust_estimate,
                 now=self.store.clock.now,
             )
-        finally:
-            client.close()
 
     def delete_worklogs(self, session: Session, starts: Iterable[datetime]) -> int:
-        client = self.client()
-        try:
-            return delete_worklogs(self.store, client, session, starts, self.config.adjust_estimate)
-        finally:
-            client.close()
+        with self.client() as client:
+            return delete_worklogs(client, session, starts, self.config.adjust_estimate)
 
     def summary(self) -> PushSummary:
         summary = PushSummary()
@@ -734,8 +701,7 @@ class JiraService:
 
 def describe(report: PushReport) -> str:
     """One line for a toast."""
-    sent = report.count("created") + report.count("updated") + report.count("found")
-    parts = [f"{sent} worklog(s) sent"]
+    parts = [f"{report.sent} worklog(s) sent"]
     if report.count("failed"):
         first = next(o for o in report.outcomes if o.action == "failed")
         parts.append(f"{report.count('failed')} failed ({first.unit.issue}: {first.detail})")

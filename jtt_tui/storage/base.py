@@ -430,6 +430,12 @@ class Storage(ABC):
     ) -> Session:
         return self._update(SESSIONS, _ticket_key(ticket_number), changes, expected_version)
 
+    def modify_session(self, ticket_number: str, change: Callable[[Session], Session]) -> Session:
+        """Read the session, apply ``change``, write conditionally; on a
+        concurrent write, read again and re-apply. ``change`` may raise to
+        give up (nothing is written)."""
+        return self._modify(SESSIONS, _ticket_key(ticket_number), change)
+
     def delete_session(self, ticket_number: str) -> bool:
         return self._remove(SESSIONS, _ticket_key(ticket_number))
 

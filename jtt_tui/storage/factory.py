@@ -27,7 +27,7 @@ from jtt_tui.storage.sqlite_store import SQLiteStore
 
 if TYPE_CHECKING:
     from jtt_tui.config import MongoConfig, Settings
-    from jtt_tui.storage.crypto import FieldCipher
+    from jtt_tui.storage.crypto import FieldCipher, KeyProvider
     from jtt_tui.storage.mongo_store import MongoStore
     from jtt_tui.storage.offline import OfflineMirror
 
@@ -48,17 +48,29 @@ class OpenedStorage:
         return self.failure is not None
 
 
+def key_provider(settings: Settings) -> KeyProvider:
+    """Where data keys come from: JTT_DATA_KEY, then (lazily) the keyring."""
+    from jtt_tui.storage.crypto import KeyProvider, parse_env_keys
+
+    secret = settings.encryption.data_key
+    return KeyProvider(parse_env_keys(secret.get_secret_value() if secret else None))
+
+
+def active_key_id(settings: Settings, provider: KeyProvider) -> str | None:
+    """The key new values are sealed with: the first one in JTT_DATA_KEY,
+    else the keyring key settings.toml names (None: no key configured)."""
+    return (provider.env_key_ids or [settings.encryption.key_id])[0] or None
+
+
 def cipher_for(settings: Settings) -> FieldCipher:
     """Field encryption as configured: keys from JTT_DATA_KEY and (lazily)
     the keyring; the active key when encryption is on."""
-    from jtt_tui.storage.crypto import FieldCipher, KeyProvider, KeyUnavailableError, parse_env_keys
+    from jtt_tui.storage.crypto import FieldCipher, KeyUnavailableError
 
-    config = settings.encryption
-    env = config.data_key.get_secret_value() if config.data_key is not None else None
-    provider = KeyProvider(parse_env_keys(env))
+    provider = key_provider(settings)
     active = None
-    if config.enabled:
-        active = (provider.env_key_ids or [config.key_id])[0] or None
+    if settings.encryption.enabled:
+        active = active_key_id(settings, provider)
         if active is None:
             raise KeyUnavailableError(
                 "field encryption is on (JTT_ENCRYPTION / settings.toml) but there is no data "
@@ -242,15 +254,18 @@ def open_storage(
     warnings: list[str] = []
     if settings.mongodb.dual_write != "off":
         return _open_dual(settings, clock=clock, client_factory=client_factory)
+    cipher = cipher_for(settings)  # once: it may read the keyring
     if settings.mongodb.enabled and not settings.mongodb.uri:
         warnings.append(
             "MONGODB_ENABLED is true but no MongoDB URI is set: using the local store "
             "(set MONGODB_URI or run `jtt db configure --uri …`)"
         )
     elif settings.mongodb.enabled:
-        mirror = open_mirror(settings, clock=clock)
+        mirror = open_mirror(settings, clock=clock, cipher=cipher)
         try:
-            remote = mongo_store(settings, client_factory=client_factory, clock=clock)
+            remote = mongo_store(
+                settings, client_factory=client_factory, clock=clock, cipher=cipher
+            )
         except MissingCredentialsError as exc:
             # nothing to connect with until the password is configured: a store
             # whose every connection attempt reports exactly that
@@ -275,7 +290,7 @@ def open_storage(
         except StorageError as exc:
             service.mark_offline(classify(exc))
         return OpenedStorage(service, failure=service.failure, warnings=warnings)
-    local = local_store(settings, clock=clock)
+    local = local_store(settings, clock=clock, cipher=cipher)
     local.connect()
     return OpenedStorage(StorageService(local), warnings=warnings)
 
@@ -298,8 +313,9 @@ def _open_dual(
             "or run `jtt db configure --uri …` (or set MONGODB_DUAL_WRITE=off)"
         )
     warnings: list[str] = []
-    mirror = open_mirror(settings, clock=clock)
-    remote = mongo_store(settings, client_factory=client_factory, clock=clock)
+    cipher = cipher_for(settings)  # once: it may read the keyring
+    mirror = open_mirror(settings, clock=clock, cipher=cipher)
+    remote = mongo_store(settings, client_factory=client_factory, clock=clock, cipher=cipher)
     try:
         remote.connect()
         service = StorageService(remote, mirror=mirror)
@@ -311,6 +327,6 @@ def _open_dual(
             f"dual write: MongoDB cannot be reached ({failure.kind}): its copy of every "
             "write is queued and sent when it is back"
         )
-    dual = DualStorage(local_store(settings, clock=clock), service, mode)  # type: ignore[arg-type]
+    dual = DualStorage(local_store(settings, clock=clock, cipher=cipher), service, mode)  # type: ignore[arg-type]
     dual.connect()
     return OpenedStorage(StorageService(dual), warnings=warnings)

@@ -242,17 +242,25 @@ class JttApp(App[int]):
                 report = service.push(only_pending=True)
             except JiraError:
                 return  # Jira still away (or not set up right): try again later
-            self.call_from_thread(self._jira_retried, report.count("queued") > 0, report)
+            self.call_from_thread(self._jira_retried, report)
 
         self.run_worker(run, group="jira-retry", thread=True, exclusive=True, exit_on_error=False)
 
-    def _jira_retried(self, still_queued: bool, report: Any) -> None:
+    def _jira_retried(self, report: Any) -> None:
+        self.jira_queued = False  # (set again just below if some are still queued)
+        words = self.note_push(report)
+        if report.outcomes and not self.jira_queued:
+            self.notify(f"Jira queue: {words}", timeout=6)
+            self.data_changed()
+
+    def note_push(self, report: Any) -> str:
+        """Remember whether a push left worklogs queued (the retry timer
+        then sends them); the report in words."""
         from jtt_tui.services.jira import describe
 
-        self.jira_queued = still_queued
-        if report.outcomes and not still_queued:
-            self.notify(f"Jira queue: {describe(report)}", timeout=6)
-            self.data_changed()
+        if report.count("queued"):
+            self.jira_queued = True
+        return describe(report)
 
     # -- the connection: health checks, the recovery modal, conflicts --------------------
 

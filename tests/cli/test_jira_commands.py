@@ -6,22 +6,16 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from pytest_httpserver import HTTPServer
 
-from tests.support.fake_jira import FakeJira
+from tests.support.fake_jira import serving
 
 
 @pytest.fixture
 def fake():
-    server = HTTPServer(host="127.0.0.1", threaded=True)
-    server.start()
-    jira = FakeJira(server, cloud=True, email="mia@example.com", token="api-token-xyz")
-    jira.add_issue("WEB-1", "Login page redirects twice")
-    jira.add_issue("WEB-2", "Checkout button", "Done")
-    yield jira
-    server.clear()
-    if server.is_running():
-        server.stop()
+    with serving(cloud=True, email="mia@example.com", token="api-token-xyz") as jira:
+        jira.add_issue("WEB-1", "Login page redirects twice")
+        jira.add_issue("WEB-2", "Checkout button", "Done")
+        yield jira
 
 
 def _settings(cli_env) -> dict:
@@ -133,10 +127,7 @@ def test_push_while_jira_is_down_queues_then_sends(jtt, fake):
 
 
 def test_server_flavour(jtt, cli_env):
-    server = HTTPServer(host="127.0.0.1", threaded=True)
-    server.start()
-    try:
-        dc = FakeJira(server, cloud=False, token="pat-abc")
+    with serving(cloud=False, token="pat-abc") as dc:
         dc.add_issue("OPS-3", "Rotate certificates")
         out = jtt(
             "jira", "configure", "--url", dc.url, "--server", "--token-stdin", stdin="pat-abc\n"
@@ -148,6 +139,3 @@ def test_server_flavour(jtt, cli_env):
         jtt("stop")
         assert "Pushed 1" in jtt("jira", "push").stdout
         assert all(path.startswith("/rest/api/2/") for _m, path in dc.calls)
-    finally:
-        server.clear()
-        server.stop()

@@ -7,17 +7,13 @@ from collections.abc import Iterator
 import pytest
 from pytest_httpserver import HTTPServer
 
-from tests.support.fake_jira import FakeJira
+from tests.support.fake_jira import FakeJira, threaded_server
 
 
 @pytest.fixture
 def jira_server() -> Iterator[HTTPServer]:
-    server = HTTPServer(host="127.0.0.1", threaded=True)
-    server.start()
-    yield server
-    server.clear()
-    if server.is_running():
-        server.stop()
+    with threaded_server() as server:
+        yield server
 
 
 @pytest.fixture(params=["cloud", "server"])

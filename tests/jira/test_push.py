@@ -211,7 +211,7 @@ def test_deleting_removes_the_worklogs_in_jira(store, fake_jira):
     session = store.get_session("WEB-1")
     assert service.pushed_links(session) == 2
     deleted = service.delete_worklogs(
-        store, client_for(fake_jira), session, [session.segments[0].start], "auto"
+        client_for(fake_jira), session, [session.segments[0].start], "auto"
     )
     assert deleted == 1 and len(fake_jira.all_worklogs("WEB-1")) == 1
 

@@ -13,6 +13,8 @@ import json
 import re
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -260,3 +262,24 @@ def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -
     return Response(
         json.dumps(body), status=status, headers=headers or {}, content_type="application/json"
     )
+
+
+@contextmanager
+def threaded_server() -> Iterator[HTTPServer]:
+    """An HTTP server on 127.0.0.1 that answers requests in parallel (a slow
+    answer does not hold up the next request), stopped afterwards."""
+    server = HTTPServer(host="127.0.0.1", threaded=True)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.clear()
+        if server.is_running():
+            server.stop()
+
+
+@contextmanager
+def serving(**options: Any) -> Iterator[FakeJira]:
+    """A fake Jira on a server of its own."""
+    with threaded_server() as server:
+        yield FakeJira(server, **options)

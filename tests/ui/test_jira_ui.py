@@ -5,29 +5,23 @@ segment, and deleting pushed time."""
 from __future__ import annotations
 
 import pytest
-from pytest_httpserver import HTTPServer
 from textual.widgets import DataTable, Input, OptionList, Static
 
 from jtt_tui.config import load_settings
 from jtt_tui.ui.modals.confirm import ConfirmModal
 from jtt_tui.ui.modals.jira import PushScopeModal
 from jtt_tui.ui.modals.timer_forms import NewTimerModal
-from tests.support.fake_jira import FakeJira
+from tests.support.fake_jira import serving
 from tests.ui.conftest import settle
 
 
 @pytest.fixture
 def fake():
-    server = HTTPServer(host="127.0.0.1", threaded=True)
-    server.start()
-    jira = FakeJira(server, cloud=True, email="mia@example.com", token="tok-123")
-    jira.add_issue("WEB-1", "Login page")
-    jira.add_issue("WEB-9", "Password reset e-mail")
-    jira.add_issue("API-7", "Rate limits")
-    yield jira
-    server.clear()
-    if server.is_running():
-        server.stop()
+    with serving(cloud=True, email="mia@example.com", token="tok-123") as jira:
+        jira.add_issue("WEB-1", "Login page")
+        jira.add_issue("WEB-9", "Password reset e-mail")
+        jira.add_issue("API-7", "Rate limits")
+        yield jira
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from textual.widgets import Label, Static
 
 from jtt_tui.config import JiraConfig
 from jtt_tui.domain.calendar import to_local
-from jtt_tui.services.jira import JiraService, PushReport, PushSummary, describe, insecure_warning
+from jtt_tui.services.jira import JiraService, PushReport, PushSummary, insecure_warning
 from jtt_tui.ui.commands import bindings_for
 from jtt_tui.ui.modals.forms import FieldErrors, FieldGroup, check_field, select_field, text_field
 from jtt_tui.ui.screens.base import JttScreen
@@ -260,9 +260,7 @@ class JiraScreen(JttScreen):
         self.background(service.push, self._pushed, group="jira-push")
 
     def _pushed(self, report: PushReport) -> None:
-        if report.count("queued"):
-            self.jtt.jira_queued = True
-        self.query_one("#jira-result", Static).update(describe(report))
+        self.query_one("#jira-result", Static).update(self.jtt.note_push(report))
         self.changed()
         self.refresh_data()
 
@@ -275,11 +273,8 @@ class JiraScreen(JttScreen):
             return
 
         def run() -> tuple[int, int]:
-            client = service.client()
-            try:
+            with service.client() as client:
                 return pull(service.store, client, service.config.jql)
-            finally:
-                client.close()
 
         self.background(
             run,

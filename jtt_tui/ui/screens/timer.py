@@ -29,7 +29,6 @@ from jtt_tui.ui.widgets.text_line import TextLine
 if TYPE_CHECKING:  # the models load with the store, after the first frame
     from jtt_tui.domain.models import ManualTask, Segment, Session
     from jtt_tui.domain.projects import ProjectIndex
-    from jtt_tui.services.jira import PushReport
 
 PAGE = 100
 RUNNING = "running"  # SessionStatus is a str enum: plain strings compare equal
@@ -683,7 +682,6 @@ class TimerScreen(JttScreen):
         """After editing pushed time (in a worker): send the change to Jira
         now; when it cannot be, it stays queued and says so."""
         from jtt_tui.jira.client import JiraError
-        from jtt_tui.services.jira import describe
         from jtt_tui.ui.screens.jira import jira_service
 
         service = jira_service(self.jtt)
@@ -694,9 +692,7 @@ class TimerScreen(JttScreen):
         except JiraError as exc:
             self.jtt.jira_queued = True
             return f"Jira not updated yet ({exc}): push again later"
-        if report.count("queued"):
-            self.jtt.jira_queued = True
-        return describe(report)
+        return self.jtt.note_push(report)
 
     def action_push_to_jira(self) -> None:
         from jtt_tui.ui.modals.jira import PushScopeModal
@@ -712,7 +708,6 @@ class TimerScreen(JttScreen):
         def chosen(scope: str | None) -> None:
             if scope is None:
                 return
-            from jtt_tui.services.jira import describe
 
             if scope == "ticket" and ticket:
                 work = lambda: service.push(ticket=ticket)  # noqa: E731
@@ -723,12 +718,9 @@ class TimerScreen(JttScreen):
                 work = service.push
             self.notify("Pushing to Jira …", timeout=2)
 
-            def done(report: PushReport) -> None:
-                if report.count("queued"):
-                    self.jtt.jira_queued = True
-                self.changed(describe(report))
-
-            self.background(work, done, group="jira-push")
+            self.background(
+                work, lambda report: self.changed(self.jtt.note_push(report)), group="jira-push"
+            )
 
         self.app.push_screen(PushScopeModal(ticket), chosen)
 
