@@ -104,6 +104,10 @@ class Segment(Model):
     end: UtcDatetime | None = Field(default=None, alias="endTime")
     invoice_id: RecordId | None = None
     worklog: WorklogLink | None = None
+    # set when the user said a timer left running for long was real work
+    # (the forgotten-timer question): it is not asked again, and it may
+    # close longer than a day
+    confirmed: UtcDatetime | None = Field(default=None, exclude_if=lambda v: v is None)
 
     @model_validator(mode="after")
     def _end_after_start(self) -> Self:
@@ -358,6 +362,9 @@ class BilledEntry(Model):
     ticket_number: TicketNumber | None = None
     segment_start: UtcDatetime | None = None
     task_id: RecordId | None = None
+    # the tracked seconds billed: a draft whose time no longer matches them
+    # is out of date (None on invoices made before this was kept)
+    seconds: int | None = Field(default=None, ge=0, exclude_if=lambda v: v is None)
 
     @model_validator(mode="after")
     def _one_kind(self) -> Self:

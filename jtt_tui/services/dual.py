@@ -18,12 +18,12 @@ meanwhile becomes a conflict to settle, as for any offline write.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any, Literal
 
-from jtt_tui.domain.models import (
-    DataBundle,
-)
+from jtt_tui.domain.journal import JournalEntry
+from jtt_tui.domain.models import DataBundle, Record
 from jtt_tui.services.health import HealthMonitor
 from jtt_tui.services.storage_service import StorageService
 from jtt_tui.storage.base import (
@@ -31,6 +31,7 @@ from jtt_tui.storage.base import (
     ImportMode,
     ImportReport,
     Storage,
+    Write,
 )
 from jtt_tui.storage.errors import ConflictError, StorageError
 from jtt_tui.storage.kinds import ALL_KINDS, BILLING, Kind, R
@@ -137,6 +138,26 @@ class DualStorage(DelegatedQueries):
         self.follower._remove(kind, key)
         return removed
 
+    def _delete(self, kind: Kind, key: str, expected_version: int) -> None:
+        self.primary._delete(kind, key, expected_version)
+        self.follower._remove(kind, key)
+
+    def _commit(self, writes: Sequence[Write]) -> list[Record | None]:
+        """The change as one unit on the primary; the follower then holds
+        what the primary stored."""
+        stored = self.primary._commit(writes)
+        for write, record in zip(writes, stored, strict=True):
+            if record is None:
+                self.follower._remove(write.kind, write.key)
+            else:
+                self._follow(write.kind, record)
+        return stored
+
+    def prune_journal(self, keep: int, older_than: datetime) -> int:
+        pruned = self.primary.prune_journal(keep, older_than)
+        self.follower.prune_journal(keep, older_than)
+        return pruned
+
     def next_invoice_number(self) -> str:
         number = self.primary.next_invoice_number()
         counter = self.primary._load(BILLING, self.user_id)
@@ -144,8 +165,13 @@ class DualStorage(DelegatedQueries):
             self._follow(BILLING, counter)
         return number
 
-    def import_all(self, bundle: DataBundle, mode: ImportMode = "merge") -> ImportReport:
-        report = self.primary.import_all(bundle, mode)
+    def import_all(
+        self,
+        bundle: DataBundle,
+        mode: ImportMode = "merge",
+        journal: JournalEntry | None = None,
+    ) -> ImportReport:
+        report = self.primary.import_all(bundle, mode, journal)
         self.resync()
         return report
 

@@ -18,20 +18,20 @@ from typing import TYPE_CHECKING, Any
 
 from jtt_tui.storage.crypto import (
     ACTIVE_KEY_SECRET,
-    ENCRYPTED_FIELDS,
     ENV_KEY,
     KEYRING_PREFIX,
+    SEALED_COLLECTIONS,
     FieldCipher,
     encode_key,
     key_id_of,
 )
 from jtt_tui.storage.errors import StorageError, StoreUnavailableError
-from jtt_tui.storage.kinds import ALL_KINDS
+from jtt_tui.storage.kinds import ALL_KINDS, JOURNAL
 
 if TYPE_CHECKING:
     from jtt_tui.config import Settings
 
-KINDS = {kind.name: kind for kind in ALL_KINDS}
+KINDS = {kind.name: kind for kind in (*ALL_KINDS, JOURNAL)}
 Progress = Callable[[str, str, int, int], None]  # store label, collection, done, total
 
 
@@ -64,7 +64,7 @@ def scan(label: str, store: Any, cipher: FieldCipher) -> StoreScan:
     ``cipher`` (one read per collection, unopened documents)."""
     result = StoreScan(label)
     camel = _camel(store)
-    for collection in ENCRYPTED_FIELDS:
+    for collection in SEALED_COLLECTIONS:
         stale = []
         for key, doc in store.raw_records(KINDS[collection]):
             for kid in cipher.sealed_key_ids(collection, doc, camel=camel):

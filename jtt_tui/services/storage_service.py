@@ -22,14 +22,13 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from jtt_tui.domain.models import (
-    DataBundle,
-)
+from jtt_tui.domain.journal import JournalEntry, entry_id
+from jtt_tui.domain.models import DataBundle, Record
 from jtt_tui.services.metrics import MetricsSnapshot, StorageMetrics
 from jtt_tui.storage.base import (
     DelegatedQueries,
@@ -37,11 +36,12 @@ from jtt_tui.storage.base import (
     ImportReport,
     R,
     Storage,
+    Write,
     content_of,
 )
 from jtt_tui.storage.errors import ConflictError, StorageError, StorageFailure, classify
 from jtt_tui.storage.errors import failure as make_failure
-from jtt_tui.storage.kinds import Kind
+from jtt_tui.storage.kinds import JOURNAL, Kind
 from jtt_tui.storage.offline import OfflineMirror, OutboxEntry
 
 log = logging.getLogger(__name__)
@@ -454,6 +454,8 @@ class StorageService(DelegatedQueries):
             return False
         mine = entry.record
         assert mine is not None
+        if kind is JOURNAL:
+            return self._replay_journal(mirror, entry, mine)
         try:
             # one round trip in the usual case: the conditional write itself
             stored = remote._store(kind, mine.model_copy(deep=True), entry.base_version)
@@ -474,6 +476,37 @@ class StorageService(DelegatedQueries):
             mirror.conflict(entry.seq, f"{where} while you were offline")
             return False
         mirror.done(entry.seq, stored, kind)
+        return True
+
+    def _replay_journal(self, mirror: OfflineMirror, entry: OutboxEntry, mine: Any) -> bool:
+        """A journal entry written offline: its number may have been taken
+        on the server meanwhile (the same user on another machine). It is
+        history, not data: it takes the next free number there, never a
+        conflict for the user to settle."""
+        remote = self._remote
+        record = mine.model_copy(deep=True)
+        for _ in range(5):
+            current = remote._load(JOURNAL, record.entry_id)
+            if current is not None and content_of(current) == content_of(record):
+                mirror.done(entry.seq, current, JOURNAL)
+                return True
+            if current is None and entry.base_version == 0:
+                try:
+                    stored = remote._store(JOURNAL, record.model_copy(deep=True), 0)
+                except ConflictError:
+                    continue
+                mirror.done(entry.seq, stored, JOURNAL)
+                return True
+            if entry.base_version == 0:  # the number is taken: move to the next free one
+                old_key = record.entry_id
+                record = record.model_copy(
+                    update={"entry_id": entry_id(remote.last_journal_seq() + 1)}
+                )
+                mirror.mirror_delete(JOURNAL, old_key)
+                continue
+            break
+        # an update (undone / redone) of an entry changed there too: theirs stands
+        mirror.done(entry.seq)
         return True
 
     def theirs(self, entry: OutboxEntry) -> Any:
@@ -606,6 +639,24 @@ class StorageService(DelegatedQueries):
             self._mirrored(kind, key, None)
         return removed  # type: ignore[no-any-return]
 
+    def _delete(self, kind: Kind, key: str, expected_version: int) -> None:
+        _, remote = self._call_on(lambda s: s._delete(kind, key, expected_version), write=True)
+        if remote:
+            self._mirrored(kind, key, None)
+
+    def _commit(self, writes: Sequence[Write]) -> list[Record | None]:
+        stored, remote = self._call_on(lambda s: s._commit(writes), write=True)
+        if remote:
+            for write, record in zip(writes, stored, strict=True):
+                self._mirrored(write.kind, write.key, record)
+        return stored  # type: ignore[no-any-return]
+
+    def prune_journal(self, keep: int, older_than: datetime) -> int:
+        pruned: int = self._call(lambda s: s.prune_journal(keep, older_than), write=True)
+        if self._online and self._mirror is not None:
+            self._mirror.prune_journal(keep, older_than)  # its copy, kept as short
+        return pruned
+
     def _consistent_read(self) -> Any:
         return self.active._consistent_read()
 
@@ -615,8 +666,13 @@ class StorageService(DelegatedQueries):
     def next_invoice_number(self) -> str:
         return self._call(lambda s: s.next_invoice_number(), write=True)  # type: ignore[no-any-return]
 
-    def import_all(self, bundle: DataBundle, mode: ImportMode = "merge") -> ImportReport:
-        report, remote = self._call_on(lambda s: s.import_all(bundle, mode), write=True)
+    def import_all(
+        self,
+        bundle: DataBundle,
+        mode: ImportMode = "merge",
+        journal: JournalEntry | None = None,
+    ) -> ImportReport:
+        report, remote = self._call_on(lambda s: s.import_all(bundle, mode, journal), write=True)
         if remote:
             try:
                 self.refresh_mirror()

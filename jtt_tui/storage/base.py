@@ -9,13 +9,14 @@ timers, invoice filters, the invoice counter, bulk import) are abstract.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext, suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from jtt_tui.domain.clock import Clock, SystemClock
+from jtt_tui.domain.journal import JournalEntry
 from jtt_tui.domain.models import (
     BillingSettings,
     DataBundle,
@@ -126,6 +127,20 @@ def add_pieces(
 def tracked_rows(totals: dict[tuple[int, str | None, str], int]) -> list[TrackedTime]:
     ordered = sorted(totals.items(), key=lambda kv: (kv[0][0], kv[0][2], kv[0][1] or ""))
     return [TrackedTime(d, p, t, ms // 1000) for (d, p, t), ms in ordered]
+
+
+@dataclass(frozen=True)
+class Write:
+    """One conditional write of a :meth:`Storage.commit`: ``record`` stored
+    (None: the record deleted) iff the stored version is still
+    ``expected_version`` (0: it must not exist yet). ``before`` is the record
+    as read, for a store that has to take an earlier write back by hand."""
+
+    kind: Kind
+    key: str
+    record: Record | None
+    expected_version: int
+    before: Record | None = None
 
 
 @dataclass
@@ -403,16 +418,39 @@ class Storage(ABC):
     ) -> list[Invoice]:
         """Invoices, newest issue date first, optionally filtered."""
 
+    # -- the journal -----------------------------------------------------------------
+
+    @abstractmethod
+    def journal_entries(self, limit: int = 20, before: int | None = None) -> list[JournalEntry]:
+        """This user's journal, newest first: ``limit`` entries numbered
+        below ``before`` (None: from the newest)."""
+
+    @abstractmethod
+    def last_journal_seq(self) -> int:
+        """The number of this user's newest journal entry (0: none yet)."""
+
+    @abstractmethod
+    def prune_journal(self, keep: int, older_than: datetime) -> int:
+        """Drop this user's entries beyond the newest ``keep`` and those
+        written before ``older_than``; returns how many went."""
+
     @abstractmethod
     def next_invoice_number(self) -> str:
         """Hand out the next invoice number (e.g. ``INV-1001``) and advance the
         counter, atomically: concurrent callers never get the same number."""
 
     @abstractmethod
-    def import_all(self, bundle: DataBundle, mode: ImportMode = "merge") -> ImportReport:
+    def import_all(
+        self,
+        bundle: DataBundle,
+        mode: ImportMode = "merge",
+        journal: JournalEntry | None = None,
+    ) -> ImportReport:
         """Write a whole bundle. ``merge`` keeps records not in the bundle and
         lets the newer ``updated_at`` win; ``replace`` leaves exactly the
-        bundle's records for this user. All or nothing."""
+        bundle's records for this user. All or nothing. ``journal`` (stamped,
+        see :meth:`stamped`) is written with it: a taken number is a
+        ConflictError and nothing is imported."""
 
     # -- sessions ------------------------------------------------------------------
 
@@ -602,6 +640,81 @@ class Storage(ABC):
         """A context in which several reads see one state (backend hook)."""
         return nullcontext()
 
+    # -- several writes as one change -------------------------------------------------
+
+    def commit(self, writes: Sequence[Write]) -> list[Record | None]:
+        """Make several conditional writes as one change: in one transaction
+        where the backend has them (SQLite; MongoDB replica sets), else in
+        order with earlier writes taken back if a later one conflicts. Any
+        stale version is a ConflictError and nothing is changed. Returns what
+        was stored (None for a deletion), in the order given."""
+        now = self.clock.now()
+        stamped = [
+            w
+            if w.record is None
+            else Write(
+                w.kind, w.key, self.stamped(w.record, w.expected_version, now), w.expected_version,
+                w.before,
+            )
+            for w in writes
+        ]  # fmt: skip
+        return self._commit(stamped)
+
+    def stamped(self, record: R, expected_version: int, now: datetime | None = None) -> R:
+        """A copy of ``record`` as it is written over ``expected_version``:
+        the next version, this user as owner (the backend keeps a stored
+        record's owner), created and updated times."""
+        now = now or self.clock.now()
+        return record.model_copy(
+            update={
+                "user_id": self.user_id,
+                "version": expected_version + 1,
+                "updated_at": now,
+                "created_at": record.created_at or now,
+            }
+        )
+
+    def _commit(self, writes: Sequence[Write]) -> list[Record | None]:
+        """The writes of :meth:`commit`, already stamped. This version, for
+        stores without transactions, writes in order and takes the earlier
+        writes back (conditionally) when one conflicts."""
+        done: list[tuple[Write, Record | None]] = []
+        try:
+            for write in writes:
+                if write.record is None:
+                    self._delete(write.kind, write.key, write.expected_version)
+                    done.append((write, None))
+                else:
+                    done.append(
+                        (write, self._store(write.kind, write.record, write.expected_version))
+                    )
+        except ConflictError:
+            self._take_back(done)
+            raise
+        return [stored for _write, stored in done]
+
+    def _take_back(self, done: list[tuple[Write, Record | None]]) -> None:
+        """Undo writes of a change that could not be completed, newest first,
+        each only if nobody changed the record since (best effort: a store
+        without transactions cannot do better)."""
+        for write, stored in reversed(done):
+            with suppress(ConflictError, NotFoundError):
+                version = stored.version if stored is not None else 0
+                if write.before is None:  # it was created: remove it again
+                    self._delete(write.kind, write.key, version)
+                else:  # changed or deleted: put the old version back
+                    self._store(write.kind, self.stamped(write.before, version), version)
+
+    def _delete(self, kind: Kind, key: str, expected_version: int) -> None:
+        """Delete iff the stored version is ``expected_version`` (ConflictError
+        otherwise). Backends do it in one step; this version reads first."""
+        current = self._load(kind, key)
+        if current is None or current.version != expected_version:
+            raise ConflictError(
+                kind.label, key, expected_version, current.version if current else None
+            )
+        self._remove(kind, key)
+
     # -- shared write logic ---------------------------------------------------------
 
     def _save(self, kind: Kind[R], record: R) -> R:
@@ -609,17 +722,9 @@ class Storage(ABC):
         ``record.version`` was read. On success the caller's object is updated
         in place (new version, timestamps, owner) and returned."""
         expected = record.version
-        now = self.clock.now()
         # The owner is always this user for a new record; for an existing one
         # the backend keeps the stored owner (a team member editing a project).
-        stamped = record.model_copy(
-            update={
-                "user_id": self.user_id,
-                "version": expected + 1,
-                "updated_at": now,
-                "created_at": record.created_at or now,
-            }
-        )
+        stamped = self.stamped(record, expected)
         stored = self._store(kind, stamped, expected)
         for name in META_FIELDS:
             setattr(record, name, getattr(stored, name))
@@ -733,3 +838,9 @@ class DelegatedQueries(Storage):
         project_id: str | None = None,
     ) -> list[Invoice]:
         return self._query(lambda s: s.get_invoices(status, client_id, project_id))  # type: ignore[no-any-return]
+
+    def journal_entries(self, limit: int = 20, before: int | None = None) -> list[JournalEntry]:
+        return self._query(lambda s: s.journal_entries(limit, before))  # type: ignore[no-any-return]
+
+    def last_journal_seq(self) -> int:
+        return self._query(lambda s: s.last_journal_seq())  # type: ignore[no-any-return]

@@ -51,6 +51,9 @@ ENCRYPTED_FIELDS: dict[str, tuple[tuple[str, ...], ...]] = {
     "invoices": (("notes",),),
     "billing_settings": (("bank_details",),),
 }
+# The undo journal keeps copies of those records: sealed the same way.
+JOURNAL = "journal"
+SEALED_COLLECTIONS = (*ENCRYPTED_FIELDS, JOURNAL)
 
 
 class EncryptionError(StorageError):
@@ -171,7 +174,7 @@ class FieldCipher:
         return self.active is not None
 
     def encrypts(self, collection: str) -> bool:
-        return self.enabled and collection in ENCRYPTED_FIELDS
+        return self.enabled and collection in SEALED_COLLECTIONS
 
     # -- one value ---------------------------------------------------------------------
 
@@ -241,24 +244,23 @@ class FieldCipher:
         """Seal the encrypted fields of ``doc`` (a fresh dict) in place."""
         if not self.encrypts(collection):
             return
-        for path, parent, name in _fields(collection, doc, camel):
+        for aad, _where, parent, name in _sealable(collection, key, doc, camel):
             value = parent.get(name)
             if isinstance(value, str) and value:
-                parent[name] = self.seal_value(_aad(collection, key, path), value)
+                parent[name] = self.seal_value(aad, value)
 
     def open(self, collection: str, doc: dict[str, Any], key_field: str, *, camel: bool) -> None:
         """Open every sealed field of ``doc`` in place (whatever the setting)."""
         key = str(doc.get(key_field, ""))
-        for path, parent, name in _fields(collection, doc, camel):
+        for aad, where, parent, name in _sealable(collection, key, doc, camel):
             value = parent.get(name)
             if is_sealed(value):
-                where = f"{collection.replace('_', ' ')} {key} {'.'.join(path)}"
-                parent[name] = self.open_value(_aad(collection, key, path), value, where)
+                parent[name] = self.open_value(aad, value, where)
 
     def needs_rewrite(self, collection: str, doc: Mapping[str, Any], *, camel: bool) -> bool:
         """Whether a stored record has a field not sealed with the active key
         (or, with encryption off, any sealed field)."""
-        for _path, parent, name in _fields(collection, doc, camel):
+        for _aad, _where, parent, name in _sealable(collection, "", doc, camel):
             value = parent.get(name)
             if is_sealed(value):
                 if value.get("kid") != self.active:
@@ -271,7 +273,7 @@ class FieldCipher:
         """How many encrypted fields of a stored record hold clear text."""
         return sum(
             1
-            for _path, parent, name in _fields(collection, doc, camel)
+            for _aad, _where, parent, name in _sealable(collection, "", doc, camel)
             if isinstance(parent.get(name), str) and parent.get(name)
         )
 
@@ -279,7 +281,7 @@ class FieldCipher:
         """The key id of each sealed value of a stored record."""
         return [
             str(parent[name].get("kid"))
-            for _path, parent, name in _fields(collection, doc, camel)
+            for _aad, _where, parent, name in _sealable(collection, "", doc, camel)
             if is_sealed(parent.get(name))
         ]
 
@@ -296,6 +298,29 @@ def _fields(
             parent = parent.get(name) if isinstance(parent, dict) else None
         if isinstance(parent, dict) and names[-1] in parent:
             yield path, parent, names[-1]
+
+
+def _sealable(
+    collection: str, key: str, doc: Mapping[str, Any], camel: bool
+) -> Iterator[tuple[bytes, str, Any, str]]:
+    """(associated data, a name for messages, the dict holding the field,
+    its stored name) of each encrypted field of a stored record. A journal
+    entry holds copies of other records (before and after a change): their
+    fields are sealed exactly as in the records themselves."""
+    if collection == JOURNAL:
+        images = doc.get("images")
+        for image in images if isinstance(images, list) else ():
+            if not isinstance(image, dict):
+                continue
+            inner_kind, inner_key = str(image.get("kind", "")), str(image.get("key", ""))
+            for side in ("before", "after"):
+                inner = image.get(side)
+                if isinstance(inner, dict):  # always the snake_case stored form
+                    yield from _sealable(inner_kind, inner_key, inner, False)
+        return
+    for path, parent, name in _fields(collection, doc, camel):
+        where = f"{collection.replace('_', ' ')} {key} {'.'.join(path)}"
+        yield _aad(collection, key, path), where, parent, name
 
 
 NO_ENCRYPTION = FieldCipher()

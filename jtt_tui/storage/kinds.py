@@ -7,6 +7,7 @@ from typing import Generic, TypeVar
 
 from pydantic.alias_generators import to_camel
 
+from jtt_tui.domain.journal import JournalEntry
 from jtt_tui.domain.models import (
     BillingSettings,
     Invoice,
@@ -54,6 +55,11 @@ INVOICES: Kind[Invoice] = Kind("invoices", Invoice, "invoice_id", per_user_key=F
 TICKETS: Kind[Ticket] = Kind("tickets", Ticket, "ticket_number", per_user_key=True)
 
 ALL_KINDS: tuple[Kind, ...] = (SESSIONS, PROJECTS, MANUAL_TASKS, BILLING, INVOICES, TICKETS)
+KINDS_BY_NAME: dict[str, Kind] = {kind.name: kind for kind in ALL_KINDS}
+
+# The undo journal: stored like the records (same conditional writes, same
+# outbox while offline) but not user data: never exported, migrated or counted.
+JOURNAL: Kind[JournalEntry] = Kind("journal", JournalEntry, "entry_id", per_user_key=True)
 
 # Fields a partial update may never touch: identity and bookkeeping.
 PROTECTED_FIELDS = frozenset({"user_id", "version", "created_at", "updated_at"})

@@ -20,6 +20,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument, UpdateOne
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from jtt_tui.domain.clock import Clock
+from jtt_tui.domain.journal import JournalEntry, entry_id
 from jtt_tui.domain.models import (
     BillingSettings,
     DataBundle,
@@ -39,6 +40,7 @@ from jtt_tui.storage.base import (
     ProjectTime,
     Storage,
     TrackedTime,
+    Write,
     add_pieces,
     bundle_records,
     plan_import_record,
@@ -53,6 +55,7 @@ from jtt_tui.storage.kinds import (
     ALL_KINDS,
     BILLING,
     INVOICES,
+    JOURNAL,
     MANUAL_TASKS,
     PROJECTS,
     SESSIONS,
@@ -105,6 +108,15 @@ INDEXES: dict[str, list[IndexModel]] = {
             unique=True,
             name="userId_ticketNumber_unique",
         ),
+    ],
+    # the undo journal: numbered per user (the unique number serialises writers)
+    "journal": [
+        IndexModel(
+            [("userId", ASCENDING), ("entryId", DESCENDING)],
+            unique=True,
+            name="userId_entryId_unique",
+        ),
+        IndexModel([("userId", ASCENDING), ("at", ASCENDING)], name="userId_at"),
     ],
 }
 
@@ -310,7 +322,7 @@ class MongoStore(Storage):
                 raise ConflictError(kind.label, key, 0, None, detail="it keeps changing; try again")
         return done
 
-    def _store(self, kind: Kind[R], record: R, expected_version: int) -> R:
+    def _store(self, kind: Kind[R], record: R, expected_version: int, *, session: Any = None) -> R:
         key = kind.key_of(record)
         doc = to_document(kind, record, self.cipher)
         on_insert = {"createdAt": doc.pop("createdAt"), "userId": doc.pop("userId")}
@@ -333,13 +345,14 @@ class MongoStore(Storage):
                     upsert=expected_version == 0,
                     projection={"createdAt": 1, "userId": 1, "_id": 0},
                     return_document=ReturnDocument.AFTER,
+                    session=session,
                 )
         except StorageError as exc:
             if not isinstance(exc.__cause__, DuplicateKeyError):
                 raise
             stored = None
         if stored is None:
-            current = self._load(kind, key)
+            current = None if session is not None else self._load(kind, key)
             raise ConflictError(
                 kind.label, key, expected_version, current.version if current else None
             )
@@ -354,6 +367,43 @@ class MongoStore(Storage):
                 {**self._key_filter(kind, key), "userId": self.user_id}
             )
         return bool(result.deleted_count)
+
+    def _delete(self, kind: Kind, key: str, expected_version: int, *, session: Any = None) -> None:
+        with _translated():
+            result = self._collection(kind).delete_one(
+                {
+                    **self._key_filter(kind, key),
+                    "userId": self.user_id,
+                    "version": expected_version,
+                },
+                session=session,
+            )
+        if not result.deleted_count:
+            current = None if session is not None else self._load(kind, key)
+            raise ConflictError(
+                kind.label, key, expected_version, current.version if current else None
+            )
+
+    def _commit(self, writes: Sequence[Write]) -> list[Record | None]:
+        """One multi-document transaction where the deployment has them;
+        on a standalone server the writes go in order (the journal entry
+        first: its number is taken or the change stops there) and the earlier
+        ones are taken back if a later one conflicts."""
+        if not self._transactional():
+            return super()._commit(writes)
+        stored: list[Record | None] = []
+        with self._transaction() as session:
+            for write in writes:
+                if write.record is None:
+                    self._delete(write.kind, write.key, write.expected_version, session=session)
+                    stored.append(None)
+                else:
+                    stored.append(
+                        self._store(
+                            write.kind, write.record, write.expected_version, session=session
+                        )
+                    )
+        return stored
 
     # -- queries ---------------------------------------------------------------------
 
@@ -566,6 +616,42 @@ class MongoStore(Storage):
             )
         return [from_document(INVOICES, doc, self.cipher) for doc in docs]
 
+    # -- the journal ---------------------------------------------------------------
+
+    def journal_entries(self, limit: int = 20, before: int | None = None) -> list[JournalEntry]:
+        query: dict[str, Any] = {"userId": self.user_id}
+        if before is not None:
+            query["entryId"] = {"$lt": entry_id(before)}
+        with _translated():
+            docs = list(
+                self._collection(JOURNAL).find(query).sort("entryId", DESCENDING).limit(limit)
+            )
+        return [from_document(JOURNAL, doc, self.cipher) for doc in docs]
+
+    def last_journal_seq(self) -> int:
+        with _translated():
+            doc = self._collection(JOURNAL).find_one(
+                {"userId": self.user_id},
+                projection={"entryId": 1, "_id": 0},
+                sort=[("entryId", DESCENDING)],
+            )
+        return int(doc["entryId"]) if doc else 0
+
+    def prune_journal(self, keep: int, older_than: datetime) -> int:
+        collection = self._collection(JOURNAL)
+        with _translated():
+            cutoff = list(
+                collection.find({"userId": self.user_id}, projection={"entryId": 1, "_id": 0})
+                .sort("entryId", DESCENDING)
+                .skip(max(keep, 0))
+                .limit(1)
+            )
+            condition: list[dict[str, Any]] = [{"at": {"$lt": older_than}}]
+            if cutoff:
+                condition.append({"entryId": {"$lte": cutoff[0]["entryId"]}})
+            result = collection.delete_many({"userId": self.user_id, "$or": condition})
+        return int(result.deleted_count)
+
     def next_invoice_number(self) -> str:
         collection = self._collection(BILLING)
         for _ in range(2):
@@ -597,7 +683,12 @@ class MongoStore(Storage):
 
     # -- bulk ------------------------------------------------------------------------
 
-    def import_all(self, bundle: DataBundle, mode: ImportMode = "merge") -> ImportReport:
+    def import_all(
+        self,
+        bundle: DataBundle,
+        mode: ImportMode = "merge",
+        journal: JournalEntry | None = None,
+    ) -> ImportReport:
         if mode not in ("merge", "replace"):
             raise ValueError("mode must be 'merge' or 'replace'")
         report = ImportReport(mode=mode)
@@ -608,6 +699,8 @@ class MongoStore(Storage):
             for kind, records in bundle_records(bundle, self.user_id)
         ]
         with self._transaction() as session:
+            if journal is not None:  # first: a taken number stops the import here
+                self._store(JOURNAL, journal, 0, session=session)
             for kind, records, operations in plans:
                 collection = self._collection(kind)
                 for start in range(0, len(operations), self.batch_size):
@@ -671,14 +764,16 @@ class MongoStore(Storage):
                 )
         return operations
 
+    def _transactional(self) -> bool:
+        topology = getattr(self._client, "topology_description", None)
+        return getattr(topology, "topology_type_name", None) in _TRANSACTIONAL_TOPOLOGIES
+
     @contextmanager
     def _transaction(self) -> Iterator[Any]:
         """A multi-document transaction where the deployment has them (replica
         sets, sharded clusters, Atlas); a standalone mongod has none, so there
         the writes are idempotent upserts that a re-run completes."""
-        topology = getattr(self._client, "topology_description", None)
-        kind = getattr(topology, "topology_type_name", None)
-        if kind not in _TRANSACTIONAL_TOPOLOGIES:
+        if not self._transactional():
             yield None
             return
         with _translated(), self._client.start_session() as session, session.start_transaction():

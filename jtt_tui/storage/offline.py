@@ -18,13 +18,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from jtt_tui.domain.journal import JournalEntry
 from jtt_tui.domain.models import DataBundle, Record
 from jtt_tui.storage.base import ImportMode, ImportReport, bundle_records
 from jtt_tui.storage.errors import StorageError
-from jtt_tui.storage.kinds import ALL_KINDS, Kind, R
+from jtt_tui.storage.kinds import JOURNAL, KINDS_BY_NAME, Kind, R
 from jtt_tui.storage.sqlite_store import SQLiteStore
 
-KINDS_BY_NAME = {kind.name: kind for kind in ALL_KINDS}
+OUTBOX_KINDS = {**KINDS_BY_NAME, JOURNAL.name: JOURNAL}
 Op = Literal["save", "delete"]
 EntryState = Literal["pending", "conflict"]
 
@@ -73,13 +74,18 @@ class OfflineMirror(SQLiteStore):
 
     # -- writes while offline: applied here and queued, in one transaction -----------
 
-    def _store(self, kind: Kind[R], record: R, expected_version: int) -> R:
-        with self._write() as conn:
-            stored = self._store_in(conn, kind, record, expected_version)
-            self._enqueue(
-                conn, "save", kind, kind.key_of(stored), base=expected_version, record=stored
-            )
-            return stored
+    def _store_in(
+        self, conn: sqlite3.Connection, kind: Kind[R], record: R, expected_version: int
+    ) -> R:
+        stored = super()._store_in(conn, kind, record, expected_version)
+        self._enqueue(conn, "save", kind, kind.key_of(stored), base=expected_version, record=stored)
+        return stored
+
+    def _delete_in(
+        self, conn: sqlite3.Connection, kind: Kind, key: str, expected_version: int
+    ) -> None:
+        super()._delete_in(conn, kind, key, expected_version)
+        self._enqueue(conn, "delete", kind, key, base=expected_version, record=None)
 
     def _remove(self, kind: Kind, key: str) -> bool:
         with self._write() as conn:
@@ -96,7 +102,12 @@ class OfflineMirror(SQLiteStore):
             "(create the invoice once it is back, so no two invoices share a number)"
         )
 
-    def import_all(self, bundle: DataBundle, mode: ImportMode = "merge") -> ImportReport:
+    def import_all(
+        self,
+        bundle: DataBundle,
+        mode: ImportMode = "merge",
+        journal: JournalEntry | None = None,
+    ) -> ImportReport:
         raise OfflineUnavailable(
             "importing needs the shared store, which cannot be reached right now"
         )
@@ -192,7 +203,7 @@ class OfflineMirror(SQLiteStore):
             rows = conn.execute(query + " ORDER BY seq", params).fetchall()
         entries = []
         for seq, kind_name, key, op, base, doc, entry_state, detail, queued in rows:
-            kind = KINDS_BY_NAME[kind_name]
+            kind = OUTBOX_KINDS[kind_name]
             record = self._decode(kind, doc) if doc else None
             entries.append(
                 OutboxEntry(

@@ -8,10 +8,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from jtt_tui.domain.journal import JournalEntry
 from jtt_tui.domain.models import Invoice, ManualTask, Project, Record, Session
 from jtt_tui.storage.kinds import (
     BILLING,
     INVOICES,
+    JOURNAL,
     MANUAL_TASKS,
     PROJECTS,
     SESSIONS,
@@ -72,6 +74,11 @@ def _invoice_columns(record: Record) -> tuple[object, ...]:
     )
 
 
+def _journal_columns(record: Record) -> tuple[object, ...]:
+    assert isinstance(record, JournalEntry)
+    return (epoch_ms(record.at),)
+
+
 @dataclass(frozen=True)
 class Table:
     kind: Kind
@@ -100,6 +107,7 @@ TABLES: dict[str, Table] = {
             _invoice_columns,
         ),
         Table(TICKETS, (), lambda record: ()),
+        Table(JOURNAL, ("at_ms",), _journal_columns),
     )
 }
 
@@ -201,7 +209,21 @@ _V3: list[Step] = [
     _backfill_session_columns,
 ]
 
+# 4: the undo journal (entries numbered per user: the key is the number)
+_V4: list[Step] = [
+    """CREATE TABLE journal (
+        id INTEGER PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        at_ms INTEGER NOT NULL,
+        doc TEXT NOT NULL
+    )""",
+    "CREATE UNIQUE INDEX journal_key ON journal (user_id, key)",
+    "CREATE INDEX journal_at ON journal (user_id, at_ms)",
+]
+
 # Forward migrations: (version, steps). A step is SQL or a function of the
 # connection. Append, never edit a shipped one.
-MIGRATIONS: list[tuple[int, list[Step]]] = [(1, _V1), (2, _V2), (3, _V3)]
+MIGRATIONS: list[tuple[int, list[Step]]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4)]
 LATEST_SCHEMA = MIGRATIONS[-1][0]

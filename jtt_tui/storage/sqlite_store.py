@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from jtt_tui.domain.clock import Clock
+from jtt_tui.domain.journal import JournalEntry, entry_id
 from jtt_tui.domain.models import (
     BillingSettings,
     DataBundle,
@@ -37,6 +38,7 @@ from jtt_tui.storage.base import (
     ProjectTime,
     Storage,
     TrackedTime,
+    Write,
     add_pieces,
     bundle_records,
     plan_import_record,
@@ -57,6 +59,7 @@ from jtt_tui.storage.kinds import (
     ALL_KINDS,
     BILLING,
     INVOICES,
+    JOURNAL,
     MANUAL_TASKS,
     PROJECTS,
     SESSIONS,
@@ -261,6 +264,33 @@ class SQLiteStore(Storage):
     def _remove(self, kind: Kind, key: str) -> bool:
         with self._write() as conn:
             return self._remove_in(conn, kind, key)
+
+    def _delete(self, kind: Kind, key: str, expected_version: int) -> None:
+        with self._write() as conn:
+            self._delete_in(conn, kind, key, expected_version)
+
+    def _delete_in(
+        self, conn: sqlite3.Connection, kind: Kind, key: str, expected_version: int
+    ) -> None:
+        """The conditional delete, inside the caller's transaction."""
+        row = self._current(conn, kind, key)
+        if row is None or not row[4] or row[2] != expected_version:
+            raise ConflictError(kind.label, key, expected_version, row[2] if row else None)
+        conn.execute(f"DELETE FROM {kind.name} WHERE id = ?", (row[0],))
+
+    def _commit(self, writes: Sequence[Write]) -> list[Record | None]:
+        """Every write in one transaction: all of them or none."""
+        with self._write() as conn:
+            stored: list[Record | None] = []
+            for write in writes:
+                if write.record is None:
+                    self._delete_in(conn, write.kind, write.key, write.expected_version)
+                    stored.append(None)
+                else:
+                    stored.append(
+                        self._store_in(conn, write.kind, write.record, write.expected_version)
+                    )
+            return stored
 
     def _remove_in(self, conn: sqlite3.Connection, kind: Kind, key: str) -> bool:
         cursor = conn.execute(
@@ -529,6 +559,37 @@ class SQLiteStore(Storage):
             ).fetchall()
         return self._parse(INVOICES, rows)
 
+    # -- the journal ---------------------------------------------------------------
+
+    def journal_entries(self, limit: int = 20, before: int | None = None) -> list[JournalEntry]:
+        query = "SELECT doc FROM journal WHERE user_id = :me"
+        params: dict[str, Any] = {"me": self.user_id, "limit": limit}
+        if before is not None:
+            query += " AND key < :before"
+            params["before"] = entry_id(before)
+        with self._read() as conn:
+            rows = conn.execute(query + " ORDER BY key DESC LIMIT :limit", params).fetchall()
+        return self._parse(JOURNAL, rows)
+
+    def last_journal_seq(self) -> int:
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT MAX(key) FROM journal WHERE user_id = ?", (self.user_id,)
+            ).fetchone()
+        return int(row[0]) if row and row[0] else 0
+
+    def prune_journal(self, keep: int, older_than: datetime) -> int:
+        with self._write() as conn:
+            cutoff = conn.execute(
+                "SELECT key FROM journal WHERE user_id = ? ORDER BY key DESC LIMIT 1 OFFSET ?",
+                (self.user_id, max(keep, 0)),
+            ).fetchone()
+            deleted = conn.execute(
+                "DELETE FROM journal WHERE user_id = ? AND (at_ms < ? OR key <= ?)",
+                (self.user_id, epoch_ms(older_than), cutoff[0] if cutoff else ""),
+            ).rowcount
+        return int(deleted)
+
     def next_invoice_number(self) -> str:
         now = self.clock.now()
         with self._write() as conn:
@@ -552,12 +613,19 @@ class SQLiteStore(Storage):
 
     # -- bulk ------------------------------------------------------------------------
 
-    def import_all(self, bundle: DataBundle, mode: ImportMode = "merge") -> ImportReport:
+    def import_all(
+        self,
+        bundle: DataBundle,
+        mode: ImportMode = "merge",
+        journal: JournalEntry | None = None,
+    ) -> ImportReport:
         if mode not in ("merge", "replace"):
             raise ValueError("mode must be 'merge' or 'replace'")
         report = ImportReport(mode=mode)
         now = self.clock.now()
         with self._write() as conn:
+            if journal is not None:
+                self._store_in(conn, JOURNAL, journal, 0)
             for kind, records in bundle_records(bundle, self.user_id):
                 self._import_kind(conn, kind, records, report, now)
                 if mode == "replace":
