@@ -17,6 +17,28 @@ if TYPE_CHECKING:
     import argparse
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+# options that take a time, which may be relative: `--at -15m` (argparse would
+# read "-15m" as an option of its own)
+_TIME_OPTIONS = frozenset({"--at", "--from", "--to", "--start", "--end"})
+
+
+def _join_relative_times(arguments: list[str]) -> list[str]:
+    joined: list[str] = []
+    pending: str | None = None
+    for arg in arguments:
+        if pending is not None:
+            if arg[:2].startswith("-") and arg[1:2].isdigit():
+                joined.append(f"{pending}={arg}")
+            else:
+                joined += [pending, arg]
+            pending = None
+        elif arg in _TIME_OPTIONS:
+            pending = arg
+        else:
+            joined.append(arg)
+    if pending is not None:
+        joined.append(pending)
+    return joined
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,9 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="show details (a redacted traceback) when something fails",
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
-    from jtt_tui.commands import billing, data, database, jira, keys, migrate, timer
+    from jtt_tui.commands import billing, data, database, history, jira, keys, migrate, timer
 
     timer.register(commands)
+    history.register(commands)
     data.register(commands)
     database.register(commands)
     migrate.register(commands)
@@ -59,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_app()
     from jtt_tui.commands.context import Context
 
-    args = build_parser().parse_args(arguments)
+    args = build_parser().parse_args(_join_relative_times(arguments))
     handler = getattr(args, "handler", None)
     from jtt_tui.logs import setup_logging
 

@@ -214,7 +214,55 @@ ENV_VARS: tuple[EnvVar, ...] = (
         "JTT_ALLOW_CONCURRENT_TIMERS",
         ("timer", "allow_concurrent"),
         "false",
-        "Let several timers run at once instead of pausing the running one.",
+        "Let several timers run at once instead of pausing the running one (their time "
+        "overlaps, so this also allows overlaps).",
+    ),
+    EnvVar(
+        "JTT_ALLOW_OVERLAP",
+        ("timer", "allow_overlap"),
+        "false",
+        "Allow time on two tickets at once (shown with a warning sign; `jtt doctor` counts "
+        "them). false: every change that would overlap another ticket's time is refused.",
+    ),
+    EnvVar(
+        "JTT_FORGOTTEN_AFTER",
+        ("timer", "forgotten_after"),
+        "10h",
+        "A timer running longer than this (or across midnight) is asked about: keep it, "
+        "stop it at a time, or discard the extra time.",
+    ),
+    EnvVar(
+        "JTT_DAY_ENDS",
+        ("timer", "day_ends"),
+        "18:00",
+        "When the working day ends (HH:MM): where a forgotten timer is suggested to stop "
+        "when jtt saw nothing later.",
+    ),
+    EnvVar(
+        "JTT_WORK_HOURS",
+        ("timer", "work_hours"),
+        "Mon-Fri 09:00-18:00",
+        "Working hours: while the app is open in them and no timer runs, it reminds you "
+        "to start one. Empty: no reminders.",
+    ),
+    EnvVar(
+        "JTT_IDLE_REMINDER",
+        ("timer", "idle_reminder"),
+        "15m",
+        "How long the app waits, in working hours with no timer running, before it "
+        "reminds you (0: never).",
+    ),
+    EnvVar(
+        "JTT_JOURNAL_KEEP",
+        ("journal", "keep"),
+        "500",
+        "How many changes undo can go back (10-100000).",
+    ),
+    EnvVar(
+        "JTT_JOURNAL_DAYS",
+        ("journal", "days"),
+        "30",
+        "Changes older than this many days are dropped from the undo journal (1-3650).",
     ),
 )
 # Variables that choose where things are, read before anything else.
@@ -408,6 +456,60 @@ class JiraConfig(_Section):
 
 class TimerConfig(_Section):
     allow_concurrent: bool = False
+    allow_overlap: bool = False
+    forgotten_after: str = "10h"
+    day_ends: str = Field(default="18:00", pattern=r"^([01]?\d|2[0-3]):[0-5]\d$")
+    work_hours: str = Field(default="Mon-Fri 09:00-18:00", max_length=100)
+    idle_reminder: str = "15m"
+
+    @field_validator("forgotten_after", "idle_reminder", mode="before")
+    @classmethod
+    def _duration_text(cls, value: Any, info: ValidationInfo) -> Any:
+        from jtt_tui.domain.durations import parse_duration
+
+        # a bare number: hours for forgotten_after, minutes for idle_reminder
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            value = f"{value}{'h' if info.field_name == 'forgotten_after' else 'm'}"
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if info.field_name == "idle_reminder" and text in ("", "0", "off"):
+            return "0"
+        if re_number := re.fullmatch(r"\d+(\.\d+)?", text):
+            text = f"{re_number.group(0)}{'h' if info.field_name == 'forgotten_after' else 'm'}"
+        duration = parse_duration(text)  # DomainError is a ValueError: a clear message
+        if info.field_name == "forgotten_after" and duration.total_seconds() < 3600:
+            raise ValueError("at least 1 hour")
+        return text
+
+    @field_validator("work_hours")
+    @classmethod
+    def _work_hours(cls, value: str) -> str:
+        from jtt_tui.domain.workday import parse_work_hours
+
+        parse_work_hours(value)
+        return value.strip()
+
+    def rules(self) -> Any:
+        """These settings as the timer service's rules."""
+        from datetime import time
+
+        from jtt_tui.domain.durations import parse_duration
+        from jtt_tui.domain.workday import TimerRules, parse_work_hours
+
+        hour, minute = (int(part) for part in self.day_ends.split(":"))
+        reminder = parse_duration(self.idle_reminder) if self.idle_reminder != "0" else None
+        return TimerRules(
+            forgotten_after=parse_duration(self.forgotten_after),
+            day_ends=time(hour, minute),
+            work_hours=parse_work_hours(self.work_hours),
+            idle_reminder=reminder or None,
+        )
+
+
+class JournalConfig(_Section):
+    keep: int = Field(default=500, ge=10, le=100_000)
+    days: int = Field(default=30, ge=1, le=3650)
 
 
 class UiConfig(_Section):
@@ -444,6 +546,7 @@ class Settings(_Section):
     local: LocalConfig = Field(default_factory=LocalConfig)
     mongodb: MongoConfig = Field(default_factory=MongoConfig)
     timer: TimerConfig = Field(default_factory=TimerConfig)
+    journal: JournalConfig = Field(default_factory=JournalConfig)
     encryption: EncryptionConfig = Field(default_factory=EncryptionConfig)
     jira: JiraConfig = Field(default_factory=JiraConfig)
     ui: UiConfig = Field(default_factory=UiConfig)
@@ -617,6 +720,13 @@ _ALLOWED: dict[tuple[str, ...], str] = {
     ("local", "backup_interval_hours"): "a whole number of hours, 1 to 720",
     ("health_interval_s",): "seconds, 0.5 to 3600",
     ("timer", "allow_concurrent"): "true or false",
+    ("timer", "allow_overlap"): "true or false",
+    ("timer", "forgotten_after"): "a duration of at least 1h, e.g. 10h",
+    ("timer", "day_ends"): "a time of day, HH:MM",
+    ("timer", "work_hours"): "days and hours, e.g. Mon-Fri 09:00-18:00, or empty",
+    ("timer", "idle_reminder"): "a duration such as 15m, or 0 for no reminders",
+    ("journal", "keep"): "a whole number from 10 to 100000",
+    ("journal", "days"): "a whole number of days, 1 to 3650",
     ("enable_multi_user",): "true or false",
     ("ui", "theme"): "dark, light or ansi",
     ("user_id",): "letters, digits and . _ @ + -",

@@ -12,6 +12,7 @@ from jtt_tui.storage.errors import StorageError, classify, redact, register_secr
 
 if TYPE_CHECKING:
     from jtt_tui.config import Settings
+    from jtt_tui.services.container import Services
     from jtt_tui.storage.base import Storage
     from jtt_tui.storage.factory import OpenedStorage
 
@@ -39,6 +40,7 @@ class Context:
         self.stderr = error_stream or sys.stderr
         self._settings: Settings | None = None
         self._opened: OpenedStorage | None = None
+        self._services: Services | None = None
 
     # -- output ------------------------------------------------------------------------
 
@@ -82,9 +84,24 @@ class Context:
     def store(self) -> Storage:
         return self.opened().store
 
+    @property
+    def services(self) -> Services:
+        """The use cases over the store, with the rules the settings ask for."""
+        if self._services is None:
+            from jtt_tui.services.container import Services
+
+            self._services = Services.configured(self.store, self.settings)
+        return self._services
+
+    @property
+    def interactive(self) -> bool:
+        """Whether a person is at the terminal to answer a question."""
+        return self.stdout is sys.stdout and sys.stdin.isatty() and sys.stdout.isatty()
+
     def close(self) -> None:
         if self._opened is None:
             return
+        self._services = None
         store, self._opened = self._opened.store, None
         try:
             self._backup_if_due(store)

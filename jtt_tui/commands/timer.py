@@ -4,15 +4,18 @@ status and log. Same store as the TUI, so either sees the other's timers."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 from datetime import timedelta
 from typing import Any
 
-from jtt_tui.commands.context import Context
+from jtt_tui.commands.context import CommandFailed, Context
 from jtt_tui.commands.output import clean, table
 from jtt_tui.domain.calendar import local_date, to_local
 from jtt_tui.domain.durations import format_clock, format_span
-from jtt_tui.domain.parsing import parse_day, parse_local_time_today
+from jtt_tui.domain.parsing import MOMENT_SYNTAX, parse_day
+
+AT_HELP = f"when, if not now: {MOMENT_SYNTAX}"
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -22,18 +25,30 @@ def register(commands: argparse._SubParsersAction) -> None:
     start.add_argument("--project", metavar="KEY", help="project key (default: the ticket prefix)")
     start.add_argument("--tag", action="append", default=[], metavar="T", help="add a tag")
     start.add_argument("--note", help="add a note")
-    start.add_argument("--at", metavar="HH:MM", help="started earlier today at this time")
+    start.add_argument(
+        "--at",
+        metavar="TIME",
+        help=f"it started earlier ({MOMENT_SYNTAX}); a running timer is paused then",
+    )
+    start.add_argument(
+        "--trim", action="store_true", help="shorten another ticket's segment that is in the way"
+    )
+    _force(start)
     start.set_defaults(handler=cmd_start)
 
     for name, help_text, handler in (
         ("pause", "pause the running timer (or TICKET)", cmd_pause),
-        ("resume", "resume the last paused timer (or TICKET)", cmd_resume),
         ("stop", "stop the current timer (or TICKET)", cmd_stop),
         ("complete", "mark the current ticket (or TICKET) done", cmd_complete),
     ):
         sub = commands.add_parser(name, help=help_text)
         sub.add_argument("ticket", nargs="?", help="Jira ticket (default: the current one)")
+        sub.add_argument("--at", metavar="TIME", help=f"it ended earlier: {MOMENT_SYNTAX}")
+        _force(sub)
         sub.set_defaults(handler=handler)
+    resume = commands.add_parser("resume", help="resume the last paused timer (or TICKET)")
+    resume.add_argument("ticket", nargs="?", help="Jira ticket (default: the last paused one)")
+    resume.set_defaults(handler=cmd_resume)
 
     status = commands.add_parser("status", help="running and paused timers, today's total")
     status.add_argument("--json", action="store_true", help="machine-readable output")
@@ -51,10 +66,22 @@ def register(commands: argparse._SubParsersAction) -> None:
     log.set_defaults(handler=cmd_log)
 
 
-def _service(ctx: Context) -> Any:
-    from jtt_tui.services.timer import TimerService
+def _force(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="keep a segment longer than 24 h, or a timer that ran suspiciously long",
+    )
 
-    return TimerService(ctx.store, allow_concurrent=ctx.settings.timer.allow_concurrent)
+
+def moment(ctx: Context, text: str | None, what: str) -> Any:
+    """A typed time as a UTC instant (None when not given)."""
+    if text is None:
+        return None
+    from jtt_tui.domain.parsing import parse_moment
+
+    service = ctx.services.timer
+    return parse_moment(text, now=service.clock.now(), tz=service.tz, what=what)
 
 
 def _describe(session: Any) -> str:
@@ -62,10 +89,19 @@ def _describe(session: Any) -> str:
     return f"{session.ticket_number}{name}"
 
 
+def _say_notes(ctx: Context, notes: list[str]) -> None:
+    for note in notes:
+        ctx.out(f"Note: {note}")
+
+
 def cmd_start(ctx: Context, args: argparse.Namespace) -> int:
-    service = _service(ctx)
-    now = service.clock.now()
-    at = parse_local_time_today(args.at, now=now, tz=service.tz, what="--at") if args.at else None
+    service = ctx.services.timer
+    at = moment(ctx, args.at, "--at")
+    force = args.force or settle_forgotten(
+        ctx,
+        [s for s in service.status().running if s.ticket_number != args.ticket.upper()],
+        when_given=at is not None,
+    )
     change = service.start(
         args.ticket,
         name=args.name,
@@ -73,25 +109,47 @@ def cmd_start(ctx: Context, args: argparse.Namespace) -> int:
         tags=args.tag,
         note=args.note,
         at=at,
+        trim=args.trim,
+        force=force,
     )
+    now = service.clock.now()
     for paused in change.paused:
-        ctx.out(f"Paused {_describe(paused)} at {format_clock(paused.elapsed(now))}")
+        ended = to_local(paused.segments[-1].end or now, service.tz)
+        ctx.out(
+            f"Paused {_describe(paused)} at {ended:%H:%M} ({format_clock(paused.elapsed(now))} "
+            "in all)"
+        )
     session = change.session
     started = to_local(session.segments[-1].start, service.tz)
     ctx.out(f"Started {_describe(session)} at {started:%H:%M}")
+    _say_notes(ctx, change.notes)
     return 0
 
 
+def _end(ctx: Context, args: argparse.Namespace, verb: str) -> list[Any]:
+    """pause / stop / complete, after the forgotten-timer question."""
+    service = ctx.services.timer
+    at = moment(ctx, args.at, "--at")
+    if args.ticket is not None:
+        targets = [s for s in service.status().running if s.ticket_number == args.ticket.upper()]
+    else:
+        targets = service.status().running
+    force = args.force or settle_forgotten(ctx, targets, when_given=at is not None, verb=verb)
+    if verb == "pause":
+        return list(service.pause(args.ticket, at=at, force=force))
+    action = service.stop if verb == "stop" else service.complete
+    return [action(args.ticket, at=at, force=force)]
+
+
 def cmd_pause(ctx: Context, args: argparse.Namespace) -> int:
-    service = _service(ctx)
-    now = service.clock.now()
-    for session in service.pause(args.ticket):
+    now = ctx.services.timer.clock.now()
+    for session in _end(ctx, args, "pause"):
         ctx.out(f"Paused {_describe(session)} at {format_clock(session.elapsed(now))}")
     return 0
 
 
 def cmd_resume(ctx: Context, args: argparse.Namespace) -> int:
-    service = _service(ctx)
+    service = ctx.services.timer
     change = service.resume(args.ticket)
     now = service.clock.now()
     for paused in change.paused:
@@ -102,27 +160,130 @@ def cmd_resume(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_stop(ctx: Context, args: argparse.Namespace) -> int:
-    service = _service(ctx)
-    session = service.stop(args.ticket)
-    now = service.clock.now()
-    ctx.out(f"Stopped {_describe(session)}: {format_clock(session.elapsed(now))} in all")
+    now = ctx.services.timer.clock.now()
+    for session in _end(ctx, args, "stop"):
+        ctx.out(f"Stopped {_describe(session)}: {format_clock(session.elapsed(now))} in all")
     return 0
 
 
 def cmd_complete(ctx: Context, args: argparse.Namespace) -> int:
-    service = _service(ctx)
-    session = service.complete(args.ticket)
-    now = service.clock.now()
-    ctx.out(f"Completed {_describe(session)}: {format_clock(session.elapsed(now))} in all")
+    now = ctx.services.timer.clock.now()
+    for session in _end(ctx, args, "complete"):
+        ctx.out(f"Completed {_describe(session)}: {format_clock(session.elapsed(now))} in all")
     return 0
 
 
+# -- timers left running ---------------------------------------------------------------
+
+
+def settle_forgotten(
+    ctx: Context, involved: list[Any], *, when_given: bool, verb: str | None = None
+) -> bool:
+    """Before a command ends timers in ``involved``: any of them that ran
+    suspiciously long is asked about (a person at the terminal) or warned
+    about and refused (a script). Returns whether to count it all (kept)."""
+    if when_given or not involved:
+        return False
+    wanted = {s.ticket_number for s in involved}
+    found = [f for f in _suspicious(ctx) if f.ticket in wanted]
+    if not found:
+        return False
+    if not ctx.interactive:
+        first = found[0]
+        ctx.err(f"warning: {_forgotten_line(ctx, first)}")
+        raise CommandFailed(
+            f"nothing changed: say when {first.ticket} stopped (--at "
+            f"{_hhmm(ctx, first.suggested_end)}), or --force to count it all"
+        )
+    kept = False
+    for item in found:
+        kept = _ask(ctx, item, verb) or kept
+    return kept
+
+
+def _suspicious(ctx: Context) -> list[Any]:
+    from jtt_tui.services.activity import ActivityMark
+
+    last = ActivityMark(ctx.settings.data_dir).last()
+    return list(ctx.services.timer.suspicious(last))
+
+
+def _hhmm(ctx: Context, moment_: Any) -> str:
+    local = to_local(moment_, ctx.services.timer.tz)
+    today = local_date(ctx.services.timer.clock.now(), ctx.services.timer.tz)
+    return f"{local:%H:%M}" if local.date() == today else f"'{local:%Y-%m-%d %H:%M}'"
+
+
+def _forgotten_line(ctx: Context, item: Any) -> str:
+    return f"{item.ticket} has been {item.reason}: was it all work?"
+
+
+def _ask(ctx: Context, item: Any, verb: str | None) -> bool:
+    """One question on the terminal; True when the user keeps it all."""
+    from jtt_tui.domain.parsing import parse_moment
+
+    service = ctx.services.timer
+    suggested = _hhmm(ctx, item.suggested_end).strip("'")
+    ctx.out(_forgotten_line(ctx, item))
+    ctx.out("  k  keep it: it was all work")
+    ctx.out(f"  s  it stopped at {suggested} (or type the time it stopped, e.g. 18:45)")
+    if verb is None:
+        ctx.out(f"  d  discard the time after {suggested} and keep it running from now")
+    ctx.out("  q  change nothing")
+    while True:
+        try:
+            answer = input("Answer [s]: ").strip().lower() or "s"
+        except EOFError:
+            answer = "q"
+        if answer == "q":
+            raise CommandFailed("nothing changed")
+        if answer == "k":
+            service.keep(item.ticket)
+            ctx.out(f"Kept {item.ticket}: it counts in full.")
+            return True
+        if answer == "d" and verb is None:
+            service.discard_since(item.ticket, item.suggested_end)
+            ctx.out(f"Discarded {item.ticket}'s time after {suggested}; it runs on from now.")
+            return False
+        end = item.suggested_end
+        if answer != "s":
+            try:
+                end = parse_moment(answer, now=service.clock.now(), tz=service.tz, what="the time")
+            except ValueError as exc:
+                ctx.out(f"  {exc}")
+                continue
+        try:
+            service.stop(item.ticket, at=end)
+        except ValueError as exc:
+            ctx.out(f"  {exc}")
+            continue
+        ctx.out(f"Stopped {item.ticket} at {_hhmm(ctx, end).strip(chr(39))}.")
+        return False
+
+
+# -- status and log ----------------------------------------------------------------------
+
+
 def cmd_status(ctx: Context, args: argparse.Namespace) -> int:
-    service = _service(ctx)
+    service = ctx.services.timer
+    if not args.json:
+        found = _suspicious(ctx)
+        if found and ctx.interactive:
+            for item in found:
+                with contextlib.suppress(CommandFailed):  # "change nothing": still shown
+                    _ask(ctx, item, None)
+        else:
+            for item in found:
+                ctx.err(
+                    f"warning: {_forgotten_line(ctx, item)} (`jtt stop {item.ticket} --at "
+                    f"{_hhmm(ctx, item.suggested_end)}`, or keep it with `jtt status` in a "
+                    "terminal)"
+                )
     status = service.status()
     now = status.now
     day_start, day_end = _today_bounds(service, now)
     if args.json:
+        suspicious = {f.ticket: f.reason for f in _suspicious(ctx)}
         ctx.out(
             json.dumps(
                 {
@@ -139,6 +300,7 @@ def cmd_status(ctx: Context, args: argparse.Namespace) -> int:
                                 s.elapsed_between(day_start, day_end, now).total_seconds()
                             ),
                             "since": s.segments[-1].start.isoformat() if s.segments else None,
+                            "suspicious": suspicious.get(s.ticket_number),
                         }
                         for s in status.active
                     ],
@@ -199,6 +361,7 @@ def cmd_log(ctx: Context, args: argparse.Namespace) -> int:
     # the Jira column only for people who push: ✓ pushed, … queued, ✗ failed
     with_jira = any(row.jira for day in days for row in day.rows)
     marks = {"pushed": "✓", "pending": "… queued", "failed": "✗ failed", "": ""}
+    overlapping = 0
     for day in days:
         for index, row in enumerate(day.rows):
             if row.manual:
@@ -206,13 +369,14 @@ def cmd_log(ctx: Context, args: argparse.Namespace) -> int:
             else:
                 start = f"{to_local(row.start):%H:%M}" if row.start else ""
                 end = _clock_end(row.end, day.day)
+            overlapping += row.overlaps
             rows.append(
                 [
                     day.day.isoformat() if index == 0 else "",
                     start,
                     end,
                     format_clock(row.duration),
-                    row.ticket,
+                    row.ticket + (" ⚠" if row.overlaps else ""),
                     row.project,
                     clean(row.name)[:40],
                     *([marks[row.jira]] if with_jira else []),
@@ -223,4 +387,9 @@ def cmd_log(ctx: Context, args: argparse.Namespace) -> int:
     headings = ["Date", "Start", "End", "Duration", "Ticket", "Project", "Name"]
     ctx.out(table(headings + ["Jira"] * with_jira, rows, "lllrlll" + "l" * with_jira))
     ctx.out(f"\n{len(days)} day(s), {format_span(grand)} in all")
+    if overlapping:
+        ctx.out(
+            f"⚠ {overlapping} piece(s) overlap another ticket's time: the day totals count it "
+            "twice (`jtt doctor` lists them; `jtt edit TICKET` fixes a segment)"
+        )
     return 0

@@ -105,8 +105,7 @@ def check_sane(
     if length > MAX_SEGMENT and not force and segment.confirmed is None:
         raise DomainError(
             f"{what} would be {format_span(length)} long: a segment over 24 h is refused "
-            "(a timer left running?). Give the real end (e.g. --at 18:00), or --force to "
-            "keep it all"
+            "(a timer left running?); give its real end time, or --force to keep it all"
         )
 
 

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 
+from jtt_tui.domain.calendar import to_local
 from jtt_tui.domain.clock import Clock, truncate_ms
 from jtt_tui.domain.errors import DomainError, IllegalTransition
 from jtt_tui.domain.models import Segment, Session, SessionStatus
@@ -42,6 +43,7 @@ class TimerChange:
 
     session: Session
     paused: list[Session] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what else the change did (a trim …)
 
     @property
     def changed(self) -> list[Session]:
@@ -49,8 +51,11 @@ class TimerChange:
 
 
 class TimerMachine:
-    def __init__(self, clock: Clock, *, allow_concurrent: bool = False) -> None:
+    def __init__(
+        self, clock: Clock, *, allow_concurrent: bool = False, tz: tzinfo | None = None
+    ) -> None:
         self.clock = clock
+        self.tz = tz  # for the times in messages (None: the system's zone)
         self.allow_concurrent = allow_concurrent
 
     # -- starting -----------------------------------------------------------------
@@ -67,7 +72,7 @@ class TimerMachine:
         """Start timing ``ticket_number`` now (or at ``at``, which may be in the
         past but not the future). ``fields`` (name, project, tags, notes …) are
         applied to the session; ``active`` are the other running/paused sessions,
-        so a running one can be paused first."""
+        so a running one is paused first — at ``at``: the work switched then."""
         now = self.clock.now()
         start_at = self._check_start_time(at, now)
         if existing is None:
@@ -80,8 +85,14 @@ class TimerMachine:
                     existing.ticket_number, existing.status, "start", "it is already running"
                 )
             session = _with(existing, **fields) if fields else existing
+        last_end = session.last_end
+        if at is not None and last_end is not None and start_at < last_end:
+            raise DomainError(
+                f"{session.ticket_number}'s last segment ends at {self._when(last_end)}: a "
+                f"start at {self._when(start_at)} would overlap it"
+            )
         session = _open_segment(session, start_at)
-        return TimerChange(session, self._pause_others(session.ticket_number, active, now))
+        return TimerChange(session, self._pause_others(session.ticket_number, active, start_at))
 
     def resume(self, session: Session, *, active: Iterable[Session] = ()) -> TimerChange:
         if session.status not in (PAUSED, STOPPED):
@@ -95,14 +106,14 @@ class TimerMachine:
 
     # -- ending ---------------------------------------------------------------------
 
-    def pause(self, session: Session) -> Session:
+    def pause(self, session: Session, *, at: datetime | None = None) -> Session:
         if session.status != RUNNING:
             raise IllegalTransition(
                 session.ticket_number, session.status, "pause", "only a running timer can be paused"
             )
-        return _close(session, self.clock.now(), PAUSED)
+        return _close(session, self._end_time(session, at, "pause"), PAUSED)
 
-    def stop(self, session: Session) -> Session:
+    def stop(self, session: Session, *, at: datetime | None = None) -> Session:
         if session.status not in (RUNNING, PAUSED):
             raise IllegalTransition(
                 session.ticket_number,
@@ -110,14 +121,57 @@ class TimerMachine:
                 "stop",
                 "only a running or paused timer can be stopped",
             )
-        return _close(session, self.clock.now(), STOPPED)
+        return _close(session, self._end_time(session, at, "stop"), STOPPED)
 
-    def complete(self, session: Session) -> Session:
+    def complete(self, session: Session, *, at: datetime | None = None) -> Session:
         if session.status == COMPLETED:
             raise IllegalTransition(
                 session.ticket_number, session.status, "complete", "it is already completed"
             )
-        return _close(session, self.clock.now(), COMPLETED)
+        return _close(session, self._end_time(session, at, "complete"), COMPLETED)
+
+    def confirm(self, session: Session) -> Session:
+        """The user says the running timer is real work, however long it has
+        run (the forgotten-timer question): not asked again, and it may close
+        longer than a day."""
+        open_segment = session.open_segment
+        if open_segment is None:
+            raise IllegalTransition(
+                session.ticket_number, session.status, "keep", "only a running timer can be kept"
+            )
+        segments = [
+            *session.segments[:-1],
+            open_segment.model_copy(update={"confirmed": self.clock.now()}),
+        ]
+        return _validated(session, segments=segments)
+
+    def add_segment(
+        self, session: Session | None, ticket_number: str, start: datetime, end: datetime
+    ) -> Session:
+        """A finished stretch of past work on ``ticket_number`` (a new, stopped
+        session when it has none), in time order among its segments."""
+        now = self.clock.now()
+        start, end = _aware(start), _aware(end)
+        if end <= start:
+            raise DomainError("the end must come after the start")
+        if end > now:
+            raise DomainError("added time cannot end in the future")
+        if session is None:
+            session = Session.model_validate({"ticket_number": ticket_number, "status": STOPPED})
+        for segment in session.segments:
+            seg_end = segment.end if segment.end is not None else now
+            if segment.start < end and start < seg_end:
+                end_text = self._when(segment.end) if segment.end else "now (running)"
+                raise DomainError(
+                    f"{session.ticket_number} already has time then "
+                    f"({self._when(segment.start)}–{end_text})"
+                )
+        segments = sorted([*session.segments, Segment(start=start, end=end)], key=lambda s: s.start)
+        if segments[-1].end is not None and session.status == RUNNING:
+            raise DomainError(
+                f"{session.ticket_number} is running: added time must end before its timer started"
+            )
+        return _validated(session, segments=segments)
 
     def apply(self, session: Session, status: SessionStatus | str) -> Session:
         """Move ``session`` to ``status`` by the matching transition (no
@@ -176,21 +230,54 @@ class TimerMachine:
 
     # -- helpers --------------------------------------------------------------------
 
+    def _when(self, moment: datetime) -> str:
+        """A time for a message, in local time: ``09:15`` today, else with the day."""
+        local = to_local(moment, self.tz)
+        if local.date() == to_local(self.clock.now(), self.tz).date():
+            return f"{local:%H:%M}"
+        return f"{local:%Y-%m-%d %H:%M}"
+
     def _check_start_time(self, at: datetime | None, now: datetime) -> datetime:
         if at is None:
             return now
         at = _aware(at)
         if at > now:
-            raise DomainError(f"a timer cannot start in the future ({at:%Y-%m-%d %H:%M} UTC)")
+            raise DomainError(f"a timer cannot start in the future ({self._when(at)})")
+        return at
+
+    def _end_time(self, session: Session, at: datetime | None, verb: str) -> datetime:
+        """When the running segment ends: now, or ``at`` (not in the future,
+        not before the segment began)."""
+        now = self.clock.now()
+        if at is None:
+            return now
+        at = _aware(at)
+        if at > now:
+            raise DomainError(f"cannot {verb} {session.ticket_number} in the future")
+        open_segment = session.open_segment
+        if open_segment is not None and at < open_segment.start:
+            raise DomainError(
+                f"cannot {verb} {session.ticket_number} at {self._when(at)}: its timer "
+                f"only started at {self._when(open_segment.start)}"
+            )
         return at
 
     def _pause_others(
-        self, ticket_number: str, active: Iterable[Session], now: datetime
+        self, ticket_number: str, active: Iterable[Session], at: datetime
     ) -> list[Session]:
         running = [s for s in active if s.status == RUNNING and s.ticket_number != ticket_number]
         if self.allow_concurrent:
             return []
-        return [_close(s, now, PAUSED) for s in running]
+        for session in running:
+            open_segment = session.open_segment
+            if open_segment is not None and at < open_segment.start:
+                raise DomainError(
+                    f"{session.ticket_number} has been running since "
+                    f"{self._when(open_segment.start)}, after the start you gave "
+                    f"({self._when(at)}): a new timer would run over it. Add the earlier "
+                    f"time on its own (`jtt add {ticket_number} --from … --to …`)"
+                )
+        return [_close(s, at, PAUSED) for s in running]
 
 
 def _aware(moment: datetime) -> datetime:

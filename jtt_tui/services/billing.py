@@ -28,14 +28,14 @@ from jtt_tui.domain.models import (
     InvoiceStatus,
     ManualTask,
     Project,
+    Segment,
     Session,
 )
 from jtt_tui.domain.projects import ProjectIndex
+from jtt_tui.services.ledger import Change, Committed, Ledger, Plan
 from jtt_tui.services.projects import project_rate
 from jtt_tui.storage.base import Storage
-from jtt_tui.storage.errors import ConflictError
-
-ATTEMPTS = 5
+from jtt_tui.storage.kinds import BILLING, INVOICES, MANUAL_TASKS, SESSIONS
 
 
 @dataclass(frozen=True)
@@ -56,12 +56,8 @@ class InvoiceDraft:
         return not self.lines
 
 
-class AlreadyBilled(Exception):
-    """A segment or entry was claimed by another invoice meanwhile."""
-
-    def __init__(self, what: str) -> None:
-        super().__init__(what)
-        self.what = what
+class AlreadyBilled(DomainError):
+    """Time an invoice was to claim is on another live invoice already."""
 
 
 @dataclass(frozen=True)
@@ -71,9 +67,12 @@ class InvoiceView:
 
 
 class BillingService:
-    def __init__(self, store: Storage, *, tz: tzinfo | None = None) -> None:
+    def __init__(
+        self, store: Storage, *, tz: tzinfo | None = None, ledger: Ledger | None = None
+    ) -> None:
         self.store = store
         self.tz = tz
+        self.ledger = ledger or Ledger(store, tz=tz)
 
     # -- settings ----------------------------------------------------------------------
 
@@ -81,7 +80,23 @@ class BillingService:
         return self.store.get_billing_settings()
 
     def update_settings(self, **changes: object) -> BillingSettings:
-        return self.store.update_billing_settings(**changes)
+        """Change some billing settings (validated as a whole first)."""
+
+        def plan() -> Plan:
+            stored = self.store.load(BILLING, self.store.user_id)
+            current = stored or BillingSettings(user_id=self.store.user_id)
+            updated = BillingSettings.model_validate({**current.model_dump(), **changes})
+            what = ", ".join(sorted(name.replace("_", " ") for name in changes))
+            return Plan(
+                "billing-settings",
+                f"billing settings: {what}",
+                [Change(BILLING, self.store.user_id, stored, updated)],
+            )
+
+        done = self.ledger.apply(plan)
+        saved = done.get(BILLING, self.store.user_id)
+        assert isinstance(saved, BillingSettings)
+        return saved
 
     # -- listing -----------------------------------------------------------------------
 
@@ -126,77 +141,30 @@ class BillingService:
         project_id: str | None = None,
         client: str | None = None,
     ) -> InvoiceDraft:
+        """What an invoice for the period would bill: finished time not on a
+        live invoice yet, a line per ticket and per billable manual entry."""
         if last < first:
             raise DomainError(f"the period ends ({last}) before it starts ({first})")
         billing = self.store.get_billing_settings()
         projects = self._scope(project_id, client)
         currency = self._currency(projects, billing)
-        covered = self._covered()
-        lines: list[InvoiceLine] = []
-        billed: list[BilledEntry] = []
+        live = self._live_invoices()
+        covered = _covered(live.values())
+        per_ticket: dict[str, list[tuple[Session, Segment]]] = defaultdict(list)
         skipped_running: list[str] = []
         for project in projects:
-            rate = project_rate(project, billing)
-            rule = project.rounding or billing.rounding
-            per_ticket: dict[str, list[tuple[Session, int, int]]] = defaultdict(list)
             for session in self.store.sessions_for_project(project.project_id, project.key):
                 for segment in session.segments:
-                    day = local_date(segment.start, self.tz)
-                    if not first <= day <= last:
+                    if not first <= local_date(segment.start, self.tz) <= last:
                         continue
                     if segment.end is None:
                         skipped_running.append(session.ticket_number)
-                        continue
-                    if (session.ticket_number, segment.start) in covered:
-                        continue
-                    seconds = int((segment.end - segment.start).total_seconds())
-                    per_ticket[session.ticket_number].append(
-                        (session, seconds, rounded_seconds(seconds, rule))
-                    )
-                    billed.append(
-                        BilledEntry(
-                            ticket_number=session.ticket_number, segment_start=segment.start
-                        )
-                    )
-            for ticket, pieces in sorted(per_ticket.items()):
-                name = pieces[0][0].ticket_name
-                hours = billed_hours(sum(billed for _, _, billed in pieces))
-                tracked = billed_hours(sum(raw for _, raw, _ in pieces))
-                lines.append(
-                    InvoiceLine(
-                        description=f"{ticket} — {name}" if name else ticket,
-                        ticket_number=ticket,
-                        hours=hours,
-                        tracked_hours=tracked if tracked != hours else None,
-                        rate=rate,
-                        amount=money.line_amount(hours, rate, currency),
-                    )
-                )
-        for task in self._billable_tasks(projects, first, last, covered):
-            project = ProjectIndex(projects).for_ticket(task.ticket_number, task.project_id)
-            assert project is not None
-            rate = money.resolve_rate(
-                global_rate=billing.global_hourly_rate,
-                task_rate=task.hourly_rate,
-                project_rate=project.hourly_rate,
-                billing_project_rate=billing.project_rates.get(project.key),
-            )
-            raw = int(task.duration.total_seconds())
-            hours = billed_hours(rounded_seconds(raw, project.rounding or billing.rounding))
-            tracked = billed_hours(raw)
-            label = f"{task.ticket_number} — {task.title}" if task.ticket_number else task.title
-            lines.append(
-                InvoiceLine(
-                    description=label[:500],
-                    ticket_number=task.ticket_number,
-                    task_id=task.task_id,
-                    hours=hours,
-                    tracked_hours=tracked if tracked != hours else None,
-                    rate=rate,
-                    amount=money.line_amount(hours, rate, currency),
-                )
-            )
-            billed.append(BilledEntry(task_id=task.task_id))
+                    elif segment.invoice_id not in live and (
+                        (session.ticket_number, segment.start) not in covered
+                    ):
+                        per_ticket[session.ticket_number].append((session, segment))
+        tasks = self._billable_tasks(projects, first, last, covered, live)
+        lines, billed = self._lines(projects, billing, currency, per_ticket, tasks)
         totals = money.invoice_totals([line.amount for line in lines], billing.tax_rate, currency)
         return InvoiceDraft(
             lines,
@@ -209,6 +177,73 @@ class BillingService:
             sorted(set(skipped_running)),
         )
 
+    def _lines(
+        self,
+        projects: list[Project],
+        billing: BillingSettings,
+        currency: str,
+        per_ticket: dict[str, list[tuple[Session, Segment]]],
+        tasks: list[ManualTask],
+    ) -> tuple[list[InvoiceLine], list[BilledEntry]]:
+        """Invoice lines (each naming its kind) and the time they cover."""
+        index = ProjectIndex(projects)
+        lines: list[InvoiceLine] = []
+        billed: list[BilledEntry] = []
+        for ticket, pieces in sorted(per_ticket.items()):
+            session = pieces[0][0]
+            project = index.for_ticket(ticket, session.project_id)
+            if project is None:
+                continue
+            rule = project.rounding or billing.rounding
+            rate = project_rate(project, billing)
+            raw = [int((seg.end - seg.start).total_seconds()) for _, seg in pieces if seg.end]
+            hours = billed_hours(sum(rounded_seconds(r, rule) for r in raw))
+            tracked = billed_hours(sum(raw))
+            name = f"{ticket} — {session.ticket_name}" if session.ticket_name else ticket
+            lines.append(
+                InvoiceLine(
+                    description=f"{name} (tracked time)",
+                    ticket_number=ticket,
+                    hours=hours,
+                    tracked_hours=tracked if tracked != hours else None,
+                    rate=rate,
+                    amount=money.line_amount(hours, rate, currency),
+                )
+            )
+            billed += [
+                BilledEntry(ticket_number=ticket, segment_start=seg.start, seconds=seconds)
+                for (_, seg), seconds in zip(pieces, raw, strict=True)
+            ]
+        for task in tasks:
+            project = index.for_ticket(task.ticket_number, task.project_id)
+            if project is None:
+                continue
+            rate = money.resolve_rate(
+                global_rate=billing.global_hourly_rate,
+                task_rate=task.hourly_rate,
+                project_rate=project.hourly_rate,
+                billing_project_rate=billing.project_rates.get(project.key),
+            )
+            raw_seconds = int(task.duration.total_seconds())
+            rule = project.rounding or billing.rounding
+            hours = billed_hours(rounded_seconds(raw_seconds, rule))
+            tracked = billed_hours(raw_seconds)
+            label = f"{task.ticket_number} — {task.title}" if task.ticket_number else task.title
+            kind = task.category.strip() or "manual entry"
+            lines.append(
+                InvoiceLine(
+                    description=f"{label[:450]} ({kind[:40]})",
+                    ticket_number=task.ticket_number,
+                    task_id=task.task_id,
+                    hours=hours,
+                    tracked_hours=tracked if tracked != hours else None,
+                    rate=rate,
+                    amount=money.line_amount(hours, rate, currency),
+                )
+            )
+            billed.append(BilledEntry(task_id=task.task_id, seconds=raw_seconds))
+        return lines, billed
+
     def create(
         self,
         *,
@@ -219,48 +254,63 @@ class BillingService:
         notes: str = "",
         issue_date: date | None = None,
     ) -> Invoice:
-        """A draft invoice for the period; its time is marked as billed."""
-        draft = self.preview(first=first, last=last, project_id=project_id, client=client)
-        if draft.empty:
+        """A draft invoice for the period; its time is claimed by it in the
+        same change, so two invoices made at once never bill the same time."""
+        if self.preview(first=first, last=last, project_id=project_id, client=client).empty:
             raise DomainError(
                 f"nothing to bill from {first} to {last}: no unbilled, finished time in that period"
             )
         billing = self.store.get_billing_settings()
         issued = issue_date or self.today()
-        invoice = Invoice(
-            invoice_number=self.store.next_invoice_number(),
-            client_id=draft.client,
-            project_id=draft.project_id,
-            issue_date=issued,
-            due_date=due_date(issued, billing.payment_terms),
-            items=draft.lines,
-            subtotal=draft.totals.subtotal,
-            tax_rate=draft.tax_rate,
-            tax_amount=draft.totals.tax,
-            total=draft.totals.total,
-            currency=draft.currency,
-            notes=notes,
-            billed=draft.billed,
-        )
-        # The invoice (with what it covers) is stored first: even if marking
-        # the segments below is interrupted, the time counts as billed.
-        self.store.save_invoice(invoice)
-        try:
-            # each segment / entry is claimed by exactly one invoice: a
-            # conditional write per record, so two invoices created at once
-            # for the same time cannot both take it
-            self._mark(invoice.billed, invoice.invoice_id, claim=True)
-        except AlreadyBilled as taken:
-            self._mark(invoice.billed, None, only_if=invoice.invoice_id)
-            note = f"Cancelled at creation: {taken.what} was invoiced at the same time elsewhere."
-            self.store.update_invoice(
-                invoice.invoice_id, status=InvoiceStatus.CANCELLED, notes=note
+        number = self.store.next_invoice_number()  # once: a retry keeps it
+
+        def plan() -> Plan:
+            draft = self.preview(first=first, last=last, project_id=project_id, client=client)
+            invoice = Invoice(
+                invoice_number=number,
+                client_id=draft.client,
+                project_id=draft.project_id,
+                issue_date=issued,
+                due_date=due_date(issued, billing.payment_terms),
+                items=draft.lines,
+                subtotal=draft.totals.subtotal,
+                tax_rate=draft.tax_rate,
+                tax_amount=draft.totals.tax,
+                total=draft.totals.total,
+                currency=draft.currency,
+                notes=notes,
+                billed=draft.billed,
             )
+            try:
+                claims = self._claims(invoice.billed, invoice.invoice_id)
+            except AlreadyBilled:
+                claims = None
+            if draft.empty or claims is None:
+                # billed meanwhile by another invoice made at the same moment:
+                # the number is kept (no gap), on a cancelled invoice that says why
+                claims = []
+                invoice = invoice.model_copy(
+                    update={
+                        "status": InvoiceStatus.CANCELLED,
+                        "notes": "Cancelled at creation: its time was invoiced at the same "
+                        "time elsewhere.",
+                    }
+                )
+            changes = [Change(INVOICES, invoice.invoice_id, None, invoice), *claims]
+            total = f"{money.quantize_money(invoice.total, invoice.currency)} {invoice.currency}"
+            return Plan(
+                "invoice-create",
+                f"create invoice {number} ({len(invoice.items)} lines, {total})",
+                changes,
+            )
+
+        done = self.ledger.apply(plan)
+        invoice = next(r for r in done.stored.values() if isinstance(r, Invoice))
+        if invoice.status == InvoiceStatus.CANCELLED:
             raise DomainError(
-                f"{taken.what} was just invoiced elsewhere (at the same moment); "
-                f"{invoice.invoice_number} was cancelled so nothing is billed twice. "
-                "Create the invoice again."
-            ) from None
+                f"that time was just invoiced elsewhere (at the same moment); {number} was "
+                "cancelled so nothing is billed twice. Create the invoice again."
+            )
         return invoice
 
     # -- changing ----------------------------------------------------------------------
@@ -269,43 +319,128 @@ class BillingService:
         self, invoice_id: str, lines: Iterable[tuple[str, Decimal, Decimal]]
     ) -> Invoice:
         """Replace a draft's lines (description, hours, rate); totals follow."""
-        invoice = self._get(invoice_id)
-        if invoice.status != InvoiceStatus.DRAFT:
-            raise DomainError(
-                f"invoice {invoice.invoice_number} is {invoice.status}; only drafts can be edited"
+        items_in = list(lines)
+
+        def plan() -> Plan:
+            invoice = self._get(invoice_id)
+            if invoice.status != InvoiceStatus.DRAFT:
+                raise DomainError(
+                    f"invoice {invoice.invoice_number} is {invoice.status}; only drafts can be "
+                    "edited"
+                )
+            items = [
+                InvoiceLine(
+                    description=text,
+                    hours=hours,
+                    rate=rate,
+                    amount=money.line_amount(hours, rate, invoice.currency),
+                )
+                for text, hours, rate in items_in
+            ]
+            totals = money.invoice_totals(
+                [i.amount for i in items], invoice.tax_rate, invoice.currency
             )
-        items = [
-            InvoiceLine(
-                description=text,
-                hours=hours,
-                rate=rate,
-                amount=money.line_amount(hours, rate, invoice.currency),
+            updated = invoice.model_copy(
+                update={
+                    "items": items,
+                    "subtotal": totals.subtotal,
+                    "tax_amount": totals.tax,
+                    "total": totals.total,
+                }
             )
-            for text, hours, rate in lines
-        ]
-        totals = money.invoice_totals([i.amount for i in items], invoice.tax_rate, invoice.currency)
-        return self.store.update_invoice(
-            invoice_id,
-            expected_version=invoice.version,
-            items=items,
-            subtotal=totals.subtotal,
-            tax_amount=totals.tax,
-            total=totals.total,
-        )
+            return Plan(
+                "invoice-edit",
+                f"edit the lines of {invoice.invoice_number}",
+                [Change(INVOICES, invoice_id, invoice, updated)],
+            )
+
+        return self._invoice_of(self.ledger.apply(plan), invoice_id)
 
     def set_status(
         self, invoice_id: str, status: InvoiceStatus | str, on: date | None = None
     ) -> Invoice:
-        invoice = self._get(invoice_id)
+        """Move an invoice along its lifecycle; cancelling frees its time."""
         target = InvoiceStatus(status)
-        check_transition(invoice, target)
-        changes: dict[str, object] = {"status": target}
-        if target == InvoiceStatus.PAID:
-            changes["paid_date"] = on or self.today()
-        updated = self.store.update_invoice(invoice_id, expected_version=invoice.version, **changes)
-        if target == InvoiceStatus.CANCELLED:
-            self._mark(invoice.billed, None, only_if=invoice_id)
-        return updated
+
+        def plan() -> Plan:
+            invoice = self._get(invoice_id)
+            check_transition(invoice, target)
+            changes: dict[str, object] = {"status": target}
+            if target == InvoiceStatus.PAID:
+                changes["paid_date"] = on or self.today()
+            updated = Invoice.model_validate({**invoice.model_dump(), **changes})
+            planned = [Change(INVOICES, invoice_id, invoice, updated)]
+            text = f"mark {invoice.invoice_number} {target}"
+            if target == InvoiceStatus.CANCELLED:
+                planned += self._claims(invoice.billed, None, only_if=invoice_id)
+                text += " (its time can be billed again)"
+            return Plan("invoice-status", text, planned)
+
+        return self._invoice_of(self.ledger.apply(plan), invoice_id)
+
+    def out_of_date(self, invoice: Invoice) -> list[str]:
+        """Why a draft's lines no longer match the time it bills (empty: they
+        do): time edited, deleted or added since it was made."""
+        if invoice.status != InvoiceStatus.DRAFT:
+            return []
+        recorded = {_entry_key(e): e.seconds for e in invoice.billed}
+        current = {_entry_key(e): e.seconds for e in self._claimed_by(invoice)}
+        reasons = []
+        for key, seconds in recorded.items():
+            if key not in current:
+                reasons.append(f"{_entry_text(key, self.tz)} is no longer billed by it")
+            elif seconds is not None and current[key] != seconds:
+                reasons.append(f"{_entry_text(key, self.tz)} changed length")
+        for key in current:
+            if key not in recorded:
+                reasons.append(f"{_entry_text(key, self.tz)} changed")
+        return reasons
+
+    def refresh(self, invoice_id: str) -> Invoice:
+        """Rebuild a draft's lines from the time it bills now."""
+
+        def plan() -> Plan:
+            invoice = self._get(invoice_id)
+            if invoice.status != InvoiceStatus.DRAFT:
+                raise DomainError(
+                    f"invoice {invoice.invoice_number} is {invoice.status}: only a draft's lines "
+                    "follow its time"
+                )
+            billing = self.store.get_billing_settings()
+            projects = self.store.get_projects()
+            per_ticket: dict[str, list[tuple[Session, Segment]]] = defaultdict(list)
+            for ticket in sorted({e.ticket_number for e in invoice.billed if e.ticket_number}):
+                session = self.store.get_session(ticket)
+                for segment in session.segments if session is not None else []:
+                    if segment.invoice_id == invoice_id and segment.end is not None:
+                        per_ticket[ticket].append((session, segment))  # type: ignore[arg-type]
+            tasks = [
+                task
+                for task in (
+                    self.store.get_manual_task(e.task_id) for e in invoice.billed if e.task_id
+                )
+                if task is not None and task.invoice_id == invoice_id
+            ]
+            lines, billed = self._lines(projects, billing, invoice.currency, per_ticket, tasks)
+            totals = money.invoice_totals(
+                [line.amount for line in lines], invoice.tax_rate, invoice.currency
+            )
+            updated = invoice.model_copy(
+                update={
+                    "items": lines,
+                    "billed": billed,
+                    "subtotal": totals.subtotal,
+                    "tax_amount": totals.tax,
+                    "total": totals.total,
+                }
+            )
+            return Plan(
+                "invoice-refresh",
+                f"refresh {invoice.invoice_number} from its time ({len(lines)} lines)",
+                [Change(INVOICES, invoice_id, invoice, updated)],
+            )
+
+        return self._invoice_of(self.ledger.apply(plan), invoice_id)
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -341,17 +476,13 @@ class BillingService:
             )
         return currencies.pop()
 
-    def _covered(self) -> set[tuple[str, datetime] | str]:
-        covered: set[tuple[str, datetime] | str] = set()
-        for invoice in self.store.get_invoices():
-            if invoice.status == InvoiceStatus.CANCELLED:
-                continue
-            for entry in invoice.billed:
-                if entry.task_id:
-                    covered.add(entry.task_id)
-                elif entry.ticket_number and entry.segment_start:
-                    covered.add((entry.ticket_number, entry.segment_start))
-        return covered
+    def _live_invoices(self) -> dict[str, Invoice]:
+        """Invoices that hold their time (every one but the cancelled)."""
+        return {
+            i.invoice_id: i
+            for i in self.store.get_invoices()
+            if i.status != InvoiceStatus.CANCELLED
+        }
 
     def _billable_tasks(
         self,
@@ -359,6 +490,7 @@ class BillingService:
         first: date,
         last: date,
         covered: set[tuple[str, datetime] | str],
+        live: dict[str, Invoice],
     ) -> list[ManualTask]:
         index = ProjectIndex(projects)
         return [
@@ -366,88 +498,113 @@ class BillingService:
             for task in self.store.manual_tasks_between(first, last)
             if task.billable
             and task.task_id not in covered
+            and task.invoice_id not in live
             and index.for_ticket(task.ticket_number, task.project_id) is not None
         ]
 
-    def _mark(
-        self,
-        entries: list[BilledEntry],
-        invoice_id: str | None,
-        only_if: str | None = None,
-        *,
-        claim: bool = False,
-    ) -> None:
-        """Record on each segment / manual entry the invoice it went on (or
-        clear it), re-reading on concurrent changes. With ``claim``, a record
-        already on another (not cancelled) invoice raises AlreadyBilled."""
-        by_ticket: dict[str, set[datetime]] = defaultdict(set)
+    def _claims(
+        self, entries: list[BilledEntry], invoice_id: str | None, only_if: str | None = None
+    ) -> list[Change]:
+        """Changes that mark each segment / manual entry with the invoice it
+        is on (or clear the mark of ``only_if``): part of the same change as
+        the invoice, so a claim is all or nothing. Time already on another
+        live invoice raises AlreadyBilled."""
+        changes: list[Change] = []
+        live = self._live_invoices() if invoice_id is not None else {}
+
+        def taken(mark: str | None) -> bool:
+            return mark is not None and mark != invoice_id and mark in live
+
+        starts: dict[str, set[datetime]] = defaultdict(set)
         for entry in entries:
+            if entry.ticket_number and entry.segment_start:
+                starts[entry.ticket_number].add(entry.segment_start)
+            elif entry.task_id:
+                task = self.store.get_manual_task(entry.task_id)
+                if task is None or (only_if is not None and task.invoice_id != only_if):
+                    continue
+                if taken(task.invoice_id):
+                    raise AlreadyBilled(f"the manual entry {task.title!r} is billed already")
+                if task.invoice_id != invoice_id:
+                    updated = task.model_copy(update={"invoice_id": invoice_id})
+                    changes.append(Change(MANUAL_TASKS, task.task_id, task, updated))
+        for ticket, wanted in sorted(starts.items()):
+            session = self.store.get_session(ticket)
+            if session is None:
+                continue  # deleted since: nothing to mark
+            if any(seg.start in wanted and taken(seg.invoice_id) for seg in session.segments):
+                raise AlreadyBilled(f"time on {ticket} is billed already")
+            segments = [
+                seg.model_copy(update={"invoice_id": invoice_id})
+                if seg.start in wanted and (only_if is None or seg.invoice_id == only_if)
+                else seg
+                for seg in session.segments
+            ]
+            if only_if is not None:  # also time of this invoice edited since (another start)
+                segments = [
+                    seg.model_copy(update={"invoice_id": None})
+                    if seg.invoice_id == only_if
+                    else seg
+                    for seg in segments
+                ]
+            if segments != session.segments:
+                updated = session.model_copy(update={"segments": segments})
+                changes.append(Change(SESSIONS, ticket, session, updated))
+        return changes
+
+    def _claimed_by(self, invoice: Invoice) -> list[BilledEntry]:
+        """The time marked with this invoice now, as billed entries."""
+        found: list[BilledEntry] = []
+        for ticket in sorted({e.ticket_number for e in invoice.billed if e.ticket_number}):
+            session = self.store.get_session(ticket)
+            for seg in session.segments if session is not None else []:
+                if seg.invoice_id == invoice.invoice_id and seg.end is not None:
+                    seconds = int((seg.end - seg.start).total_seconds())
+                    found.append(
+                        BilledEntry(ticket_number=ticket, segment_start=seg.start, seconds=seconds)
+                    )
+        for entry in invoice.billed:
             if entry.task_id:
-                self._retry(
-                    lambda t=entry.task_id: self._mark_task(t, invoice_id, only_if, claim=claim)
-                )
-            elif entry.ticket_number and entry.segment_start:
-                by_ticket[entry.ticket_number].add(entry.segment_start)
-        for ticket, starts in by_ticket.items():
-            self._retry(
-                lambda t=ticket, s=starts: self._mark_session(
-                    t, s, invoice_id, only_if, claim=claim
-                )
-            )
-
-    def _taken(self, other: str | None, mine: str | None) -> bool:
-        """Whether a record marked with ``other`` belongs to another live invoice."""
-        if other is None or other == mine:
-            return False
-        invoice = self.store.get_invoice(other)
-        return invoice is not None and invoice.status != InvoiceStatus.CANCELLED
-
-    def _mark_session(
-        self,
-        ticket: str,
-        starts: set[datetime],
-        invoice_id: str | None,
-        only_if: str | None,
-        *,
-        claim: bool = False,
-    ) -> None:
-        session = self.store.get_session(ticket)
-        if session is None:
-            return  # deleted since: nothing to mark
-        if claim:
-            for seg in session.segments:
-                if seg.start in starts and self._taken(seg.invoice_id, invoice_id):
-                    raise AlreadyBilled(f"time on {ticket}")
-        segments = [
-            seg.model_copy(update={"invoice_id": invoice_id})
-            if seg.start in starts and (only_if is None or seg.invoice_id == only_if)
-            else seg
-            for seg in session.segments
-        ]
-        if segments != session.segments:
-            session.segments = segments
-            self.store.save_session(session)
-
-    def _mark_task(
-        self, task_id: str, invoice_id: str | None, only_if: str | None, *, claim: bool = False
-    ) -> None:
-        task = self.store.get_manual_task(task_id)
-        if task is None or (only_if is not None and task.invoice_id != only_if):
-            return
-        if claim and self._taken(task.invoice_id, invoice_id):
-            raise AlreadyBilled(f"the manual entry {task.title!r}")
-        if task.invoice_id != invoice_id:
-            self.store.update_manual_task(
-                task_id, expected_version=task.version, invoice_id=invoice_id
-            )
+                task = self.store.get_manual_task(entry.task_id)
+                if task is not None and task.invoice_id == invoice.invoice_id:
+                    seconds = int(task.duration.total_seconds())
+                    found.append(BilledEntry(task_id=task.task_id, seconds=seconds))
+        return found
 
     @staticmethod
-    def _retry(action: object) -> None:
-        assert callable(action)
-        for attempt in range(ATTEMPTS):
-            try:
-                action()
-                return
-            except ConflictError:
-                if attempt == ATTEMPTS - 1:
-                    raise
+    def _invoice_of(done: Committed, invoice_id: str) -> Invoice:
+        invoice = done.get(INVOICES, invoice_id)
+        assert isinstance(invoice, Invoice)
+        return invoice
+
+
+def _covered(invoices: Iterable[Invoice]) -> set[tuple[str, datetime] | str]:
+    """What live invoices list as billed (also time whose segment was not
+    marked: an interrupted older version of jtt)."""
+    covered: set[tuple[str, datetime] | str] = set()
+    for invoice in invoices:
+        for entry in invoice.billed:
+            if entry.task_id:
+                covered.add(entry.task_id)
+            elif entry.ticket_number and entry.segment_start:
+                covered.add((entry.ticket_number, entry.segment_start))
+    return covered
+
+
+EntryKey = tuple[str, ...]
+
+
+def _entry_key(entry: BilledEntry) -> EntryKey:
+    if entry.task_id:
+        return ("task", entry.task_id)
+    assert entry.ticket_number and entry.segment_start
+    return ("segment", entry.ticket_number, entry.segment_start.isoformat())
+
+
+def _entry_text(key: EntryKey, tz: tzinfo | None) -> str:
+    if key[0] == "task":
+        return "a manual entry"
+    from jtt_tui.domain.calendar import to_local
+
+    start = to_local(datetime.fromisoformat(key[2]), tz)
+    return f"the time on {key[1]} from {start:%Y-%m-%d %H:%M}"

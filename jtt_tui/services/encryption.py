@@ -140,8 +140,10 @@ def run_job(settings: Settings, cipher: FieldCipher, progress: Progress | None =
         for label, store, mirror in stores:
             result.rewritten[label] = bring_in_line(label, store, cipher, progress)
             if mirror is not None:
-                # the offline copy: rewritten whole from the server's state
+                # the offline copy: rewritten whole from the server's state,
+                # then what it keeps besides (its copy of the undo journal)
                 mirror.refresh_from(store.export_all())
+                bring_in_line(label, mirror, cipher)
                 mirror.compact()
             if hasattr(store, "compact"):
                 store.compact()  # no old text left in free pages or the log

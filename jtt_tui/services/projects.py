@@ -14,7 +14,10 @@ from jtt_tui.domain.calendar import local_date
 from jtt_tui.domain.errors import DomainError
 from jtt_tui.domain.models import BillingSettings, ManualTask, Project, ProjectStatus
 from jtt_tui.domain.projects import ProjectIndex
+from jtt_tui.services.ledger import Change, Committed, Ledger, Plan
 from jtt_tui.storage.base import Storage
+from jtt_tui.storage.errors import ConflictError, NotFoundError
+from jtt_tui.storage.kinds import PROJECTS
 
 _HOUR = Decimal(3600)
 
@@ -70,9 +73,12 @@ def project_rate(project: Project, billing: BillingSettings) -> Decimal:
 
 
 class ProjectService:
-    def __init__(self, store: Storage, *, tz: tzinfo | None = None) -> None:
+    def __init__(
+        self, store: Storage, *, tz: tzinfo | None = None, ledger: Ledger | None = None
+    ) -> None:
         self.store = store
         self.tz = tz
+        self.ledger = ledger or Ledger(store, tz=tz)
 
     def summaries(self) -> list[ProjectSummary]:
         """Every visible project with actual hours and spend, by key."""
@@ -145,25 +151,73 @@ class ProjectService:
     # -- changes -------------------------------------------------------------------
 
     def save(self, project: Project) -> Project:
-        """Create or update; a second active project with the same key is refused."""
-        for other in self.store.get_projects():
-            if (
-                other.key == project.key
-                and other.project_id != project.project_id
-                and other.status == ProjectStatus.ACTIVE
-                and project.status == ProjectStatus.ACTIVE
-            ):
-                raise DomainError(
-                    f"an active project already uses the key {project.key} "
-                    f"({other.name}); archive it or choose another key"
-                )
-        return self.store.save_project(project)
+        """Create or update (``project.version`` is the version it was read
+        at: a change made elsewhere since is a ConflictError, never
+        overwritten); a second active project with the same key is refused."""
+
+        def plan() -> Plan:
+            for other in self.store.get_projects():
+                if (
+                    other.key == project.key
+                    and other.project_id != project.project_id
+                    and other.status == ProjectStatus.ACTIVE
+                    and project.status == ProjectStatus.ACTIVE
+                ):
+                    raise DomainError(
+                        f"an active project already uses the key {project.key} "
+                        f"({other.name}); archive it or choose another key"
+                    )
+            current = self.store.get_project(project.project_id)
+            found = current.version if current is not None else 0
+            if found != project.version:
+                raise ConflictError("project", project.key, project.version, found or None)
+            verb = "edit" if current is not None else "add"
+            return Plan(
+                f"project-{verb}",
+                f"{verb} project {project.key} ({project.name})",
+                [Change(PROJECTS, project.project_id, current, project)],
+            )
+
+        return self._project_of(self.ledger.apply(plan), project.project_id)
 
     def archive(self, project_id: str) -> Project:
-        return self.store.update_project(project_id, status=ProjectStatus.ARCHIVED)
+        def plan() -> Plan:
+            current = self._get(project_id)
+            updated = current.model_copy(update={"status": ProjectStatus.ARCHIVED})
+            return Plan(
+                "project-archive",
+                f"archive project {current.key}",
+                [Change(PROJECTS, project_id, current, updated)],
+            )
+
+        return self._project_of(self.ledger.apply(plan), project_id)
 
     def delete(self, project_id: str) -> bool:
-        return self.store.delete_project(project_id)
+        def plan() -> Plan:
+            current = self._get(project_id)
+            return Plan(
+                "project-delete",
+                f"delete project {current.key} ({current.name}); its time is kept",
+                [Change(PROJECTS, project_id, current, None)],
+            )
+
+        try:
+            self.ledger.apply(plan)
+        except NotFoundError:
+            return False
+        return True
+
+    def _get(self, project_id: str) -> Project:
+        project = self.store.get_project(project_id)
+        if project is None:
+            raise NotFoundError("project", project_id)
+        return project
+
+    @staticmethod
+    def _project_of(done: Committed, project_id: str) -> Project:
+        project = done.get(PROJECTS, project_id)
+        assert isinstance(project, Project)
+        return project
 
     def find_by_key(self, key: str) -> Project | None:
         return ProjectIndex(self.store.get_projects()).by_key.get(key.strip().upper())

@@ -12,6 +12,7 @@ from jtt_tui.domain.calendar import day_bounds, day_start
 from jtt_tui.domain.durations import hours_decimal
 from jtt_tui.domain.models import ManualTask, Session
 from jtt_tui.domain.projects import ProjectIndex
+from jtt_tui.domain.timeline import overlap_pairs
 from jtt_tui.storage.base import Offsets, Storage
 
 
@@ -25,6 +26,7 @@ class LogRow:
     duration: timedelta
     manual: bool = False
     jira: str = ""  # the segment's push state: pushed, pending, failed or ""
+    overlaps: bool = False  # the segment shares time with another ticket's (allowed overlaps)
 
 
 @dataclass
@@ -58,11 +60,17 @@ def segment_log(
         first + timedelta(days=n): DayLog(first + timedelta(days=n))
         for n in range((last - first).days + 1)
     }
-    for session in store.sessions_between(start, end):
+    sessions = store.sessions_between(start, end)
+    overlapping = {
+        (piece.ticket, piece.start)
+        for pair in overlap_pairs(sessions, now)
+        for piece in (pair.piece, pair.other)
+    }
+    for session in sessions:
         key = index.key_for(session.ticket_number, session.project_id)
         if wanted and key != wanted:
             continue
-        for log_day, row in _session_rows(session, key, days, now, tz):
+        for log_day, row in _session_rows(session, key, days, now, tz, overlapping=overlapping):
             days[log_day].rows.append(row)
     for task in store.manual_tasks_between(first, last):
         key = index.key_for(task.ticket_number, task.project_id)
@@ -75,7 +83,13 @@ def segment_log(
 
 
 def _session_rows(
-    session: Session, key: str, days: dict[date, DayLog], now: datetime, tz: tzinfo | None
+    session: Session,
+    key: str,
+    days: dict[date, DayLog],
+    now: datetime,
+    tz: tzinfo | None,
+    *,
+    overlapping: set[tuple[str, datetime]],
 ) -> list[tuple[date, LogRow]]:
     rows = []
     for segment in session.segments:
@@ -99,6 +113,7 @@ def _session_rows(
                         end=None if open_piece else piece_end,
                         duration=max(piece_end - piece_start, timedelta(0)),
                         jira=segment.worklog.state.value if segment.worklog else "",
+                        overlaps=(session.ticket_number, segment.start) in overlapping,
                     ),
                 )
             )

@@ -432,8 +432,8 @@ class StorageService(DelegatedQueries):
             if not mine:
                 return ReplayResult(0, mirror.entries("conflict"))
             for entry in mirror.entries("pending"):
-                if self._replay_one(mirror, entry):
-                    replayed += 1
+                if self._replay_one(mirror, entry) and entry.kind is not JOURNAL:
+                    replayed += 1  # (counted as pending_count counts them)
         return ReplayResult(replayed, mirror.entries("conflict"))
 
     def _replay_one(self, mirror: OfflineMirror, entry: OutboxEntry) -> bool:

@@ -452,6 +452,11 @@ class Storage(ABC):
         see :meth:`stamped`) is written with it: a taken number is a
         ConflictError and nothing is imported."""
 
+    def load(self, kind: Kind[R], key: str) -> R | None:
+        """The record of ``kind`` under ``key`` visible to this user, or None
+        (for code that handles any kind, such as the journal's undo)."""
+        return self._load(kind, key)
+
     # -- sessions ------------------------------------------------------------------
 
     def get_sessions(self) -> dict[str, Session]:

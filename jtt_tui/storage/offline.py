@@ -221,10 +221,13 @@ class OfflineMirror(SQLiteStore):
         return entries
 
     def pending_count(self) -> int:
+        """Queued writes of records (the journal entries that go with them,
+        for undo, travel along uncounted: people count their changes)."""
         with self._read() as conn:
             return int(
                 conn.execute(
-                    "SELECT COUNT(*) FROM outbox WHERE user_id = ?", (self.user_id,)
+                    "SELECT COUNT(*) FROM outbox WHERE user_id = ? AND kind != ?",
+                    (self.user_id, JOURNAL.name),
                 ).fetchone()[0]
             )
 

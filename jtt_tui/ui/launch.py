@@ -33,7 +33,7 @@ def run_app(environ: Mapping[str, str] | None = None, *, debug: bool = False) ->
         opened["store"], opened["settings"] = result.store, settings
         # MongoDB unreachable: the store opens offline on the cached data and
         # the app shows the recovery modal (result.store.failure says why)
-        services = Services.over(result.store, allow_concurrent=settings.timer.allow_concurrent)
+        services = Services.configured(result.store, settings)
         return Booted(services, settings, list(result.warnings), result.store.pending())
 
     app = JttApp(boot=boot)

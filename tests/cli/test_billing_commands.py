@@ -15,8 +15,7 @@ def _setup(jtt) -> None:
     jtt("billing", "set", "--tax-rate", "19", "--company-name", "Zoë Consulting",
         "--invoice-prefix", "ACME", "--payment-terms", "Net 15",
         "--bank-details", "IBAN DE00")  # fmt: skip
-    jtt("start", "WEB-1", "--at", "00:00")  # earlier today, whenever the test runs
-    jtt("stop")
+    jtt("add", "WEB-1", "--from", "-3h", "--to", "-1h")  # whenever the test runs
 
 
 def test_projects(jtt):

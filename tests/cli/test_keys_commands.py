@@ -84,7 +84,10 @@ def test_init_encrypts_existing_data_and_the_app_reads_it(jtt, cli_env):
     assert "secret note 7" in exported.read_text() and "jtt_enc" not in exported.read_text()
     assert oct(exported.stat().st_mode & 0o777) == "0o600"
     status = jtt("keys", "status").stdout
-    assert f"on, key {kid}" in status and f"61 under key {kid}; 0 in clear" in status
+    # 62: the undo journal's copy of the new note is sealed as well
+    assert f"on, key {kid}" in status and f"62 under key {kid}; 0 in clear" in status
+    for path in (data / "jtt.db", data / "jtt.db-wal"):
+        assert not path.exists() or b"new secret" not in path.read_bytes()
     again = jtt("keys", "init").stdout  # nothing left to do
     assert "0 record(s) rewritten" in again
 
@@ -215,7 +218,7 @@ def test_mongodb_and_its_offline_copy_are_encrypted_too(jtt, cli_env, wire):
     key = jtt("keys", "generate").stdout.strip()
     env = {**mongo, "JTT_DATA_KEY": key}
     out = jtt("keys", "init", env=env).stdout
-    assert "MongoDB" in out and "1 record(s) rewritten" in out
+    assert "MongoDB" in out and "2 record(s) rewritten" in out  # the session, its journal entry
     stored = wire.data["jtt"]["sessions"].find_one({})
     assert stored["notes"]["kid"] == key_id_of(parse_key(key)) and stored["version"] == 1
     mirrors = list(Path(cli_env["JTT_DATA_DIR"]).glob("offline-*.db"))

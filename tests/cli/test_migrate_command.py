@@ -17,6 +17,7 @@ def _settings(cli_env) -> dict:
 
 def test_local_to_mongodb_verified_then_switch_and_back(jtt, cli_env, wire):
     jtt("import", str(FIXTURE))
+    jtt("stop", "WEB-102", "--at", "2025-07-20 17:00")  # left running in the file since 2025
     jtt("start", "WEB-7", "--name", "running during the move")
     uri = f"mongodb://127.0.0.1:{wire.port}"
 

@@ -64,7 +64,7 @@ def test_timer_errors_have_clear_messages_and_exit_1(jtt):
         (("pause",), "no timer is running"),
         (("resume",), "no paused timer"),
         (("stop", "WEB-404"), "no timer for WEB-404"),
-        (("start", "WEB-1", "--at", "7pm"), "is not a time of day"),
+        (("start", "WEB-1", "--at", "7pm"), "is not a time"),
         (("start", "WEB-1", "--project", "NOPE"), "no project with the key NOPE"),
         (("log", "--from", "2025-02-30"), "is not a date"),
         (("log", "--from", "2025-07-20", "--to", "2025-07-01"), "before the start date"),

@@ -41,7 +41,8 @@ def test_server_stopped_mid_session_loses_nothing(wire, service_factory, monitor
     assert lost.failure.kind in ("network", "timeout")
     assert service.state in ("offline", "reconnecting")
 
-    # 200 writes while offline: timer actions, edits, a new project
+    # 200 writes while offline: timer actions, edits, a new project (each
+    # change also queues its journal entry, for undo: not counted as a write)
     writes, previous_running = 0, True
     for i in range(2, 71):
         timer.start(f"WEB-{i}")  # pauses the previous timer if it still runs
@@ -75,8 +76,10 @@ def test_server_stopped_mid_session_loses_nothing(wire, service_factory, monitor
     for i in range(2, 71):
         assert by_ticket[f"WEB-{i}"]["notes"] == f"offline note {i}"
     assert [p["name"] for p in wire.data["jtt"]["projects"].find()] == ["Offline project"]
-    # and the server holds exactly what the app showed while offline
+    # and the server holds exactly what the app showed while offline, the
+    # journal included: undo works on what was done offline
     assert service.export_all().sessions == service.mirror.export_all().sessions
+    assert service.last_journal_seq() == service.mirror.last_journal_seq() > 100
 
 
 def test_twenty_random_outages_during_a_write_loop(wire, service_factory, monitor_factory):

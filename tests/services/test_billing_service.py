@@ -87,9 +87,10 @@ def test_preview_has_a_line_per_ticket_and_billable_manual_entries(billing, stor
     draft = billing.preview(project_id=_web(store), first=DAY, last=DAY)
     rows = [(line.description, line.hours, line.rate, line.amount) for line in draft.lines]
     assert rows == [
-        ("WEB-1 — Login", Decimal("2.00"), Decimal(60), Decimal("120.00")),
-        ("WEB-2", Decimal("0.33"), Decimal(60), Decimal("19.80")),
-        ("Workshop", Decimal("2.00"), Decimal(100), Decimal("200.00")),  # the task's own rate
+        # each line names its kind: timed, or entered by hand (its category)
+        ("WEB-1 — Login (tracked time)", Decimal("2.00"), Decimal(60), Decimal("120.00")),
+        ("WEB-2 (tracked time)", Decimal("0.33"), Decimal(60), Decimal("19.80")),
+        ("Workshop (manual entry)", Decimal("2.00"), Decimal(100), Decimal("200.00")),
     ]
     assert draft.totals.subtotal == Decimal("339.80")
     assert draft.totals.tax == Decimal("33.98")

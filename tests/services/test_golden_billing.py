@@ -24,7 +24,7 @@ def test_golden_invoices_csv_and_report(tmp_path):
     billing = BillingService(store, tz=UTC)
     (globex,) = store.get_invoices()
     assert (globex.invoice_number, globex.client_id) == ("INV-1001", "Globex")
-    assert _lines(globex) == [("API-7 — Rate limits", "2.00", "50", "100.00")]
+    assert _lines(globex) == [("API-7 — Rate limits (tracked time)", "2.00", "50", "100.00")]
     assert (str(globex.subtotal), str(globex.tax_amount), str(globex.total)) == (
         "100.00",
         "10.00",
@@ -35,9 +35,9 @@ def test_golden_invoices_csv_and_report(tmp_path):
     assert acme.invoice_number == "INV-1002" and acme.due_date == date(2025, 3, 27)
     # the running WEB-1 segment is not billed; the finished one and the call are
     assert _lines(acme) == [
-        ("WEB-1 — Login page", "1.50", "60", "90.00"),
-        ("WEB-2 — Header", "0.75", "60", "45.00"),
-        ("Client call", "0.50", "60", "30.00"),
+        ("WEB-1 — Login page (tracked time)", "1.50", "60", "90.00"),
+        ("WEB-2 — Header (tracked time)", "0.75", "60", "45.00"),
+        ("Client call (manual entry)", "0.50", "60", "30.00"),
     ]
     assert (str(acme.subtotal), str(acme.tax_amount), str(acme.total)) == (
         "165.00",
@@ -47,9 +47,9 @@ def test_golden_invoices_csv_and_report(tmp_path):
     assert billing.preview(first=date(2025, 2, 1), last=date(2025, 3, 12), client="Acme").empty
     assert to_csv(build_document(store, acme, date(2025, 3, 12))).splitlines() == [
         "invoice,description,ticket,hours,tracked_hours,rate,amount,currency",
-        "INV-1002,WEB-1 — Login page,WEB-1,1.50,,60,90.00,USD",
-        "INV-1002,WEB-2 — Header,WEB-2,0.75,,60,45.00,USD",
-        "INV-1002,Client call,,0.50,,60,30.00,USD",
+        "INV-1002,WEB-1 — Login page (tracked time),WEB-1,1.50,,60,90.00,USD",
+        "INV-1002,WEB-2 — Header (tracked time),WEB-2,0.75,,60,45.00,USD",
+        "INV-1002,Client call (manual entry),,0.50,,60,30.00,USD",
     ]
     report = time_report(store, date(2025, 3, 10), date(2025, 3, 12), by="project", tz=UTC)
     assert [(r.label, str(r.hours), str(r.billable_hours), r.amounts) for r in report.rows] == [

@@ -72,17 +72,17 @@ def test_several_running_timers_need_a_name(store, clock):
 
 def test_a_concurrent_writer_is_retried_not_overwritten(service, store, clock, monkeypatch):
     service.start("WEB-1", note="mine")
-    original = store.save_session
+    original = store.commit
     calls = {"n": 0}
 
-    def racing_save(session):
+    def racing_commit(writes):
         calls["n"] += 1
         if calls["n"] == 1:
             # another process changes the record between our read and write
             store.update_session("WEB-1", notes="theirs")
-        return original(session)
+        return original(writes)
 
-    monkeypatch.setattr(store, "save_session", racing_save)
+    monkeypatch.setattr(store, "commit", racing_commit)
     clock.advance(minutes=1)
     paused = service.pause("WEB-1")[0]
     assert paused.status == S.PAUSED
@@ -93,10 +93,10 @@ def test_a_concurrent_writer_is_retried_not_overwritten(service, store, clock, m
 def test_persistent_conflict_surfaces(service, store, monkeypatch):
     service.start("WEB-1")
 
-    def always_conflict(session):
+    def always_conflict(writes):
         raise ConflictError("session", "WEB-1", 1, 2)
 
-    monkeypatch.setattr(store, "save_session", always_conflict)
+    monkeypatch.setattr(store, "commit", always_conflict)
     with pytest.raises(ConflictError):
         service.pause("WEB-1")
 

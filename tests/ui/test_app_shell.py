@@ -115,7 +115,7 @@ async def test_a_failing_store_is_reported_not_fatal(make_app, store, monkeypatc
             cause = sqlite3.OperationalError("database or disk is full")
             raise StorageError(f"local store /x/jtt.db: {cause}") from cause
 
-        monkeypatch.setattr(store, "_store", broken)
+        monkeypatch.setattr(store, "_commit", broken)  # every change is one commit
         await pilot.press("space")
         await settle(pilot)
         assert app.is_running

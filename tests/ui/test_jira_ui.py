@@ -216,9 +216,9 @@ async def test_editing_a_pushed_segment_updates_its_worklog_at_once(jira_app, st
         segments.move_cursor(row=0)
         await pilot.press("e")
         assert isinstance(app.screen, SegmentModal)
-        app.screen.query_one("#f-end", Input).value = "08:45"
+        app.screen.query_one("#f-end", Input).value = "08:25"  # WEB-1 runs from 08:30
         await pilot.press("ctrl+s")
         await settle(pilot)
     [log] = fake.all_worklogs("WEB-2")
-    assert log["timeSpentSeconds"] == 75 * 60 and fake.count("PUT") == 1
+    assert log["timeSpentSeconds"] == 55 * 60 and fake.count("PUT") == 1
     assert fake.all_worklogs("API-7") == []  # an edit never pushes other time

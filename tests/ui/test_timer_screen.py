@@ -119,12 +119,12 @@ async def test_edit_ticket_and_move_the_running_start(make_app, store):
         screen.query_one("#f-start", Input).value = "25:99"
         await pilot.press("ctrl+s")
         assert "not a time of day" in _error(app, "start")
-        screen.query_one("#f-start", Input).value = "2025-03-12 07:30"
+        screen.query_one("#f-start", Input).value = "2025-03-12 08:20"  # WEB-2 ended 08:15
         await pilot.press("ctrl+s")
         await settle(pilot)
     session = store.get_session("WEB-1")
     assert session.ticket_name == "Login page v2" and session.tags == ["ui", "auth"]
-    assert session.segments[-1].start == NOW.replace(hour=7, minute=30)
+    assert session.segments[-1].start == NOW.replace(hour=8, minute=20)
 
 
 async def test_delete_asks_first(make_app, store):
