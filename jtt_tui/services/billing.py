@@ -388,12 +388,12 @@ class BillingService:
         reasons = []
         for key, seconds in recorded.items():
             if key not in current:
-                reasons.append(f"{_entry_text(key, self.tz)} is no longer billed by it")
+                reasons.append(f"{_entry_text(key, self.tz)} was edited or deleted")
             elif seconds is not None and current[key] != seconds:
                 reasons.append(f"{_entry_text(key, self.tz)} changed length")
         for key in current:
             if key not in recorded:
-                reasons.append(f"{_entry_text(key, self.tz)} changed")
+                reasons.append(f"{_entry_text(key, self.tz)} is not on its lines yet")
         return reasons
 
     def refresh(self, invoice_id: str) -> Invoice:
