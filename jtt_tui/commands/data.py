@@ -118,7 +118,9 @@ def cmd_import(ctx: Context, args: argparse.Namespace) -> int:
         fmt = args.format
     else:
         raise CommandFailed("which file? give a path, or --from-electron", exit_code=2)
-    outcome = import_data(ctx.store, path, fmt, mode=args.mode, dry_run=args.dry_run)
+    outcome = import_data(
+        ctx.store, path, fmt, mode=args.mode, dry_run=args.dry_run, ledger=ctx.services.ledger
+    )
     report = outcome.report
     rows = [
         [
@@ -172,7 +174,9 @@ def cmd_reset(ctx: Context, args: argparse.Namespace) -> int:
             "this deletes data; add --yes to confirm (a backup export is written first)",
             exit_code=2,
         )
-    backup, report = reset_data(ctx.store, chosen, ctx.settings.backup_dir)
+    backup, report = reset_data(
+        ctx.store, chosen, ctx.settings.backup_dir, ledger=ctx.services.ledger
+    )
     ctx.out(f"Backup written to {backup}")
     for kind in sorted(chosen):
         deleted = report.kinds[kind].deleted if kind in report.kinds else 0

@@ -7,9 +7,17 @@ from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Literal
 
+from jtt_tui.domain.journal import JournalEntry
 from jtt_tui.domain.models import ALL_DATA_KINDS, DataBundle, Ticket
 from jtt_tui.files import write_private_file
-from jtt_tui.storage.base import ImportMode, ImportReport, Storage
+from jtt_tui.services.ledger import Change, Ledger, Plan
+from jtt_tui.storage.base import (
+    ImportMode,
+    ImportReport,
+    Storage,
+    bundle_records,
+    plan_import_record,
+)
 from jtt_tui.storage.exporters import bundle_json, filter_bundle, segments_csv
 from jtt_tui.storage.importers import ParsedImport, read_import
 from jtt_tui.storage.importers.reading import ImportFormat
@@ -57,9 +65,11 @@ def import_data(
     *,
     mode: ImportMode = "merge",
     dry_run: bool = False,
+    ledger: Ledger | None = None,
 ) -> ImportOutcome:
     """Read, validate and import a whole file; nothing changes unless all of
-    it is valid. ``dry_run`` only reports what would happen."""
+    it is valid and keeps the ledger's rules (no time on two tickets at once,
+    billed time untouched). ``dry_run`` only reports what would happen."""
     parsed = read_import(path, fmt, user_id=store.user_id)
     bundle = parsed.bundle
     if parsed.format == "tickets-csv":
@@ -68,11 +78,60 @@ def import_data(
                 "a ticket list is merged into the known tickets; --mode replace does not apply"
             )
         bundle = _merge_tickets(store, bundle.tickets)
+    ledger = ledger or Ledger(store)
     if dry_run:
+        ledger.check(import_plan(store, bundle, mode, f"import {path.name}"))
         report = store.preview_import(bundle, mode)
     else:
-        report = store.import_all(bundle, mode)
+        report = import_checked(store, ledger, bundle, mode, f"import {path.name}")
     return ImportOutcome(parsed=parsed, report=report, dry_run=dry_run, notes=parsed.notes)
+
+
+def import_plan(store: Storage, bundle: DataBundle, mode: ImportMode, description: str) -> Plan:
+    """What importing ``bundle`` would change, record by record (for the
+    ledger's checks and the journal entry that lets it be undone)."""
+    report = ImportReport(mode=mode)
+    now = store.clock.now()
+    changes: list[Change] = []
+    for kind, records in bundle_records(bundle, store.user_id):
+        existing = {kind.key_of(r): r for r in store.load_all(kind)}
+        for incoming in records:
+            key = kind.key_of(incoming)
+            planned = plan_import_record(
+                kind, existing.get(key), incoming, report, user_id=store.user_id, now=now
+            )
+            if planned is not None:
+                changes.append(Change(kind, key, existing.get(key), planned))
+        if mode == "replace":
+            keep = {kind.key_of(r) for r in records}
+            changes += [
+                Change(kind, key, record, None)
+                for key, record in existing.items()
+                if key not in keep and record.user_id == store.user_id
+            ]
+    count = len(changes)
+    text = f"{description} ({count} record{'s' * (count != 1)})"
+    return Plan("import", text, changes, recorded=True)
+
+
+def import_checked(
+    store: Storage, ledger: Ledger, bundle: DataBundle, mode: ImportMode, description: str
+) -> ImportReport:
+    """The import as one change: checked by the ledger (history as recorded:
+    only overlaps and billed time are refused), written with its journal
+    entry in one transaction."""
+    report = None
+
+    def plan() -> Plan:
+        return import_plan(store, bundle, mode, description)
+
+    def write(planned: Plan, entry: JournalEntry) -> None:
+        nonlocal report
+        report = store.import_all(bundle, mode, journal=entry)
+
+    ledger.apply(plan, write=write)
+    assert report is not None
+    return report
 
 
 def _merge_tickets(store: Storage, incoming: list[Ticket]) -> DataBundle:
@@ -98,17 +157,23 @@ def _merge_tickets(store: Storage, incoming: list[Ticket]) -> DataBundle:
     return DataBundle(tickets=merged)
 
 
-def reset_data(store: Storage, kinds: set[str], backup_dir: Path) -> tuple[Path, ImportReport]:
+def reset_data(
+    store: Storage, kinds: set[str], backup_dir: Path, *, ledger: Ledger | None = None
+) -> tuple[Path, ImportReport]:
     """Delete this user's records of ``kinds`` after writing a full backup
-    export; returns the backup path. One atomic replace on SQLite."""
+    export; returns the backup path. One atomic replace on SQLite. Time on
+    sent or paid invoices that stay is not deleted (refused, nothing changes)."""
     unknown = kinds - set(ALL_DATA_KINDS)
     if unknown:
         raise ValueError(f"unknown data kinds: {', '.join(sorted(unknown))}")
+    ledger = ledger or Ledger(store)
     bundle = store.export_all()
-    stamp = store.clock.now().strftime("%Y%m%d-%H%M%S")
-    backup = backup_dir / f"before-reset-{stamp}.json"
-    write_private_file(backup, bundle_json(bundle))
     kept = bundle.model_copy(
         update={kind: ([] if kind != "billing_settings" else None) for kind in kinds}
     )
-    return backup, store.import_all(kept, mode="replace")
+    what = ", ".join(sorted(k.replace("_", " ") for k in kinds))
+    ledger.check(import_plan(store, kept, "replace", f"reset {what}"))
+    stamp = store.clock.now().strftime("%Y%m%d-%H%M%S")
+    backup = backup_dir / f"before-reset-{stamp}.json"
+    write_private_file(backup, bundle_json(bundle))
+    return backup, import_checked(store, ledger, kept, "replace", f"reset {what}")

@@ -22,6 +22,8 @@ says what changed), and they pass the same checks.
 from __future__ import annotations
 
 import json
+import random
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
@@ -103,6 +105,9 @@ class Plan:
     op: EntryOp = "change"
     target: str | None = None
     force: bool = False  # longer than a day is meant (or an undo restoring history)
+    # history as recorded elsewhere (an import): its times are not second-guessed
+    # (another machine's clock), only overlaps and billed time are checked
+    recorded: bool = False
 
 
 @dataclass
@@ -146,18 +151,38 @@ class Ledger:
     # -- changing -----------------------------------------------------------------------
 
     def apply(
-        self, plan: Callable[[], Plan], *, force: bool = False, trim: bool = False
+        self,
+        plan: Callable[[], Plan],
+        *,
+        force: bool = False,
+        trim: bool = False,
+        write: Callable[[Plan, JournalEntry], None] | None = None,
     ) -> Committed:
         """Plan, check and write one change; plan again when someone else
-        wrote in between. LedgerRefused says why nothing was written."""
+        wrote in between. LedgerRefused says why nothing was written.
+        ``write`` replaces the commit for a change the store writes in bulk
+        (an import): it must write the stamped journal entry with it."""
         for attempt in range(ATTEMPTS):
             planned = plan()
             try:
+                if write is not None:
+                    return self._write_with(planned, write, force=force or planned.force)
                 return self._write(planned, force=force or planned.force, trim=trim)
             except ConflictError:
                 if attempt == ATTEMPTS - 1:
                     raise
+                time.sleep(random.uniform(0, 0.01 * (attempt + 1)))  # two writers: part them
         raise AssertionError("unreachable")
+
+    def _write_with(
+        self, plan: Plan, write: Callable[[Plan, JournalEntry], None], *, force: bool
+    ) -> Committed:
+        notes = self.check(plan, force=force)
+        now = self.clock.now()
+        entry = self.store.stamped(self._entry(plan, now, notes), 0, now)
+        write(plan, entry)
+        self._prune(now)
+        return Committed(entry, {}, notes)
 
     def check(self, plan: Plan, *, force: bool = False, trim: bool = False) -> list[str]:
         """The rules, without writing (``trim`` adds the shortened segments to
@@ -230,7 +255,7 @@ class Ledger:
         for change in sessions:
             before, after = _as_session(change.before), _as_session(change.after)
             pieces = changed_pieces(before, after)
-            if after is not None:
+            if after is not None and not plan.recorded:
                 by_times = {(s.start, s.end): s for s in after.segments}
                 for piece in pieces:
                     check_sane(

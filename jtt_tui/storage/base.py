@@ -457,6 +457,10 @@ class Storage(ABC):
         (for code that handles any kind, such as the journal's undo)."""
         return self._load(kind, key)
 
+    def load_all(self, kind: Kind[R]) -> list[R]:
+        """Every record of ``kind`` visible to this user."""
+        return self._load_all(kind)
+
     # -- sessions ------------------------------------------------------------------
 
     def get_sessions(self) -> dict[str, Session]:

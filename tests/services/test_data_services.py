@@ -130,3 +130,73 @@ def test_rolling_backups_are_consistent_and_pruned(tmp_path, clock):
         copy.close()
     assert backups.run_if_due(store, 24, datetime.now().astimezone()) is None
     assert backups.due(1, datetime.now().astimezone() + timedelta(hours=2))
+
+
+# -- the ledger's rules hold for whole files too (#14) ----------------------------------
+
+
+def _bundle_file(tmp_path, *sessions: Session) -> object:
+    path = tmp_path / "in.json"
+    path.write_text(DataBundle(sessions=list(sessions)).model_dump_json())
+    return path
+
+
+def test_an_import_that_would_overlap_is_refused_whole(store, clock, tmp_path):
+    from jtt_tui.services.data import import_data
+    from jtt_tui.services.ledger import OverlapRefused
+
+    store.save_session(_closed("WEB-1", START, 60))
+    path = _bundle_file(
+        tmp_path,
+        _closed("API-1", START - timedelta(hours=2), 30),  # fine on its own
+        _closed("API-2", START + timedelta(minutes=30), 60),  # over WEB-1's time
+    )
+    with pytest.raises(OverlapRefused, match="API-2 .* would overlap WEB-1"):
+        import_data(store, path, dry_run=True)
+    with pytest.raises(OverlapRefused):
+        import_data(store, path)
+    assert sorted(store.get_sessions()) == ["WEB-1"]  # all or nothing
+
+
+def test_an_import_is_undone_in_one_step(store, clock, tmp_path):
+    from jtt_tui.services.data import import_data
+    from jtt_tui.services.ledger import Ledger
+
+    store.save_session(_closed("WEB-1", START, 60, ticket_name="mine"))
+    path = _bundle_file(
+        tmp_path,
+        _closed("API-1", START - timedelta(hours=2), 30),
+        _closed("WEB-1", START, 60, ticket_name="theirs").model_copy(
+            update={"updated_at": START + timedelta(days=1)}
+        ),
+    )
+    ledger = Ledger(store)
+    import_data(store, path, mode="replace", ledger=ledger)
+    assert store.get_session("WEB-1").ticket_name == "theirs"
+    undone = ledger.undo()
+    assert undone.description == "undo: import in.json (2 records)"
+    assert sorted(store.get_sessions()) == ["WEB-1"]
+    assert store.get_session("WEB-1").ticket_name == "mine"
+
+
+def test_reset_keeps_time_billed_on_a_sent_invoice(store, clock, tmp_path):
+    from decimal import Decimal
+
+    from jtt_tui.domain import BillingSettings
+    from jtt_tui.services.billing import BillingService
+    from jtt_tui.services.ledger import BilledTimeLocked
+
+    store.save_billing_settings(BillingSettings(global_hourly_rate=Decimal(50)))
+    store.save_project(Project(key="WEB", name="Web", client={"name": "Acme"}))
+    store.save_session(_closed("WEB-1", START - timedelta(hours=3), 60))
+    clock.advance(hours=1)
+    billing = BillingService(store, tz=UTC)
+    invoice = billing.create(first=date(2025, 3, 10), last=date(2025, 3, 10), client="Acme")
+    billing.set_status(invoice.invoice_id, "sent")
+    with pytest.raises(BilledTimeLocked, match=f"billed on {invoice.invoice_number}"):
+        reset_data(store, {"sessions"}, tmp_path / "backups")
+    assert list(store.get_sessions()) == ["WEB-1"]
+    assert not (tmp_path / "backups").exists()  # refused before anything was written
+    # with the invoice itself: nothing holds the time any more
+    reset_data(store, {"sessions", "invoices"}, tmp_path / "backups")
+    assert store.get_sessions() == {} and store.get_invoices() == []

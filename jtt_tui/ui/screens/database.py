@@ -446,7 +446,7 @@ class DatabaseScreen(JttScreen):
         from jtt_tui.ui.modals.confirm import ConfirmModal
         from jtt_tui.ui.modals.path_prompt import PathPrompt
 
-        storage = self.jtt.services.storage
+        storage, ledger = self.jtt.services.storage, self.jtt.services.ledger
 
         def preview(path: Path | None) -> None:
             if path is None:
@@ -465,13 +465,13 @@ class DatabaseScreen(JttScreen):
                 def run(yes: bool | None) -> None:
                     if yes:
                         self.background(
-                            lambda: import_data(storage, path),
+                            lambda: import_data(storage, path, ledger=ledger),
                             lambda done: self.changed(f"Imported {done.report.written} records"),
                         )
 
                 self.app.push_screen(ConfirmModal(question, yes="Import"), run)
 
-            self.background(lambda: import_data(storage, path, dry_run=True), ask)
+            self.background(lambda: import_data(storage, path, dry_run=True, ledger=ledger), ask)
 
         self.app.push_screen(
             PathPrompt("Import from", str(Path.home()) + "/", must_exist=True), preview
