@@ -119,9 +119,8 @@ def _project_changes(args: argparse.Namespace, current: Any | None) -> dict[str,
 
 
 def _find_project(ctx: Context, key: str) -> Any:
-    from jtt_tui.services.projects import ProjectService
 
-    project = ProjectService(ctx.store).find_by_key(key)
+    project = ctx.services.projects.find_by_key(key)
     if project is None:
         raise CommandFailed(f"no project with the key {key.strip().upper()}: `jtt project list`")
     return project
@@ -129,45 +128,41 @@ def _find_project(ctx: Context, key: str) -> Any:
 
 def cmd_project_add(ctx: Context, args: argparse.Namespace) -> int:
     from jtt_tui.domain.models import Project
-    from jtt_tui.services.projects import ProjectService
 
     project = Project.model_validate({"key": args.key, **_project_changes(args, None)})
-    saved = ProjectService(ctx.store).save(project)
+    saved = ctx.services.projects.save(project)
     ctx.out(f"Added project {saved.key} ({clean(saved.name)}).")
     return 0
 
 
 def cmd_project_edit(ctx: Context, args: argparse.Namespace) -> int:
     from jtt_tui.domain.models import Project
-    from jtt_tui.services.projects import ProjectService
 
     current = _find_project(ctx, args.key)
     changes = _project_changes(args, current)
     if not changes:
         raise CommandFailed("nothing to change: give --name, --rate, --client …", exit_code=2)
     updated = Project.model_validate({**current.model_dump(), **changes})
-    ProjectService(ctx.store).save(updated)
+    ctx.services.projects.save(updated)
     ctx.out(f"Updated project {updated.key}: {', '.join(sorted(changes))}.")
     return 0
 
 
 def cmd_project_archive(ctx: Context, args: argparse.Namespace) -> int:
-    from jtt_tui.services.projects import ProjectService
 
     project = _find_project(ctx, args.key)
-    ProjectService(ctx.store).archive(project.project_id)
+    ctx.services.projects.archive(project.project_id)
     ctx.out(f"Archived project {project.key}; its tracked time is kept.")
     return 0
 
 
 def cmd_project_list(ctx: Context, args: argparse.Namespace) -> int:
     from jtt_tui.services.invoice_docs import format_money
-    from jtt_tui.services.projects import ProjectService
 
     store = ctx.store
     billing = store.get_billing_settings()
     rows = []
-    for summary in ProjectService(store).summaries():
+    for summary in ctx.services.projects.summaries():
         project = summary.project
         if str(project.status) != "active" and not args.all:
             continue
@@ -308,7 +303,7 @@ def cmd_billing_set(ctx: Context, args: argparse.Namespace) -> int:
         raise CommandFailed("nothing to change: see `jtt billing set --help`", exit_code=2)
     # validate the whole result first: nothing is saved if any value is wrong
     BillingSettings.model_validate({**current.model_dump(), **changes})
-    store.update_billing_settings(**changes)
+    ctx.services.billing.update_settings(**changes)
     ctx.out(f"Saved billing settings: {', '.join(sorted(changes))}.")
     return 0
 
@@ -340,7 +335,17 @@ def _register_invoices(commands: argparse._SubParsersAction) -> None:
     export.add_argument("number")
     export.add_argument("--format", choices=["pdf", "html", "md", "csv"], default="pdf")
     export.add_argument("-o", "--output", help="file to write (default: invoice-NUMBER.FORMAT)")
+    export.add_argument(
+        "--show-tracked",
+        action="store_true",
+        help="print the tracked hours next to the billed ones where rounding changed them",
+    )
     export.set_defaults(handler=cmd_invoice_export)
+    refresh = actions.add_parser(
+        "refresh", help="rebuild a draft's lines from the time it bills (after an edit)"
+    )
+    refresh.add_argument("number")
+    refresh.set_defaults(handler=cmd_invoice_refresh)
     mark = actions.add_parser("mark", help="mark an invoice sent, paid or cancelled")
     mark.add_argument("number")
     mark.add_argument("status", choices=["sent", "paid", "cancelled"])
@@ -349,9 +354,7 @@ def _register_invoices(commands: argparse._SubParsersAction) -> None:
 
 
 def _billing(ctx: Context) -> Any:
-    from jtt_tui.services.billing import BillingService
-
-    return BillingService(ctx.store)
+    return ctx.services.billing
 
 
 def _invoice(ctx: Context, number: str) -> Any:
@@ -417,19 +420,19 @@ def cmd_invoice_list(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_invoice_show(ctx: Context, args: argparse.Namespace) -> int:
-    from jtt_tui.services.invoice_docs import build_document, format_hours
+    from jtt_tui.services.invoice_docs import build_document
 
-    doc = build_document(ctx.store, _invoice(ctx, args.number), _today(ctx))
+    invoice = _invoice(ctx, args.number)
+    doc = build_document(ctx.store, invoice, _today(ctx), show_tracked=True)
     ctx.out(doc.title)
-    for label, value in doc.dates():
+    for label, value in [*doc.dates(), ("Status", doc.status)]:
         ctx.out(f"  {label:<15} {value}")
     ctx.out(f"  {'Client':<15} {clean(doc.client.name) or '—'}")
     ctx.out("")
     rows = [
         [
             clean(line.description)[:70],
-            format_hours(line.hours)
-            + (f" (tracked {line.tracked_hours})" if line.tracked_hours is not None else ""),
+            doc.hours(line),
             doc.money(line.rate),
             doc.money(line.amount),
         ]
@@ -439,6 +442,22 @@ def cmd_invoice_show(ctx: Context, args: argparse.Namespace) -> int:
     ctx.out("")
     for label, value in doc.totals():
         ctx.out(f"{label:>40}  {value}")
+    stale = _billing(ctx).out_of_date(invoice)
+    if stale:
+        ctx.out("")
+        ctx.out(f"Out of date: lines no longer match tracked time ({'; '.join(stale[:3])}).")
+        ctx.out(f"Rebuild them with `jtt invoice refresh {invoice.invoice_number}`.")
+    return 0
+
+
+def cmd_invoice_refresh(ctx: Context, args: argparse.Namespace) -> int:
+    from jtt_tui.services.invoice_docs import format_money
+
+    invoice = _billing(ctx).refresh(_invoice(ctx, args.number).invoice_id)
+    ctx.out(
+        f"Refreshed {invoice.invoice_number}: {len(invoice.items)} line(s), total "
+        f"{format_money(invoice.total, invoice.currency)}."
+    )
     return 0
 
 
@@ -449,7 +468,9 @@ def cmd_invoice_export(ctx: Context, args: argparse.Namespace) -> int:
     path = (
         Path(args.output).expanduser() if args.output else Path(default_name(invoice, args.format))
     )
-    export_invoice(ctx.store, invoice, args.format, path, _today(ctx))
+    export_invoice(
+        ctx.store, invoice, args.format, path, _today(ctx), show_tracked=args.show_tracked
+    )
     ctx.out(f"Wrote {path} ({args.format}, {path.stat().st_size:,} bytes)")
     return 0
 

@@ -18,7 +18,7 @@ from jtt_tui.storage.base import (
     bundle_records,
     plan_import_record,
 )
-from jtt_tui.storage.exporters import bundle_json, filter_bundle, segments_csv
+from jtt_tui.storage.exporters import bundle_json, filter_bundle, tracked_csv
 from jtt_tui.storage.importers import ParsedImport, read_import
 from jtt_tui.storage.importers.reading import ImportFormat
 
@@ -50,8 +50,14 @@ def export_data(
     if fmt == "json":
         content = bundle_json(bundle)
     else:
-        content = segments_csv(
-            bundle.sessions, bundle.projects, now=now, start=start, end=end, tz=tz
+        content = tracked_csv(
+            bundle.sessions,
+            bundle.manual_tasks,
+            bundle.projects,
+            now=now,
+            start=start,
+            end=end,
+            tz=tz,
         ).encode()
     if path is not None:
         write_private_file(path, content)

@@ -85,6 +85,8 @@ def check_local_store(settings: Settings) -> list[Check]:
                     else "restore the newest backup from the backups folder",
                 )
             )
+            if integrity == "ok":
+                checks.append(timeline_check(store, settings, "local store timeline"))
         except StorageError as exc:
             checks.append(
                 Check("FAIL", "local store", redact(str(exc)), classify(exc).suggestions[0])
@@ -182,6 +184,7 @@ def check_mongodb(
         )
         checks.extend(_index_checks(store))
         checks.extend(privilege_checks(store.connection_status(), config.database))
+        checks.append(timeline_check(store, settings, "mongodb timeline"))
     except StorageError as exc:
         failure = classify(exc)
         checks.append(
@@ -195,6 +198,32 @@ def check_mongodb(
     finally:
         store.disconnect()
     return checks
+
+
+def timeline_check(store: Any, settings: Settings, label: str) -> Check:
+    """Time counted on two tickets at once: listed, never changed here."""
+    from jtt_tui.domain.timeline import format_overlaps, overlap_pairs
+    from jtt_tui.storage.factory import cipher_for
+
+    now = store.clock.now()
+    try:
+        store.cipher = cipher_for(settings)  # sealed notes must open to read sessions
+        found = overlap_pairs(store.get_sessions().values(), now)
+    except StorageError as exc:
+        return Check("WARN", label, f"not checked: {redact(str(exc))}")
+    if not found:
+        return Check("OK", label, "no time on two tickets at once")
+    allowed = settings.timer.allow_overlap or settings.timer.allow_concurrent
+    detail = f"{len(found)} overlapping pair(s): {format_overlaps(found, None, now)}"
+    if allowed:
+        return Check("OK", label, detail + " (allowed by timer.allow_overlap)")
+    return Check(
+        "WARN",
+        label,
+        detail,
+        "each counts twice in totals and invoices: fix a segment with `jtt edit TICKET` "
+        "(jtt changes nothing by itself)",
+    )
 
 
 # what jtt needs on its database, and nothing more

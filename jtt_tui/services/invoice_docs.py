@@ -12,16 +12,18 @@ import csv
 import html
 import io
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, tzinfo
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from jtt_tui.domain import money
 from jtt_tui.domain.billing import effective_status
+from jtt_tui.domain.calendar import local_date
 from jtt_tui.domain.models import BillingSettings, Client, Company, Invoice, InvoiceLine
 from jtt_tui.files import write_private_file
 from jtt_tui.storage.base import Storage
+from jtt_tui.storage.exporters import cell
 
 DocumentFormat = Literal["pdf", "html", "md", "csv"]
 FORMATS: tuple[DocumentFormat, ...] = ("pdf", "html", "md", "csv")
@@ -67,6 +69,10 @@ def format_hours(hours: Decimal) -> str:
 
 @dataclass(frozen=True)
 class InvoiceDocument:
+    """What goes on the client's copy. ``status`` is for jtt's own views
+    only (never printed on the copy); ``show_tracked`` adds the tracked
+    hours next to the billed ones where rounding changed them."""
+
     number: str
     status: str
     issue_date: date
@@ -83,6 +89,8 @@ class InvoiceDocument:
     payment_terms: str
     bank_details: str
     notes: str
+    service_period: tuple[date, date] | None = None
+    show_tracked: bool = False
 
     def money(self, amount: Decimal) -> str:
         return format_money(amount, self.currency)
@@ -92,13 +100,25 @@ class InvoiceDocument:
         return f"Invoice {self.number}"
 
     def dates(self) -> list[tuple[str, str]]:
+        """The head of the client's copy: number, dates, the service period."""
         rows = [("Invoice number", self.number), ("Issue date", self.issue_date.isoformat())]
         if self.due_date:
             rows.append(("Due date", self.due_date.isoformat()))
         if self.paid_date:
             rows.append(("Paid", self.paid_date.isoformat()))
-        rows.append(("Status", self.status))
+        if self.service_period is not None:
+            first, last = self.service_period
+            period = first.isoformat() if first == last else f"{first} – {last}"
+            rows.append(("Service period", period))
         return rows
+
+    def hours(self, line: InvoiceLine) -> str:
+        """Billed hours, with the tracked ones where rounding changed them
+        (when asked for)."""
+        text = format_hours(line.hours)
+        if self.show_tracked and line.tracked_hours is not None:
+            text += f" (tracked {format_hours(line.tracked_hours)})"
+        return text
 
     def totals(self) -> list[tuple[str, str]]:
         return [
@@ -108,9 +128,17 @@ class InvoiceDocument:
         ]
 
 
-def build_document(store: Storage, invoice: Invoice, today: date) -> InvoiceDocument:
+def build_document(
+    store: Storage,
+    invoice: Invoice,
+    today: date,
+    *,
+    show_tracked: bool = False,
+    tz: tzinfo | None = None,
+) -> InvoiceDocument:
     """The invoice with everything around it: company and bank details from
-    the billing settings, the client from the invoiced project(s)."""
+    the billing settings, the client from the invoiced project(s), the
+    service period from the time it bills."""
     billing: BillingSettings = store.get_billing_settings()
     client = _client_of(store, invoice)
     return InvoiceDocument(
@@ -130,7 +158,22 @@ def build_document(store: Storage, invoice: Invoice, today: date) -> InvoiceDocu
         payment_terms=billing.payment_terms,
         bank_details=billing.bank_details,
         notes=invoice.notes,
+        service_period=_service_period(store, invoice, tz),
+        show_tracked=show_tracked,
     )
+
+
+def _service_period(
+    store: Storage, invoice: Invoice, tz: tzinfo | None
+) -> tuple[date, date] | None:
+    """First and last local day of the time the invoice bills."""
+    days = [local_date(e.segment_start, tz) for e in invoice.billed if e.segment_start]
+    for entry in invoice.billed:
+        if entry.task_id:
+            task = store.get_manual_task(entry.task_id)
+            if task is not None:
+                days.append(task.date)
+    return (min(days), max(days)) if days else None
 
 
 def _client_of(store: Storage, invoice: Invoice) -> Client:
@@ -160,7 +203,7 @@ def to_csv(doc: InvoiceDocument) -> str:
         writer.writerow(
             [
                 doc.number,
-                _csv_safe(line.description),
+                cell(line.description),
                 line.ticket_number or "",
                 f"{line.hours}",
                 "" if line.tracked_hours is None else f"{line.tracked_hours}",
@@ -170,11 +213,6 @@ def to_csv(doc: InvoiceDocument) -> str:
             ]
         )
     return buffer.getvalue()
-
-
-def _csv_safe(text: str) -> str:
-    """A cell a spreadsheet will not run as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _md(text: str) -> str:
@@ -192,7 +230,7 @@ def to_markdown(doc: InvoiceDocument) -> str:
     out += ["", "| Description | Hours | Rate | Amount |", "|---|---:|---:|---:|"]
     for line in doc.lines:
         out.append(
-            f"| {_md(line.description)} | {format_hours(line.hours)} | "
+            f"| {_md(line.description)} | {_md(doc.hours(line))} | "
             f"{doc.money(line.rate)} | {doc.money(line.amount)} |"
         )
     out.append("")
@@ -244,7 +282,7 @@ def to_html(doc: InvoiceDocument) -> str:
         return "<br>".join(e(x) for x in lines)
 
     rows = "\n".join(
-        f"<tr><td>{e(line.description)}</td><td class='num'>{format_hours(line.hours)}</td>"
+        f"<tr><td>{e(line.description)}</td><td class='num'>{e(doc.hours(line))}</td>"
         f"<td class='num'>{e(doc.money(line.rate))}</td>"
         f"<td class='num'>{e(doc.money(line.amount))}</td></tr>"
         for line in doc.lines
@@ -288,11 +326,41 @@ def to_html(doc: InvoiceDocument) -> str:
 # -- PDF ----------------------------------------------------------------------------
 
 
-def to_pdf(doc: InvoiceDocument) -> bytes:
+# invisible joiners and selectors (emoji sequences): dropped, not shown as "?"
+_INVISIBLE = frozenset({0x200D, 0xFE0E, 0xFE0F})
+MISSING_GLYPH = "?"
+
+
+def printable(text: str, has_glyph: Any) -> str:
+    """``text`` with every character the font cannot draw replaced by a
+    visible ``?`` (emoji in a name): never silently dropped."""
+    return "".join(
+        c if c in "\n\r\t" or has_glyph(ord(c)) else ("" if ord(c) in _INVISIBLE else MISSING_GLYPH)
+        for c in text
+    )
+
+
+def _pdf_class() -> Any:
     from fpdf import FPDF
+
+    class InvoicePDF(FPDF):  # type: ignore[misc]
+        """Every text passes through :func:`printable` for the font in use,
+        so fpdf2 never drops a glyph (or warns about it on stderr)."""
+
+        def normalize_text(self, text: str) -> str:
+            font = self.current_font
+            cmap = getattr(font, "cmap", None)
+            if cmap:
+                text = printable(text, cmap.__contains__)
+            return str(super().normalize_text(text))
+
+    return InvoicePDF
+
+
+def to_pdf(doc: InvoiceDocument) -> bytes:
     from fpdf.fonts import FontFace
 
-    pdf = FPDF(format="A4")
+    pdf = _pdf_class()(format="A4")
     pdf.set_title(doc.title)
     pdf.set_creator("jtt")
     pdf.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
@@ -327,6 +395,11 @@ def to_pdf(doc: InvoiceDocument) -> bytes:
     pdf.set_font("DejaVu", "", 9)
     for label, value in doc.dates():
         pdf.set_x(pdf.l_margin + 2 * width / 3)
+        if pdf.get_string_width(value) > width / 6 - 2:  # a long value: under its label
+            pdf.cell(width / 3, 5, label, new_x="LMARGIN", new_y="NEXT")
+            pdf.set_x(pdf.l_margin + 2 * width / 3)
+            pdf.cell(width / 3, 5, value, align="R", new_x="LMARGIN", new_y="NEXT")
+            continue
         pdf.cell(width / 6, 5, label)
         pdf.cell(width / 6, 5, value, align="R", new_x="LMARGIN", new_y="NEXT")
     pdf.set_y(max(left_end, middle_end, pdf.get_y()) + 6)
@@ -346,7 +419,7 @@ def to_pdf(doc: InvoiceDocument) -> bytes:
             table.row(
                 [
                     line.description,
-                    format_hours(line.hours),
+                    doc.hours(line).replace(" (", "\n("),
                     doc.money(line.rate),
                     doc.money(line.amount),
                 ]
@@ -381,12 +454,20 @@ def render(doc: InvoiceDocument, fmt: DocumentFormat) -> bytes:
 
 
 def export_invoice(
-    store: Storage, invoice: Invoice, fmt: DocumentFormat, path: Path, today: date
+    store: Storage,
+    invoice: Invoice,
+    fmt: DocumentFormat,
+    path: Path,
+    today: date,
+    *,
+    show_tracked: bool = False,
 ) -> Path:
-    """Write the invoice as ``fmt`` to ``path`` (atomically, 0600)."""
+    """Write the invoice as ``fmt`` to ``path`` (atomically, 0600);
+    ``show_tracked`` adds the tracked hours where rounding changed them."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
-    write_private_file(path, render(build_document(store, invoice, today), fmt))
+    doc = build_document(store, invoice, today, show_tracked=show_tracked)
+    write_private_file(path, render(doc, fmt))
     return path
 
 

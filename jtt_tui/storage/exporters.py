@@ -1,4 +1,4 @@
-"""Writing data out: the versioned JSON bundle, and CSV of tracked segments."""
+"""Writing data out: the versioned JSON bundle, and CSV of tracked time."""
 
 from __future__ import annotations
 
@@ -9,10 +9,22 @@ from datetime import datetime, timedelta, tzinfo
 
 from jtt_tui.domain.calendar import local_date, to_local
 from jtt_tui.domain.durations import hours_decimal
-from jtt_tui.domain.models import DataBundle, Project, Session
+from jtt_tui.domain.models import DataBundle, ManualTask, Project, Session
 from jtt_tui.domain.projects import ProjectIndex
 
-CSV_HEADER = ("ticket", "name", "project", "start", "end", "duration_hours", "status")
+CSV_HEADER = (
+    "kind",
+    "ticket",
+    "name",
+    "project",
+    "date",
+    "start",
+    "end",
+    "duration_hours",
+    "status",
+    "category",
+    "billable",
+)
 
 
 def bundle_json(bundle: DataBundle) -> bytes:
@@ -41,8 +53,9 @@ def filter_bundle(
     )
 
 
-def segments_csv(
+def tracked_csv(
     sessions: Iterable[Session],
+    manual_tasks: Iterable[ManualTask],
     projects: Iterable[Project],
     *,
     now: datetime,
@@ -50,13 +63,17 @@ def segments_csv(
     end: datetime | None = None,
     tz: tzinfo | None = None,
 ) -> str:
-    """One row per segment (clipped to nothing: a segment is in or out by
-    whether it touches the range), times in local ISO 8601 with offset."""
+    """Everything tracked, one row per segment (``kind`` segment) and per
+    manual entry (``kind`` manual), in time order; a segment is in or out by
+    whether it touches the range, a manual entry by its date. Times in
+    local ISO 8601 with offset; text a spreadsheet could run is defused."""
     index = ProjectIndex(projects)
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
-    rows = []
+    first = local_date(start, tz) if start is not None else None
+    last = local_date(end - timedelta(microseconds=1), tz) if end is not None else None
+    rows: list[tuple[tuple[object, ...], tuple[str, ...]]] = []
     for session in sessions:
         key = index.key_for(session.ticket_number, session.project_id)
         for segment in session.segments:
@@ -67,18 +84,53 @@ def segments_csv(
                 and not (segment.start < end and (seg_end > start or segment.start >= start))
             ):
                 continue
+            local_start = to_local(segment.start, tz)
             rows.append(
                 (
-                    segment.start,
-                    session.ticket_number,
-                    session.ticket_name,
-                    key,
-                    to_local(segment.start, tz).isoformat(timespec="seconds"),
-                    to_local(segment.end, tz).isoformat(timespec="seconds") if segment.end else "",
-                    str(hours_decimal(max(seg_end - segment.start, timedelta(0)), 4)),
-                    "running" if segment.end is None else str(session.status),
+                    (local_start.date(), 0, segment.start.isoformat()),
+                    (
+                        "segment",
+                        session.ticket_number,
+                        cell(session.ticket_name),
+                        key,
+                        local_start.date().isoformat(),
+                        local_start.isoformat(timespec="seconds"),
+                        to_local(segment.end, tz).isoformat(timespec="seconds")
+                        if segment.end
+                        else "",
+                        str(hours_decimal(max(seg_end - segment.start, timedelta(0)), 4)),
+                        "running" if segment.end is None else str(session.status),
+                        "",
+                        "",
+                    ),
                 )
             )
-    for row in sorted(rows, key=lambda r: r[0]):
-        writer.writerow(row[1:])
+    for task in manual_tasks:
+        if (first is not None and task.date < first) or (last is not None and task.date > last):
+            continue
+        rows.append(
+            (
+                (task.date, 1, task.task_id),
+                (
+                    "manual",
+                    task.ticket_number or "",
+                    cell(task.title),
+                    index.key_for(task.ticket_number, task.project_id),
+                    task.date.isoformat(),
+                    "",
+                    "",
+                    str(hours_decimal(task.duration, 4)),
+                    "",
+                    cell(task.category),
+                    "yes" if task.billable else "no",
+                ),
+            )
+        )
+    for _order, row in sorted(rows, key=lambda r: r[0]):
+        writer.writerow(row)
     return buffer.getvalue()
+
+
+def cell(text: str) -> str:
+    """A cell a spreadsheet will not run as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

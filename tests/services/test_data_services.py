@@ -67,23 +67,63 @@ def test_running_segment_shows_as_open(store, clock):
 def test_csv_export_quotes_properly_and_filters_by_range(store, clock, tmp_path):
     store.save_session(_closed("WEB-1", START, 90, ticket_name='Say "hi", then\nleave'))
     store.save_session(_closed("OLD-1", START - timedelta(days=30), 10))
+    for day, title in ((date(2025, 3, 10), "=call(1)"), (date(2025, 2, 1), "old call")):
+        store.save_manual_task(
+            ManualTask(
+                title=title,
+                date=day,
+                duration=timedelta(minutes=90),
+                ticket_number="WEB-1",
+                category="meeting",
+            )
+        )
     path = tmp_path / "out.csv"
     export_data(
         store, path, "csv", start=START - timedelta(hours=1), end=START + timedelta(days=1), tz=UTC
     )
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     rows = list(csv.reader(io.StringIO(path.read_text(), newline="")))
-    assert rows[0] == ["ticket", "name", "project", "start", "end", "duration_hours", "status"]
+    assert rows[0] == [
+        "kind",
+        "ticket",
+        "name",
+        "project",
+        "date",
+        "start",
+        "end",
+        "duration_hours",
+        "status",
+        "category",
+        "billable",
+    ]
+    # every tracked item: the segment and the manual entry (#14: 1h30m was missing)
     assert rows[1:] == [
         [
+            "segment",
             "WEB-1",
             'Say "hi", then\nleave',
             "WEB",
+            "2025-03-10",
             "2025-03-10T09:00:00+00:00",
             "2025-03-10T10:30:00+00:00",
             "1.5000",
             "stopped",
-        ]
+            "",
+            "",
+        ],
+        [
+            "manual",
+            "WEB-1",
+            "'=call(1)",
+            "WEB",
+            "2025-03-10",
+            "",
+            "",
+            "1.5000",
+            "",
+            "meeting",
+            "yes",
+        ],
     ]
 
 

@@ -127,3 +127,43 @@ def test_text_is_escaped_where_it_could_break_the_document():
     assert "<script>" not in to_html(doc)
     assert "\\|" in to_markdown(doc)
     assert list(csv.reader(io.StringIO(to_csv(doc))))[1][1].startswith("'=")
+
+
+# -- what the client's copy says (#14) --------------------------------------------------
+
+
+def _client_copies(doc: InvoiceDocument) -> dict[str, str]:
+    return {"pdf": _pdf_text(to_pdf(doc))[1], "html": to_html(doc), "md": to_markdown(doc)}
+
+
+def test_the_client_copy_shows_the_service_period_not_the_internal_status():
+    doc = InvoiceDocument(
+        **{
+            **_doc(1).__dict__,
+            "status": "draft",
+            "service_period": (date(2025, 2, 3), date(2025, 2, 28)),
+        }
+    )
+    for fmt, text in _client_copies(doc).items():
+        assert "Status" not in text and "draft" not in text, fmt
+        assert "Service period" in text and "2025-02-03 – 2025-02-28" in text, fmt
+
+
+def test_tracked_hours_are_shown_when_asked_where_rounding_changed_them():
+    line = _doc(1).lines[0].model_copy(update={"tracked_hours": Decimal("1.12")})
+    plain = InvoiceDocument(**{**_doc(1).__dict__, "lines": [line]})
+    shown = InvoiceDocument(**{**plain.__dict__, "show_tracked": True})
+    for fmt, text in _client_copies(plain).items():
+        assert "tracked" not in text, fmt
+    for fmt, text in _client_copies(shown).items():
+        assert "1.25" in text and "tracked 1.12" in text.replace("\n", " "), fmt
+
+
+def test_characters_the_font_lacks_are_replaced_visibly_without_warnings(capfd, caplog):
+    line = _doc(1).lines[0].model_copy(update={"description": "Launch 🚀 done 👍🏽 ✓"})
+    doc = InvoiceDocument(**{**_doc(1).__dict__, "lines": [line]})
+    _pages, text = _pdf_text(to_pdf(doc))
+    assert "Launch ? done ?? ✓" in text  # never silently dropped; ✓ is in the font
+    out, err = capfd.readouterr()
+    assert err == "" and out == ""
+    assert not [r for r in caplog.records if "missing" in r.getMessage()]
