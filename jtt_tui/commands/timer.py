@@ -253,7 +253,7 @@ def _ask(ctx: Context, item: Any, verb: str | None) -> bool:
                 ctx.out(f"  {exc}")
                 continue
         try:
-            service.stop(item.ticket, at=end)
+            service.stop(item.ticket, at=end, force=True)  # the user gave the time
         except ValueError as exc:
             ctx.out(f"  {exc}")
             continue

@@ -18,6 +18,7 @@ from jtt_tui.domain.calendar import day_bounds, local_date, local_datetime, to_l
 from jtt_tui.domain.clock import Clock, SystemClock
 from jtt_tui.domain.durations import format_span
 from jtt_tui.domain.errors import DomainError
+from jtt_tui.domain.journal import JournalEntry
 from jtt_tui.domain.models import Invoice, ManualTask, Session, SessionStatus
 from jtt_tui.domain.timeline import Piece
 from jtt_tui.domain.timer import TimerChange, TimerMachine
@@ -417,42 +418,52 @@ class TimerService:
     def suspicious(self, last_activity: datetime | None = None) -> list[Suspicious]:
         """Running timers that have run longer than ``forgotten_after`` or
         across local midnight (since the user last said they were real)."""
-        now = self.clock.now()
         found = []
         for session in self.store.active_sessions():
+            reason = self.looks_forgotten(session)
             segment = session.open_segment
-            if segment is None:
+            if reason is None or segment is None:
                 continue
-            since = segment.confirmed or segment.start
-            length = now - segment.start
-            crossed = local_date(since, self.tz) != local_date(now, self.tz)
-            if now - since <= self.rules.forgotten_after and not crossed:
-                continue
-            started = to_local(segment.start, self.tz)
-            reason = (
-                f"running for {format_span(length)}"
-                if not crossed
-                else f"running since {_day_word(started.date(), local_date(now, self.tz))} "
-                f"{started:%H:%M} ({format_span(length)})"
-            )
             found.append(
                 Suspicious(
                     session,
                     segment.start,
-                    length,
+                    self.clock.now() - segment.start,
                     reason,
-                    self._suggest_end(segment.start, last_activity),
+                    self._suggest_end(session.ticket_number, segment.start, last_activity),
                 )
             )
         return found
 
-    def _suggest_end(self, start: datetime, last_activity: datetime | None) -> datetime:
+    def looks_forgotten(self, session: Session) -> str | None:
+        """Why a running timer looks left running (no I/O: fine on the UI
+        thread), or None."""
+        segment = session.open_segment
+        if segment is None:
+            return None
+        now = self.clock.now()
+        since = segment.confirmed or segment.start
+        length = now - segment.start
+        crossed = local_date(since, self.tz) != local_date(now, self.tz)
+        if now - since <= self.rules.forgotten_after and not crossed:
+            return None
+        if not crossed:
+            return f"running for {format_span(length)}"
+        started = to_local(segment.start, self.tz)
+        day = _day_word(started.date(), local_date(now, self.tz))
+        return f"running since {day} {started:%H:%M} ({format_span(length)})"
+
+    def _suggest_end(
+        self, ticket: str, start: datetime, last_activity: datetime | None
+    ) -> datetime:
         """Where a forgotten timer most likely stopped: the last thing the
-        user did in jtt after it started, else the end of that working day."""
+        user did in jtt after it started (not the command that started it,
+        which may have been backdated), else the end of that working day."""
         now = self.clock.now()
         candidates = [last_activity] if last_activity else []
-        for entry in self.store.journal_entries(5):
-            candidates.append(entry.at)
+        for entry in self.store.journal_entries(10):
+            if not _opened(entry, ticket, start):
+                candidates.append(entry.at)
         seen = [t for t in candidates if t is not None and start < t < now]
         if seen:
             return max(seen)
@@ -581,6 +592,16 @@ def _sessions(done: Committed) -> list[Session]:
 def _say(said: list[str] | None, done: Committed) -> None:
     if said is not None:
         said.extend(done.notes)
+
+
+def _opened(entry: JournalEntry, ticket: str, start: datetime) -> bool:
+    """Whether ``entry`` is the change that began ``ticket``'s running segment."""
+    for image in entry.images:
+        if image.kind == "sessions" and image.key == ticket and image.after:
+            segments = image.after.get("segments") or []
+            if segments and not segments[-1].get("end"):
+                return datetime.fromisoformat(segments[-1]["start"]) == start
+    return False
 
 
 def _paused_text(change: TimerChange) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import TYPE_CHECKING, Any
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.message import Message
 from textual.reactive import reactive
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from jtt_tui.services.health import HealthMonitor
     from jtt_tui.storage.errors import StorageFailure
     from jtt_tui.ui.modals.recovery import RecoveryChoice, RecoveryModal
+    from jtt_tui.ui.timekeeping import Timekeeping
 
 JIRA_FIRST_RETRY_S = 10.0
 JIRA_RETRY_S = 120.0
@@ -128,6 +130,7 @@ class JttApp(App[int]):
         self._working_offline = False  # the user chose to; do not pop the modal again
         self._pending_writes = 0
         self._health_interval_s = health_interval_s  # None: from the settings
+        self.timekeeping: Timekeeping | None = None  # undo, forgotten timers, reminders
 
     @property
     def services(self) -> Services:
@@ -196,6 +199,10 @@ class JttApp(App[int]):
             self.set_timer(JIRA_FIRST_RETRY_S, self.retry_jira_queue)
             self.set_interval(JIRA_RETRY_S, self.retry_jira_queue)
         self.data_changed()
+        from jtt_tui.ui.timekeeping import Timekeeping
+
+        self.timekeeping = Timekeeping(self)
+        self.timekeeping.start()
         if self._pending_mode is not None:
             self.switch_mode(self._pending_mode)
 
@@ -532,6 +539,28 @@ class JttApp(App[int]):
                 severity="error",
                 timeout=10,
             )
+
+    # -- keys and the ledger ---------------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        # every key press, also those an input keeps: the user is here
+        if isinstance(event, events.Key) and not event.is_forwarded and self.timekeeping:
+            self.timekeeping.key_pressed()
+        await super().on_event(event)
+
+    def action_undo(self) -> None:
+        if self.ready and self.timekeeping is not None and self._on_a_section():
+            self.timekeeping.undo()
+
+    def action_redo(self) -> None:
+        if self.ready and self.timekeeping is not None and self._on_a_section():
+            self.timekeeping.redo()
+
+    def _on_a_section(self) -> bool:
+        """Not in a dialog: undo there would change data under an open form."""
+        from jtt_tui.ui.screens.base import JttScreen
+
+        return isinstance(self.screen, JttScreen)
 
     # -- commands ------------------------------------------------------------------------
 

@@ -88,6 +88,16 @@ REGISTRY: tuple[Command, ...] = (
         "Quit (running timers keep running: they are timestamps)",
         "app",
     ),
+    Command(
+        "app.undo",
+        "z",
+        "undo",
+        "Undo",
+        "Undo your last change (start, stop, edit, delete, add, import, invoice …)",
+        "app",
+        show=False,
+    ),
+    Command("app.redo", "Z", "redo", "Redo", "Redo the change you undid last", "app", show=False),
     # -- timer -------------------------------------------------------------------------
     Command("timer.new", "n", "new_timer", "New", "Start a timer on a ticket", "timer"),
     Command(
@@ -140,6 +150,15 @@ REGISTRY: tuple[Command, ...] = (
         "Add time",
         "Add time by hand (a meeting, a call)",
         "timer",
+    ),
+    Command(
+        "timer.add_segment",
+        "A",
+        "add_segment",
+        "Add segment",
+        "Add past time on a ticket with a start and an end (a timer you forgot to start)",
+        "timer",
+        show=False,
     ),
     Command(
         "timer.push",
@@ -222,6 +241,15 @@ REGISTRY: tuple[Command, ...] = (
         "billing",
     ),
     Command("billing.sent", "s", "mark('sent')", "Sent", "Mark the invoice sent", "billing"),
+    Command(
+        "billing.refresh_lines",
+        "u",
+        "refresh_lines",
+        "Refresh lines",
+        "Rebuild the selected draft's lines from the time it bills (after that time changed)",
+        "billing",
+        show=False,
+    ),
     Command("billing.paid", "p", "mark('paid')", "Paid", "Mark the invoice paid", "billing"),
     Command(
         "billing.cancel",

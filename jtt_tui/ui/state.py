@@ -23,6 +23,10 @@ class TimerSnapshot:
     def running(self) -> list[Session]:
         return [s for s in self.active if s.status == "running"]
 
+    @property
+    def paused(self) -> list[Session]:
+        return [s for s in self.active if s.status == "paused"]
+
     def today_at(self, now: datetime) -> timedelta:
         if self.read_at is None:
             return self.today_total

@@ -3,7 +3,9 @@ edit a segment."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
@@ -301,11 +303,15 @@ class ManualEntryModal(FormModal[dict[str, Any]]):
 class SegmentModal(FormModal[tuple[datetime, datetime | None]]):
     TITLE = "Edit segment"
 
-    def __init__(self, start: datetime, end: datetime | None, *, tz: tzinfo | None = None) -> None:
+    def __init__(
+        self, start: datetime, end: datetime | None, *, tz: tzinfo | None = None, note: str = ""
+    ) -> None:
         super().__init__()
-        self.start, self.end, self.tz = start, end, tz
+        self.start, self.end, self.tz, self.note = start, end, tz, note
 
     def fields(self) -> Iterable[Widget]:
+        if self.note:
+            yield Static(self.note, classes="form-hint", markup=False)
         yield from text_field(
             "start",
             "Start (local time)",
@@ -339,3 +345,70 @@ class SegmentModal(FormModal[tuple[datetime, datetime | None]]):
         if moment > now:
             raise DomainError(f"the {name} cannot be in the future")
         return moment
+
+
+@dataclass(frozen=True)
+class NewSegment:
+    ticket: str
+    start: datetime
+    end: datetime
+
+
+class AddSegmentModal(FormModal[NewSegment]):
+    """Past time on a ticket, with its start: from–to, or a start and a
+    duration (a timer you forgot to start). The same rules as any change:
+    no time on two tickets at once."""
+
+    TITLE = "Add a segment"
+    SUBMIT = "Add"
+
+    def __init__(self, ticket: str = "", *, tz: tzinfo | None = None) -> None:
+        super().__init__()
+        self.ticket, self.tz = ticket, tz
+
+    def fields(self) -> Iterable[Widget]:
+        yield from text_field("ticket", "Ticket", self.ticket, placeholder="e.g. WEB-123")
+        yield from text_field(
+            "start",
+            "Start (local time)",
+            placeholder="09:15, yesterday 17:30, -2h",
+            hint="HH:MM today, -15m / -2h ago, yesterday 17:30, mon 09:00, YYYY-MM-DD HH:MM",
+        )
+        yield from text_field(
+            "end", "End, or a duration", placeholder="10:45, or 1h30m", hint="empty: until now"
+        )
+
+    def build(self) -> NewSegment:
+        errors = Errors()
+        now = self.app.clock.now()  # type: ignore[attr-defined]
+        ticket = errors.check("ticket", normalize_ticket, self.value("ticket"))
+        if not self.value("ticket"):
+            errors.errors["ticket"] = "enter a Jira ticket number, e.g. WEB-123"
+        start = errors.check(
+            "start", parse_local_datetime, self.value("start"), now=now, tz=self.tz,
+            what="the start",
+        )  # fmt: skip
+        end_text = self.value("end")
+        end: datetime | None = now
+        if end_text and start is not None:
+            end = self._end(errors, end_text, start, now)
+        if start is not None and end is not None:
+            if start > now:
+                errors.add("start", "the start cannot be in the future")
+            elif end <= start:
+                errors.add("end", "the end must come after the start")
+            elif end > now:
+                errors.add("end", "the end cannot be in the future")
+        errors.raise_if_any()
+        assert ticket is not None and start is not None and end is not None
+        return NewSegment(ticket, start, end)
+
+    def _end(self, errors: Errors, text: str, start: datetime, now: datetime) -> datetime | None:
+        """An end time, or a duration after the start (``1h30m``, ``90m``)."""
+        if re.fullmatch(r"[\d.,]+\s*[hms].*|\d+", text.strip()) and ":" not in text:
+            duration = errors.check("end", parse_duration, text)
+            return start + duration if duration is not None else None
+        result: datetime | None = errors.check(
+            "end", parse_local_datetime, text, now=now, tz=self.tz, what="the end"
+        )
+        return result

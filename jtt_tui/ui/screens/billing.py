@@ -48,6 +48,7 @@ class BillingScreen(JttScreen):
         self._status_filter: str | None = None
         self._text_filter = ""
         self._views: dict[str, InvoiceView] = {}
+        self._stale: dict[str, list[str]] = {}  # draft id -> why its lines are out of date
         self._settings: BillingSettings | None = None
 
     def compose(self) -> ComposeResult:
@@ -87,7 +88,7 @@ class BillingScreen(JttScreen):
         status, text = self._status_filter, self._text_filter.casefold()
         projects = self.jtt.services.storage
 
-        def load() -> tuple[list[InvoiceView], BillingSettings, dict[str, str]]:
+        def load() -> tuple[list[InvoiceView], BillingSettings, dict[str, list[str]]]:
             keys = {p.project_id: p.key for p in projects.get_projects()}
             views = billing.invoices(status=status)
             if text:
@@ -97,12 +98,17 @@ class BillingScreen(JttScreen):
                     if text in (v.invoice.client_id or "").casefold()
                     or text in keys.get(v.invoice.project_id or "", "").casefold()
                 ]
-            return views, billing.settings(), keys
+            stale = {
+                v.invoice.invoice_id: reasons
+                for v in views
+                if (reasons := billing.out_of_date(v.invoice))
+            }
+            return views, billing.settings(), stale
 
         self.background(load, self._show, group="billing-load")
 
-    def _show(self, data: tuple[list[InvoiceView], BillingSettings, dict[str, str]]) -> None:
-        views, settings, _keys = data
+    def _show(self, data: tuple[list[InvoiceView], BillingSettings, dict[str, list[str]]]) -> None:
+        views, settings, self._stale = data
         self._views = {v.invoice.invoice_id: v for v in views}
         if self._settings is None or self._settings.version != settings.version:
             self._settings = settings
@@ -118,7 +124,10 @@ class BillingScreen(JttScreen):
                 Text(plain(invoice.client_id or "–", 24)),
                 Text(str(invoice.issue_date)),
                 Text(str(invoice.due_date or "–")),
-                Text(status, style=STATUS_STYLE.get(status, "")),
+                Text(
+                    status + (" ⚠" if invoice.invoice_id in self._stale else ""),
+                    style=STATUS_STYLE.get(status, ""),
+                ),
                 Text(f"{invoice.total:,.2f} {invoice.currency}", justify="right"),
                 key=invoice.invoice_id,
             )
@@ -169,6 +178,13 @@ class BillingScreen(JttScreen):
             f"{invoice.tax_amount:,.2f} = total {invoice.total:,.2f} {invoice.currency}"
             + (f" · paid {invoice.paid_date}" if invoice.paid_date else "")
         )
+        stale = self._stale.get(invoice.invoice_id)
+        if stale:
+            lines.append(
+                f"⚠ Out of date: lines no longer match tracked time ({plain(stale[0], 80)}"
+                + (f" and {len(stale) - 1} more" if len(stale) > 1 else "")
+                + "); u rebuilds them"
+            )
         detail.update("\n".join(lines))
 
     # -- invoices ----------------------------------------------------------------------
@@ -259,6 +275,26 @@ class BillingScreen(JttScreen):
                 )
 
         self.app.push_screen(InvoiceLinesModal(invoice), save)
+
+    def action_refresh_lines(self) -> None:
+        view = self.selected()
+        if view is None:
+            self.notify("Select an invoice first.")
+            return
+        invoice = view.invoice
+        if invoice.status != InvoiceStatus.DRAFT:
+            self.notify(
+                f"{invoice.invoice_number} is {view.status}: only a draft's lines follow its time.",
+                severity="warning",
+            )
+            return
+        billing = self.jtt.services.billing
+        self.background(
+            lambda: billing.refresh(invoice.invoice_id),
+            lambda saved: self.changed(
+                f"Rebuilt {saved.invoice_number} from its time: {saved.total:,.2f} {saved.currency}"
+            ),
+        )
 
     def action_mark(self, status: str) -> None:
         view = self.selected()

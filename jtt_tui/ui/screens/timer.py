@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # the models load with the store, after the first frame
 
 PAGE = 100
 RUNNING = "running"  # SessionStatus is a str enum: plain strings compare equal
+LOCKED = frozenset({"sent", "paid", "overdue"})  # billed time on these cannot change
 DETAIL_DELAY_S = 0.06
 COLUMNS = (
     ("ticket", "Ticket"),
@@ -52,6 +53,18 @@ class Row:
     task: ManualTask | None = None
 
 
+@dataclass(frozen=True)
+class BillMark:
+    """The invoice a segment is on, as the segment list shows it."""
+
+    number: str
+    status: str
+
+    @property
+    def locked(self) -> bool:
+        return self.status in LOCKED
+
+
 @dataclass
 class TimerData:
     now: datetime
@@ -60,6 +73,9 @@ class TimerData:
     projects: ProjectIndex
     more: bool
     today: tuple[datetime, datetime] = field(default=(datetime.min, datetime.min))
+    invoices: dict[str, BillMark] = field(default_factory=dict)  # id -> its number, status
+    # (ticket, segment start) of today's time shared with another ticket (allowed overlaps)
+    overlapping: set[tuple[str, datetime]] = field(default_factory=set)
 
 
 class SegmentTable(DataTable[Text]):
@@ -119,6 +135,7 @@ class TimerScreen(JttScreen):
             ("end", "End"),
             ("length", "Length"),
             ("jira", "Jira"),
+            ("bill", "Bill"),
         ):
             segments.add_column(label, key=key)
         self._show_detail(self._current_row())
@@ -139,6 +156,7 @@ class TimerScreen(JttScreen):
 
         def load() -> TimerData:
             from jtt_tui.domain.projects import ProjectIndex
+            from jtt_tui.domain.timeline import overlap_pairs
 
             storage = services.storage
             now = storage.clock.now()
@@ -159,7 +177,20 @@ class TimerScreen(JttScreen):
             recent = [
                 Row(f"s:{s.ticket_number}", session=s) for s in page if s.ticket_number not in seen
             ]
-            return TimerData(now, top, recent, projects, len(page) == PAGE, bounds)
+            invoices = {
+                i.invoice_id: BillMark(i.invoice_number, str(i.status))
+                for i in storage.get_invoices()
+                if i.status != "cancelled"
+            }
+            today_sessions = [row.session for row in top if row.session is not None]
+            overlapping = {
+                (piece.ticket, piece.start)
+                for pair in overlap_pairs(today_sessions, now)
+                for piece in (pair.piece, pair.other)
+            }
+            return TimerData(
+                now, top, recent, projects, len(page) == PAGE, bounds, invoices, overlapping
+            )
 
         self.background(load, self._show, group="timer-load")
 
@@ -335,15 +366,22 @@ class TimerScreen(JttScreen):
                 start, end = segment.start, segment.end
                 length = (end or now) - start
                 total += length
+                shared = (session.ticket_number, start) in self._overlapping()
                 table.add_row(
                     Text(str(day)),
-                    Text(f"{to_local(start, tz):%H:%M}"),
+                    Text(
+                        f"⚠{to_local(start, tz):%H:%M}"
+                        if shared
+                        else f"{to_local(start, tz):%H:%M}",
+                        style="bold yellow" if shared else "",
+                    ),
                     Text(
                         f"{to_local(end, tz):%H:%M}" if end else "running",
                         style="" if end else "bold green",
                     ),
                     Text(format_clock(length), justify="right"),
                     jira_cell(segment),
+                    self._bill_cell(segment),
                 )
                 self._segment_rows.append(index)
                 link = segment.worklog
@@ -355,15 +393,43 @@ class TimerScreen(JttScreen):
                 Text("day total", style="dim"),
                 Text(format_clock(total), justify="right", style="bold"),
                 Text(""),
+                Text(""),
             )
             self._segment_rows.append(None)
         tags = f" · tags: {', '.join(session.tags)}" if session.tags else ""
         notes = f"\n{plain(session.notes, 200)}" if session.notes else ""
         jira = ("\nJira: " + "; ".join(failures[:2])) if failures else ""
+        billed = self._bills_of(session)
+        locks = [m.number for m in billed if m.locked]
+        drafts = [m.number for m in billed if not m.locked]
+        bill = f"\n🔒 billed on {', '.join(locks)} (locked)" if locks else ""
+        bill += f"\non draft {', '.join(drafts)}" if drafts else ""
+        if any(session.ticket_number == t for t, _ in self._overlapping()):
+            bill += "\n⚠ some of today's time is also on another ticket"
         summary.set(
             f"{session.status} · {format_span(session.elapsed(now))} in "
-            f"{len(session.segments)} segment(s){tags}{notes}{jira}"
+            f"{len(session.segments)} segment(s){tags}{notes}{jira}{bill}"
         )
+
+    def _overlapping(self) -> set[tuple[str, datetime]]:
+        return self._data.overlapping if self._data is not None else set()
+
+    def _bill(self, segment: Segment) -> BillMark | None:
+        if self._data is None or segment.invoice_id is None:
+            return None
+        return self._data.invoices.get(segment.invoice_id)
+
+    def _bill_cell(self, segment: Segment) -> Text:
+        """🔒 for time on a sent or paid invoice (locked), "draft" on a draft;
+        the numbers are in the summary below the list."""
+        mark = self._bill(segment)
+        if mark is None:
+            return Text("")
+        return Text("🔒") if mark.locked else Text("draft", style="dim")
+
+    def _bills_of(self, session: Session) -> list[BillMark]:
+        marks = {self._bill(segment) for segment in session.segments}
+        return sorted((m for m in marks if m is not None), key=lambda m: m.number)
 
     def selected_session(self) -> Session | None:
         row = self._current_row()
@@ -424,10 +490,25 @@ class TimerScreen(JttScreen):
                 table.update_cell(key, "status", Text(f"{doing}…", style="italic"))
 
     def _timer_action(self, ticket: str, doing: str, work: Callable[[], object], done: str) -> None:
-        self._mark(ticket, doing)
-        self.background(
-            work, lambda _: self.changed(done), group=f"timer-write-{ticket}", exclusive=False
-        )
+        def act() -> None:
+            self._mark(ticket, doing)
+            self.background(
+                work, lambda _: self.changed(done), group=f"timer-write-{ticket}", exclusive=False
+            )
+
+        self._after_forgotten_check([ticket], act)
+
+    def _after_forgotten_check(self, tickets: list[str], act: Callable[[], None]) -> None:
+        """Ending a timer that looks left running asks first (keep it all,
+        or when it really stopped): never 14 hours counted silently."""
+        timer, keeper = self.jtt.services.timer, self.jtt.timekeeping
+        rows = [self._rows.get(f"s:{t}") for t in tickets]
+        for row in rows:
+            session = row.session if row is not None else None
+            if session is not None and keeper is not None and timer.looks_forgotten(session):
+                keeper.ask_about(session.ticket_number, act)
+                return
+        act()
 
     def action_toggle_timer(self) -> None:
         session = self._need_session()
@@ -437,8 +518,26 @@ class TimerScreen(JttScreen):
         ticket = session.ticket_number
         if session.status == RUNNING:
             self._timer_action(ticket, "pausing", lambda: timer.pause(ticket), f"Paused {ticket}")
-        else:
-            self._timer_action(ticket, "starting", lambda: timer.start(ticket), f"Started {ticket}")
+            return
+
+        def start() -> None:
+            self._mark(ticket, "starting")
+            self.background(
+                lambda: timer.start(ticket),
+                lambda _: self.changed(f"Started {ticket}"),
+                group=f"timer-write-{ticket}",
+                exclusive=False,
+            )
+
+        self._after_forgotten_check(self._running_tickets(), start)
+
+    def _running_tickets(self) -> list[str]:
+        """Tickets running now (a start pauses them)."""
+        return [
+            row.session.ticket_number
+            for row in self._rows.values()
+            if row.session is not None and row.session.status == RUNNING
+        ]
 
     def action_resume_timer(self) -> None:
         session = self.selected_session()
@@ -503,9 +602,20 @@ class TimerScreen(JttScreen):
         timer = self.jtt.services.timer
         if row.task is not None:
             task = row.task
+            mark = self._data.invoices.get(task.invoice_id or "") if self._data else None
+            if mark is not None and mark.locked:
+                self.notify(
+                    f"That entry is billed on {mark.number} ({mark.status}): it cannot be "
+                    "deleted. Cancel the invoice first (Billing, x) to free its time.",
+                    severity="error",
+                    timeout=8,
+                )
+                return
             question = (
                 f"Delete the manual entry {plain(task.title, 40)!r} ({format_span(task.duration)})?"
             )
+            if mark is not None:
+                question += f" It is on draft {mark.number}, which will need a refresh."
 
             def delete_task(yes: bool | None) -> None:
                 if yes:
@@ -518,10 +628,13 @@ class TimerScreen(JttScreen):
             return
         session = row.session
         assert session is not None
+        if self._refuse_locked(session, session.segments, "deleted"):
+            return
         now = self.jtt.clock.now()
         question = (
             f"Delete {session.ticket_number} and all its tracked time "
             f"({format_span(session.elapsed(now))} in {len(session.segments)} segments)?"
+            + self._draft_note(session.segments)
         )
 
         def delete_session(yes: bool | None) -> None:
@@ -626,6 +739,8 @@ class TimerScreen(JttScreen):
             return
         session, index = picked
         segment = session.segments[index]
+        if self._refuse_locked(session, [segment], "edited"):
+            return
 
         pushed = segment.worklog is not None and segment.worklog.worklog_id is not None
 
@@ -642,7 +757,9 @@ class TimerScreen(JttScreen):
 
                 self.background(run, self.changed)
 
-        modal = SegmentModal(segment.start, segment.end, tz=self.jtt.tz)
+        modal = SegmentModal(
+            segment.start, segment.end, tz=self.jtt.tz, note=self._draft_note([segment]).strip()
+        )
         self.app.push_screen(modal, save)
 
     def action_delete_segment(self) -> None:
@@ -659,9 +776,12 @@ class TimerScreen(JttScreen):
                 "Stop or pause the timer before deleting its running segment.", severity="warning"
             )
             return
+        if self._refuse_locked(session, [segment], "deleted"):
+            return
         question = (
             f"Delete the segment {to_local(segment.start, self.jtt.tz):%Y-%m-%d %H:%M}–"
             f"{to_local(segment.end, self.jtt.tz):%H:%M} of {session.ticket_number}?"
+            + self._draft_note([segment])
         )
 
         def delete(yes: bool | None) -> None:
@@ -675,6 +795,48 @@ class TimerScreen(JttScreen):
                 )
 
         self.app.push_screen(ConfirmModal(question, danger=True), delete)
+
+    def _refuse_locked(self, session: Session, segments: list[Segment], verb: str) -> bool:
+        """Time on a sent or paid invoice: say so (naming it) instead of asking."""
+        locked = [m for m in (self._bill(s) for s in segments) if m is not None and m.locked]
+        if not locked:
+            return False
+        mark = locked[0]
+        self.notify(
+            f"{session.ticket_number}: time billed on {mark.number} ({mark.status}) cannot be "
+            f"{verb}. Cancel the invoice first (Billing, x) to free its time.",
+            severity="error",
+            timeout=8,
+        )
+        return True
+
+    def _draft_note(self, segments: list[Segment]) -> str:
+        drafts = sorted({m.number for m in (self._bill(s) for s in segments) if m is not None})
+        if not drafts:
+            return ""
+        return f" It is on draft {', '.join(drafts)}, which will need a refresh (Billing, u)."
+
+    def action_add_segment(self) -> None:
+        from jtt_tui.ui.modals.timer_forms import AddSegmentModal, NewSegment
+
+        session = self.selected_session()
+
+        def add(new: NewSegment | None) -> None:
+            if new is None:
+                return
+            timer = self.jtt.services.timer
+
+            def done(change: object) -> None:
+                notes = getattr(change, "notes", [])
+                self.changed(
+                    f"Added {format_span(new.end - new.start)} to {new.ticket}"
+                    + (f" ({'; '.join(notes)})" if notes else "")
+                )
+
+            self.background(lambda: timer.add(new.ticket, new.start, new.end), done)
+
+        modal = AddSegmentModal(session.ticket_number if session else "", tz=self.jtt.tz)
+        self.app.push_screen(modal, add)
 
     # -- Jira ------------------------------------------------------------------------------
 

@@ -1,0 +1,121 @@
+"""A timer left running: keep it, stop it at a time, or discard the time
+after that and keep it running."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import Any, Literal
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+
+from jtt_tui.domain.calendar import local_date, to_local
+from jtt_tui.domain.errors import DomainError
+from jtt_tui.domain.parsing import parse_moment
+from jtt_tui.ui.text import plain
+
+
+@dataclass(frozen=True)
+class ForgottenChoice:
+    action: Literal["keep", "stop", "discard"]
+    at: datetime | None = None  # when it stopped (stop / discard)
+
+
+class ForgottenModal(ModalScreen[ForgottenChoice | None]):
+    """Asked on start-up or at the next key press when a timer has run too
+    long or across midnight. Letters choose (the time field takes typing
+    only when it has the focus); l or Esc asks again later."""
+
+    DEFAULT_CSS = """
+    ForgottenModal { align: center middle; }
+    ForgottenModal > Vertical {
+        width: 72; max-width: 100%; height: auto; max-height: 100%;
+        border: thick $warning; background: $surface; padding: 0 1;
+    }
+    ForgottenModal .title { text-style: bold; margin-bottom: 1; }
+    ForgottenModal Input { width: 100%; }
+    ForgottenModal #forgotten-error { color: $error; height: auto; }
+    ForgottenModal #forgotten-error.-empty { display: none; }
+    ForgottenModal Horizontal { height: auto; margin-top: 1; }
+    ForgottenModal Button { margin-right: 1; }
+    """
+    BINDINGS = [
+        Binding("k", "choose('keep')", "Keep it", id="forgotten.keep"),
+        Binding("s", "choose('stop')", "Stop then", id="forgotten.stop"),
+        Binding("d", "choose('discard')", "Discard after", id="forgotten.discard"),
+        Binding("l,escape", "later", "Later", id="forgotten.later"),
+    ]
+
+    def __init__(self, item: Any, *, now: datetime, tz: tzinfo | None) -> None:
+        super().__init__()
+        self.item = item
+        self.now = now
+        self.tz = tz
+
+    def compose(self) -> ComposeResult:
+        item = self.item
+        name = f" — {plain(item.session.ticket_name, 40)}" if item.session.ticket_name else ""
+        with Vertical():
+            yield Label("A timer left running?", classes="title")
+            yield Static(
+                f"{item.ticket}{name} has been {item.reason}. Was it all work?", markup=False
+            )
+            yield Label("It stopped at (e.g. 18:00, yesterday 18:30, -2h):")
+            yield Input(self._text(item.suggested_end), id="forgotten-at", compact=True)
+            yield Static("", id="forgotten-error", classes="-empty", markup=False)
+            with Horizontal():
+                yield Button("Stop it then (s)", id="stop", variant="primary", compact=True)
+                yield Button("Discard after, keep running (d)", id="discard", compact=True)
+            with Horizontal():
+                yield Button("Keep it all (k)", id="keep", compact=True)
+                yield Button("Later (l)", id="later", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#stop", Button).focus()
+
+    def _text(self, moment: datetime) -> str:
+        local = to_local(moment, self.tz)
+        if local.date() == local_date(self.now, self.tz):
+            return f"{local:%H:%M}"
+        return f"{local:%Y-%m-%d %H:%M}"
+
+    def _when(self) -> datetime | None:
+        text = self.query_one("#forgotten-at", Input).value
+        error = self.query_one("#forgotten-error", Static)
+        try:
+            moment = parse_moment(text, now=self.now, tz=self.tz, what="the time")
+        except DomainError as exc:
+            error.update(f"✗ {exc}")
+            error.remove_class("-empty")
+            self.query_one("#forgotten-at", Input).focus()
+            return None
+        if not self.item.since <= moment <= self.now:
+            error.update("✗ give a time between its start and now")
+            error.remove_class("-empty")
+            return None
+        return moment
+
+    def action_choose(self, action: str) -> None:
+        if action == "keep":
+            self.dismiss(ForgottenChoice("keep"))
+            return
+        moment = self._when()
+        if moment is not None:
+            self.dismiss(ForgottenChoice(action, moment))  # type: ignore[arg-type]
+
+    def action_later(self) -> None:
+        self.dismiss(None)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "later":
+            self.action_later()
+        elif event.button.id:
+            self.action_choose(event.button.id)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_choose("stop")
