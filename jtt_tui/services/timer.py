@@ -458,7 +458,8 @@ class TimerService:
     ) -> datetime:
         """Where a forgotten timer most likely stopped: the last thing the
         user did in jtt after it started (not the command that started it,
-        which may have been backdated), else the end of that working day."""
+        which may have been backdated), else the end of that working day,
+        else (a start after it) as long as a timer may run unasked."""
         now = self.clock.now()
         candidates = [last_activity] if last_activity else []
         for entry in self.store.journal_entries(10):
@@ -469,7 +470,10 @@ class TimerService:
             return max(seen)
         day = local_date(start, self.tz)
         end = local_datetime(day, self.rules.day_ends.hour, self.rules.day_ends.minute, self.tz)
-        return end if start < end < now else now
+        if start < end < now:
+            return end
+        # started after that day's end (a late start): the longest unsuspicious run
+        return min(now, start + self.rules.forgotten_after)
 
     def keep(self, ticket_number: str) -> Session:
         """The long-running timer is real work: keep it, and do not ask again."""
