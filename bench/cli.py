@@ -1,5 +1,8 @@
 """Whole-process latency of `jtt status`, `jtt start`, `jtt stop` at 1k, 10k
-and 100k stored sessions (median of repeated runs), next to `python -c pass`.
+and 100k stored sessions (median of repeated runs), next to `python -c pass`;
+the undo journal full (its 500 newest changes kept) as after months of use,
+and the same start + stop measured in one process (less noise: the ledger's
+own cost, journal write included).
 
     python -m bench.cli [--sizes 1000,10000,100000] [--repeat 15]
 """
@@ -16,7 +19,10 @@ import time
 from pathlib import Path
 
 from bench.datasets import make_bundle
+from jtt_tui.services.timer import TimerService
 from jtt_tui.storage import SQLiteStore
+
+JOURNAL_FULL = 500  # changes the journal keeps by default
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -53,8 +59,21 @@ def main() -> None:
             store = SQLiteStore(data / "jtt.db", user_id="bench")
             store.connect()
             store.import_all(make_bundle(size))
+            timer = TimerService(store)
+            for n in range(JOURNAL_FULL // 2):  # a full journal: 500 changes
+                timer.start(f"FILL-{n % 20 + 1}")
+                timer.stop()
+            in_process = []
+            for n in range(max(200, args.repeat * 10)):  # ~1 ms each: many, for a stable median
+                t0 = time.perf_counter()
+                timer.start(f"INPROC-{n + 1}")
+                timer.stop()
+                in_process.append(time.perf_counter() - t0)
+            journal = len(store.journal_entries(10_000))
             store.disconnect()
             row = {"status": _median_ms([*jtt, "status"], env, args.repeat)}
+            row["in-process"] = statistics.median(in_process) * 1000
+            row["journal"] = journal
             starts, stops = [], []
             for i in range(args.repeat):
                 t0 = time.perf_counter()
@@ -69,12 +88,18 @@ def main() -> None:
             row["start"] = statistics.median(starts) * 1000
             row["stop"] = statistics.median(stops) * 1000
             results[size] = row
-    print(f"python -c pass: {baseline:.0f} ms (interpreter start-up on this machine)\n")
+    print(f"python -c pass: {baseline:.0f} ms (interpreter start-up on this machine)")
+    journals = ", ".join(f"{results[size]['journal']:.0f}" for size in sizes)
+    print(f"journal entries kept: {journals} (bounded; every change writes one)\n")
     print(f"{'command':14}" + "".join(f"{size:>12,}" for size in sizes) + "   ratio")
     for command in ("status", "start", "stop"):
         ratio = results[sizes[-1]][command] / results[sizes[0]][command]
         cells = "".join(f"{results[size][command]:10.0f}ms" for size in sizes)
         print(f"jtt {command:10}{cells}   {ratio:.2f}x")
+    ratio = results[sizes[-1]]["in-process"] / results[sizes[0]]["in-process"]
+    cells = "".join(f"{results[size]['in-process']:10.1f}ms" for size in sizes)
+    print(f"{'start+stop *':14}{cells}   {ratio:.2f}x")
+    print("\n* in one process: the ledger's checks, the journal and the commits only")
 
 
 if __name__ == "__main__":
