@@ -45,6 +45,7 @@ from jtt_tui.storage.kinds import JOURNAL, Kind
 from jtt_tui.storage.offline import OfflineMirror, OutboxEntry
 
 log = logging.getLogger(__name__)
+JOURNAL_COPY = 100  # journal entries the offline copy keeps (undo while offline)
 
 State = Literal["connected", "offline", "reconnecting"]
 # failures that mean "the remote is away", as opposed to a bad request
@@ -398,7 +399,7 @@ class StorageService(DelegatedQueries):
                     )
                     self._retry_failed(busy)
                     return False
-                self._mirror.refresh_from(self._remote.export_all())
+                self._mirror.refresh_from(self._remote.export_all(), self._journal_copy())
                 with self._lock:
                     self._online = True
                     self._failure = None
@@ -603,9 +604,9 @@ class StorageService(DelegatedQueries):
         with self._mirror_lock:
             self._touched = []
         try:
-            bundle = self._remote.export_all()
+            bundle, journal = self._remote.export_all(), self._journal_copy()
             with self._mirror_lock:
-                mirror.refresh_from(bundle)
+                mirror.refresh_from(bundle, journal)
                 for kind, key, record in self._touched or []:
                     if record is None:
                         mirror.mirror_delete(kind, key)
@@ -614,6 +615,10 @@ class StorageService(DelegatedQueries):
         finally:
             with self._mirror_lock:
                 self._touched = None
+
+    def _journal_copy(self) -> list[JournalEntry]:
+        """The newest journal entries, for the offline copy."""
+        return self._remote.journal_entries(JOURNAL_COPY)
 
     def _load(self, kind: Kind[R], key: str) -> R | None:
         found, remote = self._call_on(lambda s: s._load(kind, key))

@@ -169,10 +169,15 @@ class OfflineMirror(SQLiteStore):
                 if kind.key_of(record) not in waiting:
                     self._put(conn, kind, record)
 
-    def refresh_from(self, bundle: DataBundle) -> None:
-        """Take a whole remote snapshot (after reconnecting and replaying)."""
+    def refresh_from(
+        self, bundle: DataBundle, journal: list[JournalEntry] | None = None
+    ) -> None:
+        """Take a whole remote snapshot (after reconnecting and replaying),
+        and the newest part of its journal (what undo may reach offline)."""
         for kind, records in bundle_records(bundle, self.user_id):
             self.mirror_all(kind, records)
+        if journal is not None:
+            self.mirror_all(JOURNAL, journal)
 
     def _put(
         self, conn: sqlite3.Connection, kind: Kind, record: Record, *, only_newer: bool = False
