@@ -548,8 +548,8 @@ class BillingService:
                     for seg in segments
                 ]
             if segments != session.segments:
-                updated = session.model_copy(update={"segments": segments})
-                changes.append(Change(SESSIONS, ticket, session, updated))
+                marked = session.model_copy(update={"segments": segments})
+                changes.append(Change(SESSIONS, ticket, session, marked))
         return changes
 
     def _claimed_by(self, invoice: Invoice) -> list[BilledEntry]:

@@ -213,7 +213,7 @@ class Ledger:
     def _entry(self, plan: Plan, now: datetime, notes: list[str]) -> JournalEntry:
         images = [
             JournalImage(
-                kind=change.kind.name,  # type: ignore[arg-type]
+                kind=change.kind.name,
                 key=change.key,
                 before=_image(change.before),
                 after=_image(change.after),
@@ -280,11 +280,11 @@ class Ledger:
         hi = max(p.until(now) for p in changed)
         planned = {c.key: _as_session(c.after) for c in plan.changes if c.kind is SESSIONS}
         others: list[Piece] = []
-        for session in self.store.sessions_between(lo, hi + timedelta(milliseconds=1)):
-            if session.ticket_number not in planned:
-                others += pieces_of(session)
-        for session in planned.values():
-            others += pieces_of(session)
+        for stored in self.store.sessions_between(lo, hi + timedelta(milliseconds=1)):
+            if stored.ticket_number not in planned:
+                others += pieces_of(stored)
+        for after in planned.values():
+            others += pieces_of(after)
         return overlaps(changed, others, now)
 
     def _trim(self, plan: Plan, found: list[Overlap], now: datetime, notes: list[str]) -> None:

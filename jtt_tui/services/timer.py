@@ -226,11 +226,10 @@ class TimerService:
 
         def plan() -> Plan:
             existing = self.store.get_session(ticket)
-            if existing is None:
+            name_of: str | None = name
+            if existing is None and name is None:
                 known = self.store.get_ticket(ticket)
-                name_of = name if name is not None else (known.ticket_name if known else "")
-            else:
-                name_of = name
+                name_of = known.ticket_name if known else ""
             session = self.machine.add_segment(existing, ticket, start, end)
             if name_of is not None and name_of != session.ticket_name:
                 session = session.model_copy(update={"ticket_name": name_of})
