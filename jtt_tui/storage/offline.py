@@ -169,9 +169,7 @@ class OfflineMirror(SQLiteStore):
                 if kind.key_of(record) not in waiting:
                     self._put(conn, kind, record)
 
-    def refresh_from(
-        self, bundle: DataBundle, journal: list[JournalEntry] | None = None
-    ) -> None:
+    def refresh_from(self, bundle: DataBundle, journal: list[JournalEntry] | None = None) -> None:
         """Take a whole remote snapshot (after reconnecting and replaying),
         and the newest part of its journal (what undo may reach offline)."""
         for kind, records in bundle_records(bundle, self.user_id):
