@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -97,11 +98,9 @@ def _say_notes(ctx: Context, notes: list[str]) -> None:
 def cmd_start(ctx: Context, args: argparse.Namespace) -> int:
     service = ctx.services.timer
     at = moment(ctx, args.at, "--at")
-    force = args.force or settle_forgotten(
-        ctx,
-        [s for s in service.status().running if s.ticket_number != args.ticket.upper()],
-        when_given=at is not None,
-    )
+    others = [s for s in service.status().running if s.ticket_number != args.ticket.upper()]
+    # the running timer is paused at the start: was it really running until then?
+    settled = settle_forgotten(ctx, others, verb="start", as_of=at, forced=args.force)
     change = service.start(
         args.ticket,
         name=args.name,
@@ -110,15 +109,11 @@ def cmd_start(ctx: Context, args: argparse.Namespace) -> int:
         note=args.note,
         at=at,
         trim=args.trim,
-        force=force,
+        force=args.force or settled.kept,
     )
     now = service.clock.now()
-    for paused in change.paused:
-        ended = to_local(paused.segments[-1].end or now, service.tz)
-        ctx.out(
-            f"Paused {_describe(paused)} at {ended:%H:%M} ({format_clock(paused.elapsed(now))} "
-            "in all)"
-        )
+    for paused in [*settled.ended, *change.paused]:
+        _said_paused(ctx, paused, now)
     session = change.session
     started = to_local(session.segments[-1].start, service.tz)
     ctx.out(f"Started {_describe(session)} at {started:%H:%M}")
@@ -126,15 +121,30 @@ def cmd_start(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
+def _said_paused(ctx: Context, session: Any, now: Any) -> None:
+    ended = to_local(session.segments[-1].end or now, ctx.services.timer.tz)
+    ctx.out(
+        f"Paused {_describe(session)} at {ended:%H:%M} ({format_clock(session.elapsed(now))} "
+        "in all)"
+    )
+
+
 def _end(ctx: Context, args: argparse.Namespace, verb: str) -> list[Any]:
-    """pause / stop / complete, after the forgotten-timer question."""
+    """pause / stop / complete, after the forgotten-timer question (which may
+    end the timer itself, at the time the user gives: then that is all)."""
     service = ctx.services.timer
     at = moment(ctx, args.at, "--at")
     if args.ticket is not None:
         targets = [s for s in service.status().running if s.ticket_number == args.ticket.upper()]
     else:
         targets = service.status().running
-    force = args.force or settle_forgotten(ctx, targets, when_given=at is not None, verb=verb)
+    if at is None:
+        settled = settle_forgotten(ctx, targets, verb=verb, forced=args.force)
+        if settled.ended:
+            return settled.ended
+        force = args.force or settled.kept
+    else:
+        force = args.force  # the user said when it ended
     if verb == "pause":
         return list(service.pause(args.ticket, at=at, force=force))
     action = service.stop if verb == "stop" else service.complete
@@ -144,7 +154,7 @@ def _end(ctx: Context, args: argparse.Namespace, verb: str) -> list[Any]:
 def cmd_pause(ctx: Context, args: argparse.Namespace) -> int:
     now = ctx.services.timer.clock.now()
     for session in _end(ctx, args, "pause"):
-        ctx.out(f"Paused {_describe(session)} at {format_clock(session.elapsed(now))}")
+        _said_paused(ctx, session, now)
     return 0
 
 
@@ -176,36 +186,57 @@ def cmd_complete(ctx: Context, args: argparse.Namespace) -> int:
 # -- timers left running ---------------------------------------------------------------
 
 
+@dataclass
+class Settled:
+    """What the forgotten-timer question decided."""
+
+    kept: bool = False  # the user keeps all the time: count it (force)
+    ended: list[Any] = field(default_factory=list)  # timers it ended at the time given
+
+
 def settle_forgotten(
-    ctx: Context, involved: list[Any], *, when_given: bool, verb: str | None = None
-) -> bool:
-    """Before a command ends timers in ``involved``: any of them that ran
-    suspiciously long is asked about (a person at the terminal) or warned
-    about and refused (a script). Returns whether to count it all (kept)."""
-    if when_given or not involved:
-        return False
+    ctx: Context,
+    involved: list[Any],
+    *,
+    verb: str,
+    as_of: Any = None,
+    forced: bool = False,
+) -> Settled:
+    """Before a command ends timers in ``involved`` (a switch pauses the
+    running one at ``as_of``): any of them that ran suspiciously long is
+    asked about (a person at the terminal) or warned about and refused (a
+    script, unless ``forced``)."""
+    settled = Settled(kept=forced)
+    if forced or not involved:
+        return settled
     wanted = {s.ticket_number for s in involved}
-    found = [f for f in _suspicious(ctx) if f.ticket in wanted]
+    found = [f for f in _suspicious(ctx, as_of=as_of) if f.ticket in wanted]
     if not found:
-        return False
+        return settled
     if not ctx.interactive:
         first = found[0]
         ctx.err(f"warning: {_forgotten_line(ctx, first)}")
-        raise CommandFailed(
-            f"nothing changed: say when {first.ticket} stopped (--at "
-            f"{_hhmm(ctx, first.suggested_end)}), or --force to count it all"
+        fix = (
+            f"stop it when it ended first (`jtt stop {first.ticket} --at "
+            f"{_hhmm(ctx, first.suggested_end)}`)"
+            if verb == "start"
+            else f"say when {first.ticket} stopped (--at {_hhmm(ctx, first.suggested_end)})"
         )
-    kept = False
+        raise CommandFailed(f"nothing changed: {fix}, or --force to count it all")
     for item in found:
-        kept = _ask(ctx, item, verb) or kept
-    return kept
+        outcome = _ask(ctx, item, verb)
+        if outcome is None:
+            settled.kept = True
+        elif outcome is not False:
+            settled.ended.append(outcome)
+    return settled
 
 
-def _suspicious(ctx: Context) -> list[Any]:
+def _suspicious(ctx: Context, *, as_of: Any = None) -> list[Any]:
     from jtt_tui.services.activity import ActivityMark
 
     last = ActivityMark(ctx.settings.data_dir).last()
-    return list(ctx.services.timer.suspicious(last))
+    return list(ctx.services.timer.suspicious(last, as_of=as_of))
 
 
 def _hhmm(ctx: Context, moment_: Any) -> str:
@@ -218,16 +249,20 @@ def _forgotten_line(ctx: Context, item: Any) -> str:
     return f"{item.ticket} has been {item.reason}: was it all work?"
 
 
-def _ask(ctx: Context, item: Any, verb: str | None) -> bool:
-    """One question on the terminal; True when the user keeps it all."""
+def _ask(ctx: Context, item: Any, verb: str) -> Any:
+    """One question on the terminal. Returns None when the user keeps all
+    the time, the timer as ended when they say when it stopped (ended the
+    way the command ends it: stop, pause or complete), False when its extra
+    time was discarded and it runs on."""
     from jtt_tui.domain.parsing import parse_moment
 
     service = ctx.services.timer
     suggested = _hhmm(ctx, item.suggested_end).strip("'")
+    ending = {"start": "pause", "status": "stop"}.get(verb, verb)
     ctx.out(_forgotten_line(ctx, item))
     ctx.out("  k  keep it: it was all work")
     ctx.out(f"  s  it stopped at {suggested} (or type the time it stopped, e.g. 18:45)")
-    if verb is None:
+    if verb == "status":
         ctx.out(f"  d  discard the time after {suggested} and keep it running from now")
     ctx.out("  q  change nothing")
     while True:
@@ -240,8 +275,8 @@ def _ask(ctx: Context, item: Any, verb: str | None) -> bool:
         if answer == "k":
             service.keep(item.ticket)
             ctx.out(f"Kept {item.ticket}: it counts in full.")
-            return True
-        if answer == "d" and verb is None:
+            return None
+        if answer == "d" and verb == "status":
             service.discard_since(item.ticket, item.suggested_end)
             ctx.out(f"Discarded {item.ticket}'s time after {suggested}; it runs on from now.")
             return False
@@ -252,13 +287,18 @@ def _ask(ctx: Context, item: Any, verb: str | None) -> bool:
             except ValueError as exc:
                 ctx.out(f"  {exc}")
                 continue
-        try:
-            service.stop(item.ticket, at=end, force=True)  # the user gave the time
+        try:  # the user gave the time: it counts whatever its length
+            if ending == "pause":
+                ended = service.pause(item.ticket, at=end, force=True)[0]
+            else:
+                action = service.complete if ending == "complete" else service.stop
+                ended = action(item.ticket, at=end, force=True)
         except ValueError as exc:
             ctx.out(f"  {exc}")
             continue
-        ctx.out(f"Stopped {item.ticket} at {_hhmm(ctx, end).strip(chr(39))}.")
-        return False
+        if verb == "status":
+            ctx.out(f"Stopped {item.ticket} at {_hhmm(ctx, end).strip(chr(39))}.")
+        return ended
 
 
 # -- status and log ----------------------------------------------------------------------
@@ -271,7 +311,7 @@ def cmd_status(ctx: Context, args: argparse.Namespace) -> int:
         if found and ctx.interactive:
             for item in found:
                 with contextlib.suppress(CommandFailed):  # "change nothing": still shown
-                    _ask(ctx, item, None)
+                    _ask(ctx, item, "status")
         else:
             for item in found:
                 ctx.err(

@@ -673,8 +673,17 @@ class JiraService:
             )
 
     def delete_worklogs(self, session: Session, starts: Iterable[datetime]) -> int:
+        """Delete these segments' worklogs in Jira, then forget the links here
+        (so an undo of the deletion brings the time back unpushed, and the
+        next push sends it again instead of believing Jira still has it)."""
+        starts = list(starts)
         with self.client() as client:
-            return delete_worklogs(client, session, starts, self.config.adjust_estimate)
+            count = delete_worklogs(client, session, starts, self.config.adjust_estimate)
+        with suppress(NotFoundError):
+            self.store.modify_session(
+                session.ticket_number, lambda current: _with_link(current, starts, None)
+            )
+        return count
 
     def summary(self) -> PushSummary:
         summary = PushSummary()

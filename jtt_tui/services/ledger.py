@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
+from jtt_tui.domain.billing import check_transition
 from jtt_tui.domain.clock import Clock
 from jtt_tui.domain.errors import DomainError
 from jtt_tui.domain.journal import EntryOp, JournalEntry, JournalImage, entry_id
@@ -61,7 +62,25 @@ MAX_IMAGES_BYTES = 4_000_000
 PRUNE_EVERY = 25
 LOCKING = frozenset({InvoiceStatus.SENT, InvoiceStatus.PAID, InvoiceStatus.OVERDUE})
 # the fields of a manual entry that say what is billed
-_BILLED_TASK_FIELDS = ("duration", "date", "ticket_number", "project_id", "billable", "hourly_rate")
+_BILLED_TASK_FIELDS = (
+    "duration",
+    "date",
+    "ticket_number",
+    "project_id",
+    "billable",
+    "hourly_rate",
+    "invoice_id",
+)
+# what a sent or paid invoice says it bills
+_BILLED_INVOICE_FIELDS = (
+    "items",
+    "billed",
+    "subtotal",
+    "tax_rate",
+    "tax_amount",
+    "total",
+    "currency",
+)
 
 
 class LedgerRefused(DomainError):
@@ -327,6 +346,7 @@ class Ledger:
     # -- the billing lock --------------------------------------------------------------
 
     def _check_locks(self, plan: Plan, notes: list[str]) -> None:
+        self._check_billed_invoices(plan)
         touched: dict[str, list[str]] = {}  # invoice id -> what of it would change
         for change in plan.changes:
             if change.kind is SESSIONS:
@@ -345,7 +365,7 @@ class Ledger:
                 planned[invoice_id] if invoice_id in planned else self.store.get_invoice(invoice_id)
             )
             if not isinstance(invoice, Invoice):
-                continue  # deleted with this change, or gone: nothing holds the time
+                continue  # deleted with this change (checked above), or gone
             if invoice.status in LOCKING:
                 locked.append((invoice, whats))
             elif invoice.status == InvoiceStatus.DRAFT:
@@ -361,6 +381,55 @@ class Ledger:
                 f"(`jtt invoice mark {invoice.invoice_number} cancelled`), which frees its time",
                 [i for i, _ in locked],
             )
+
+    def _check_billed_invoices(self, plan: Plan) -> None:
+        """A sent or paid invoice keeps its lines and its time: it moves only
+        along the invoice rules (undo and redo may step back), and it is
+        deleted only together with all the time it bills (else that time
+        could be billed again)."""
+        for change in plan.changes:
+            before, after = change.before, change.after
+            if change.kind is not INVOICES or not isinstance(before, Invoice):
+                continue
+            if before.status not in LOCKING:
+                continue
+            name = f"{before.invoice_number} ({before.status})"
+            if after is None:
+                if self._time_remains(plan, before):
+                    raise BilledTimeLocked(
+                        f"{name} bills time that would stay: deleting the invoice would let "
+                        "that time be billed again; delete its time with it, or keep it",
+                        [before],
+                    )
+                continue
+            assert isinstance(after, Invoice)
+            if any(getattr(before, f) != getattr(after, f) for f in _BILLED_INVOICE_FIELDS):
+                raise BilledTimeLocked(
+                    f"{name}: the lines and time of a sent or paid invoice cannot change", [before]
+                )
+            if after.status != before.status and plan.op == "change":
+                check_transition(before, after.status)
+
+    def _time_remains(self, plan: Plan, invoice: Invoice) -> bool:
+        planned = {(c.kind.name, c.key): c.after for c in plan.changes}
+        for entry in invoice.billed:
+            if entry.task_id:
+                key = (MANUAL_TASKS.name, entry.task_id)
+                task = planned[key] if key in planned else self.store.get_manual_task(entry.task_id)
+                if task is not None:
+                    return True
+            elif entry.ticket_number:
+                key = (SESSIONS.name, entry.ticket_number)
+                found = (
+                    planned[key] if key in planned else self.store.get_session(entry.ticket_number)
+                )
+                session = _as_session(found)
+                if session is not None and any(
+                    seg.invoice_id == invoice.invoice_id or seg.start == entry.segment_start
+                    for seg in session.segments
+                ):
+                    return True
+        return False
 
     # -- undo and redo -----------------------------------------------------------------
 
@@ -404,14 +473,15 @@ class Ledger:
             kind = KINDS_BY_NAME[image.kind]
             current = self.store.load(kind, image.key)
             expected = _from_image(kind, getattr(image, expect))
-            if _content(current) != _content(expected):
+            if _content(current, kind) != _content(expected, kind):
                 raise LedgerRefused(
-                    f"cannot {verb} {target.description!r}: {_label(kind, image.key)} was "
-                    f"changed after it{_when(current, self.tz)}; {verb} it by hand "
-                    "(nothing was changed)"
+                    f"cannot {verb} {target.description!r}: {_label(kind, image.key)} "
+                    f"{_difference(kind, current, expected)}{_when(current, self.tz)}. Nothing "
+                    f"was changed; {verb} can go no further back than this: correct it by hand"
                 )
+            restored = _from_image(kind, getattr(image, wanted))
             changes.append(
-                Change(kind, image.key, current, _from_image(kind, getattr(image, wanted)))
+                Change(kind, image.key, current, _keep_counters(kind, current, restored))
             )
         marked = target.model_copy(update={"undone": op == "undo"})
         return Plan(
@@ -463,8 +533,49 @@ def _from_image(kind: Kind, image: dict[str, Any] | None) -> Record | None:
     return kind.model.model_validate(image) if image is not None else None
 
 
-def _content(record: Record | None) -> dict[str, Any] | None:
-    return content_of(record) if record is not None else None
+# Fields that only ever move forward, whatever is undone: the invoice
+# counter (an undone change never hands out a number again).
+_COUNTERS: dict[str, tuple[str, ...]] = {"billing_settings": ("next_invoice_number",)}
+
+
+def _content(record: Record | None, kind: Kind | None = None) -> dict[str, Any] | None:
+    if record is None:
+        return None
+    content = content_of(record)
+    for name in _COUNTERS.get(kind.name if kind else "", ()):
+        content.pop(name, None)
+    return content
+
+
+def _without(segments: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
+    return [{k: v for k, v in segment.items() if k != name} for segment in segments]
+
+
+def _keep_counters(kind: Kind, current: Record | None, restored: Record | None) -> Record | None:
+    """``restored``, with the counters as they are now; a record with
+    counters is never removed (its defaults come back, counters kept)."""
+    names = _COUNTERS.get(kind.name, ())
+    if current is None or not names:
+        return restored
+    if restored is None:
+        restored = kind.model(user_id=current.user_id)
+    return restored.model_copy(update={n: getattr(current, n) for n in names})
+
+
+def _difference(kind: Kind, current: Record | None, expected: Record | None) -> str:
+    """What changed in a record since a journaled change, in words."""
+    if current is None:
+        return "was deleted after it"
+    if expected is None:
+        return "was created again after it"
+    now, then = _content(current, kind) or {}, _content(expected, kind) or {}
+    fields = sorted(k for k in now.keys() | then.keys() if now.get(k) != then.get(k))
+    if fields == ["segments"]:
+        for name, what in (("worklog", "pushed to Jira"), ("invoice_id", "put on an invoice")):
+            if _without(now["segments"], name) == _without(then["segments"], name):
+                return f"had its time {what} after it"
+    named = ", ".join(f.replace("_", " ") for f in fields) or "its bookkeeping"
+    return f"was changed after it ({named})"
 
 
 def _as_session(record: Record | None) -> Session | None:
@@ -492,13 +603,14 @@ def _billed_session_changes(change: Change, tz: tzinfo | None) -> Iterable[tuple
     before, after = _as_session(change.before), _as_session(change.after)
     if before is None:
         return
-    kept = {(s.start, s.end) for s in after.segments} if after is not None else set()
+    # the same times on the same invoice: untouched (clearing the mark is a change too)
+    kept = {(s.start, s.end, s.invoice_id) for s in after.segments} if after is not None else set()
     moved = after is not None and after.project_id != before.project_id
     for segment in before.segments:
         if segment.invoice_id is None:
             continue
         what = _segment_text(before.ticket_number, segment, tz)
-        if (segment.start, segment.end) not in kept:
+        if (segment.start, segment.end, segment.invoice_id) not in kept:
             yield segment.invoice_id, f"{what} ({'deleting' if after is None else 'changing'} it)"
         elif moved:
             yield segment.invoice_id, f"{what} (moving it to another project)"

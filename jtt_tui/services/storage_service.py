@@ -432,9 +432,12 @@ class StorageService(DelegatedQueries):
         with mirror.replay_lock() as mine:
             if not mine:
                 return ReplayResult(0, mirror.entries("conflict"))
+            renumbered: dict[str, str] = {}  # journal entries moved to a free number
             for entry in mirror.entries("pending"):
-                if self._replay_one(mirror, entry) and entry.kind is not JOURNAL:
-                    replayed += 1  # (counted as pending_count counts them)
+                if entry.kind is JOURNAL:
+                    self._replay_journal(mirror, entry, renumbered)
+                elif self._replay_one(mirror, entry):
+                    replayed += 1  # (journal entries are not counted: see pending_count)
         return ReplayResult(replayed, mirror.entries("conflict"))
 
     def _replay_one(self, mirror: OfflineMirror, entry: OutboxEntry) -> bool:
@@ -455,8 +458,6 @@ class StorageService(DelegatedQueries):
             return False
         mine = entry.record
         assert mine is not None
-        if kind is JOURNAL:
-            return self._replay_journal(mirror, entry, mine)
         try:
             # one round trip in the usual case: the conditional write itself
             stored = remote._store(kind, mine.model_copy(deep=True), entry.base_version)
@@ -479,36 +480,45 @@ class StorageService(DelegatedQueries):
         mirror.done(entry.seq, stored, kind)
         return True
 
-    def _replay_journal(self, mirror: OfflineMirror, entry: OutboxEntry, mine: Any) -> bool:
-        """A journal entry written offline: its number may have been taken
-        on the server meanwhile (the same user on another machine). It is
-        history, not data: it takes the next free number there, never a
-        conflict for the user to settle."""
+    def _replay_journal(
+        self, mirror: OfflineMirror, entry: OutboxEntry, renumbered: dict[str, str]
+    ) -> None:
+        """A journal entry written offline. Its number may have been taken on
+        the server meanwhile (the same user on another machine): it is
+        history, not data, so it takes the next free number there (and later
+        entries that point at it follow), never a conflict for the user."""
         remote = self._remote
-        record = mine.model_copy(deep=True)
+        mine = entry.record
+        assert isinstance(mine, JournalEntry)
+        key = renumbered.get(entry.key, entry.key)
+        record = mine.model_copy(
+            update={"entry_id": key, "target": renumbered.get(mine.target or "", mine.target)}
+        )
+        if entry.base_version > 0:  # marked undone / redone
+            try:
+                stored = remote._store(JOURNAL, record.model_copy(deep=True), entry.base_version)
+            except ConflictError:
+                mirror.done(entry.seq)  # changed there as well: theirs stands
+                return
+            mirror.done(entry.seq, stored, JOURNAL)
+            return
         for _ in range(5):
             current = remote._load(JOURNAL, record.entry_id)
             if current is not None and content_of(current) == content_of(record):
-                mirror.done(entry.seq, current, JOURNAL)
-                return True
-            if current is None and entry.base_version == 0:
+                mirror.done(entry.seq, current, JOURNAL)  # sent before (a crash, a retry)
+                return
+            if current is None:
                 try:
                     stored = remote._store(JOURNAL, record.model_copy(deep=True), 0)
                 except ConflictError:
-                    continue
+                    continue  # taken just now: look again
+                if record.entry_id != entry.key:
+                    renumbered[entry.key] = record.entry_id
+                    mirror.mirror_delete(JOURNAL, entry.key)
                 mirror.done(entry.seq, stored, JOURNAL)
-                return True
-            if entry.base_version == 0:  # the number is taken: move to the next free one
-                old_key = record.entry_id
-                record = record.model_copy(
-                    update={"entry_id": entry_id(remote.last_journal_seq() + 1)}
-                )
-                mirror.mirror_delete(JOURNAL, old_key)
-                continue
-            break
-        # an update (undone / redone) of an entry changed there too: theirs stands
-        mirror.done(entry.seq)
-        return True
+                return
+            record = record.model_copy(update={"entry_id": entry_id(remote.last_journal_seq() + 1)})
+        mirror.done(entry.seq)  # the server keeps being written to: history is not worth a conflict
 
     def theirs(self, entry: OutboxEntry) -> Any:
         """The remote's current version of a conflicting record (None: deleted)."""

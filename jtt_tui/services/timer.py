@@ -414,12 +414,15 @@ class TimerService:
 
     # -- forgotten timers ----------------------------------------------------------------
 
-    def suspicious(self, last_activity: datetime | None = None) -> list[Suspicious]:
+    def suspicious(
+        self, last_activity: datetime | None = None, *, as_of: datetime | None = None
+    ) -> list[Suspicious]:
         """Running timers that have run longer than ``forgotten_after`` or
-        across local midnight (since the user last said they were real)."""
+        across local midnight (since the user last said they were real) —
+        by now, or by ``as_of`` (a switch backdated to then)."""
         found = []
         for session in self.store.active_sessions():
-            reason = self.looks_forgotten(session)
+            reason = self.looks_forgotten(session, as_of=as_of)
             segment = session.open_segment
             if reason is None or segment is None:
                 continue
@@ -427,20 +430,20 @@ class TimerService:
                 Suspicious(
                     session,
                     segment.start,
-                    self.clock.now() - segment.start,
+                    (as_of or self.clock.now()) - segment.start,
                     reason,
                     self._suggest_end(session.ticket_number, segment.start, last_activity),
                 )
             )
         return found
 
-    def looks_forgotten(self, session: Session) -> str | None:
+    def looks_forgotten(self, session: Session, *, as_of: datetime | None = None) -> str | None:
         """Why a running timer looks left running (no I/O: fine on the UI
         thread), or None."""
         segment = session.open_segment
         if segment is None:
             return None
-        now = self.clock.now()
+        now = as_of or self.clock.now()
         since = segment.confirmed or segment.start
         length = now - segment.start
         crossed = local_date(since, self.tz) != local_date(now, self.tz)
@@ -460,11 +463,11 @@ class TimerService:
         which may have been backdated), else the end of that working day,
         else (a start after it) as long as a timer may run unasked."""
         now = self.clock.now()
-        candidates = [last_activity] if last_activity else []
-        for entry in self.store.journal_entries(10):
-            if not _opened(entry, ticket, start):
-                candidates.append(entry.at)
-        seen = [t for t in candidates if t is not None and start < t < now]
+        entries = self.store.journal_entries(10)
+        # a backdated start was typed later than it says: only what came after counts
+        since = max([start, *(e.at for e in entries if _opened(e, ticket, start))])
+        candidates = [last_activity, *(e.at for e in entries if not _opened(e, ticket, start))]
+        seen = [t for t in candidates if t is not None and since < t < now]
         if seen:
             return max(seen)
         day = local_date(start, self.tz)

@@ -162,10 +162,13 @@ class Timekeeping:
         if snapshot.running:
             self._idle_since, self._reminded = now, False
             return
-        if rules.work_hours is None or rules.idle_reminder is None or self._reminded:
+        if rules.work_hours is None or rules.idle_reminder is None:
             return
         if not rules.work_hours.contains(now, app.tz):
-            self._idle_since = now  # the idle time counts from the start of work
+            # the idle time counts from the start of work; a new day, a new reminder
+            self._idle_since, self._reminded = now, False
+            return
+        if self._reminded:
             return
         if now - self._idle_since < rules.idle_reminder:
             return

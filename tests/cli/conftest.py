@@ -63,3 +63,37 @@ def jtt(cli_env: dict[str, str], tmp_path: Path) -> Run:
         return result
 
     return run
+
+
+@pytest.fixture
+def jtt_tty(cli_env: dict[str, str], tmp_path: Path) -> Callable[..., tuple[int, str]]:
+    """`jtt` with a terminal (a pseudo-tty), answering its questions."""
+    import pty
+    import select
+
+    def run(*args: str, answers: str = "", timeout: float = 30.0) -> tuple[int, str]:
+        pid, fd = pty.fork()
+        if pid == 0:  # the child: the terminal is its stdin and stdout
+            os.chdir(tmp_path)
+            os.execve(sys.executable, [sys.executable, "-m", "jtt_tui", *args], cli_env)
+        output = b""
+        os.write(fd, answers.encode())
+        deadline = __import__("time").monotonic() + timeout
+        while __import__("time").monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 0.2)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            output += chunk
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+        text = output.decode(errors="replace").replace("\r\n", "\n")
+        assert "Traceback" not in text, text
+        return os.waitstatus_to_exitcode(status), text
+
+    return run

@@ -162,3 +162,35 @@ def _manual_bundle(tmp_path, day: str):
         )
     )
     return path
+
+
+def test_the_question_in_a_terminal_ends_only_the_timer_asked_about(jtt, jtt_tty):
+    jtt("add", "WEB-2", "--from", "-30h", "--to", "-29h")
+    jtt("start", "WEB-2", "--at", "-28h")
+    jtt("pause", "--at", "-27h")  # WEB-2 paused
+    jtt("start", "WEB-3", "--at", "-20h")  # and WEB-3 left running
+    code, out = jtt_tty("stop", answers="-15h\n")
+    assert code == 0, out
+    assert "WEB-3 has been running" in out and "Answer [s]" in out
+    assert "Stopped WEB-3" in out and "WEB-2" not in out.split("Answer [s]")[-1]
+    timers = _timers(jtt)
+    assert "WEB-3" not in timers and timers["WEB-2"]["status"] == "paused"  # not stopped too
+    exported = {s["ticket_number"]: s for s in _export(jtt)["sessions"]}
+    web3 = exported["WEB-3"]["segments"][-1]
+    assert web3["end"] is not None and exported["WEB-3"]["status"] == "stopped"
+
+
+def test_pausing_a_long_timer_pauses_it_when_it_ended(jtt, jtt_tty):
+    jtt("start", "WEB-3", "--at", "-20h")
+    code, out = jtt_tty("pause", answers="-15h\n")
+    assert code == 0, out
+    assert "Paused WEB-3" in out and "5:00:00 in all" in out
+    assert _timers(jtt)["WEB-3"]["status"] == "paused"
+
+
+def test_a_backdated_switch_asks_about_the_timer_it_pauses(jtt, jtt_tty):
+    jtt("start", "WEB-3", "--at", "-20h")
+    _refused(jtt, "start", "WEB-5", "--at", "-1h", says="WEB-3 has been running")
+    code, out = jtt_tty("start", "WEB-5", "--at", "-1h", answers="k\n")
+    assert code == 0, out
+    assert "Kept WEB-3" in out and "Started WEB-5" in out

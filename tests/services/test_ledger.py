@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from jtt_tui.domain import BillingSettings, DomainError, Project, SessionStatus
+from jtt_tui.domain import BillingSettings, DomainError, InvoiceStatus, Project, SessionStatus
 from jtt_tui.services.billing import BillingService
 from jtt_tui.services.ledger import (
     BilledTimeLocked,
@@ -390,3 +390,86 @@ def test_a_forgotten_timer_is_suggested_to_stop_at_the_last_activity(timer, stor
     assert timer.suspicious()[0].suggested_end == at(16, 30)
     # a key press in the app counts too
     assert timer.suspicious(last_activity=at(17, 10))[0].suggested_end == at(17, 10)
+
+
+# -- found in review ------------------------------------------------------------------
+
+
+def test_a_sent_invoice_is_deleted_only_with_its_time(billed, timer, store, tmp_path):
+    from jtt_tui.services.data import reset_data
+
+    billing, invoice = billed
+    billing.set_status(invoice.invoice_id, "sent")
+    with pytest.raises(BilledTimeLocked, match="would let that time be billed again"):
+        reset_data(store, {"invoices"}, tmp_path / "backups", ledger=timer.ledger)
+    assert store.get_invoice(invoice.invoice_id) is not None
+    reset_data(store, {"invoices", "sessions"}, tmp_path / "backups", ledger=timer.ledger)
+    assert store.get_invoices() == [] and store.get_sessions() == {}
+
+
+def test_an_import_cannot_rewrite_a_paid_invoice_or_free_its_time(billed, timer, store, tmp_path):
+    from jtt_tui.domain import DataBundle
+    from jtt_tui.services.data import import_data
+
+    billing, invoice = billed
+    billing.set_status(invoice.invoice_id, "sent")
+    billing.set_status(invoice.invoice_id, "paid")
+    later = store.clock.now() + timedelta(days=1)
+    cancelled = store.get_invoice(invoice.invoice_id).model_copy(
+        update={"status": InvoiceStatus.CANCELLED, "updated_at": later}
+    )
+    path = tmp_path / "b.json"
+    path.write_text(DataBundle(invoices=[cancelled]).model_dump_json())
+    with pytest.raises(DomainError, match="paid, which is final"):
+        import_data(store, path, ledger=timer.ledger)
+    # an older copy of the ticket without the invoice marks (a merge import)
+    session = store.get_session("WEB-1")
+    unmarked = session.model_copy(
+        update={
+            "segments": [s.model_copy(update={"invoice_id": None}) for s in session.segments],
+            "updated_at": later,
+        }
+    )
+    path.write_text(DataBundle(sessions=[unmarked]).model_dump_json())
+    with pytest.raises(BilledTimeLocked):
+        import_data(store, path, ledger=timer.ledger)
+    assert all(s.invoice_id for s in store.get_session("WEB-1").segments)
+
+
+def test_the_invoice_counter_never_blocks_or_rewinds_undo(store, clock, timer):
+    clock.set(at(12))
+    store.save_project(Project(key="WEB", name="Web", client={"name": "Acme"}))
+    billing = BillingService(store, tz=UTC, ledger=timer.ledger)
+    billing.update_settings(tax_rate=Decimal(19))
+    timer.add("WEB-1", at(7), at(8))
+    billing.create(first=date(2025, 3, 10), last=date(2025, 3, 10), client="Acme")  # INV-1001
+    timer.ledger.undo()  # the invoice
+    timer.ledger.undo()  # the added time
+    assert timer.ledger.undo().description == "undo: billing settings: tax rate"
+    settings = store.get_billing_settings()
+    assert settings.tax_rate == Decimal(0)
+    assert settings.next_invoice_number == 1002  # never hands out 1001 again
+
+
+def test_an_undo_refusal_says_what_changed(timer, store, clock):
+    clock.set(at(12))
+    timer.add("WEB-1", at(7), at(8))
+    store.update_session("WEB-1", notes="changed by hand", tags=["x"])
+    with pytest.raises(LedgerRefused, match=r"WEB-1 was changed after it \(notes, tags\)"):
+        timer.ledger.undo()
+    session = store.get_session("WEB-1")
+    link = {
+        "push_id": "ab" * 8,
+        "issue": "WEB-1",
+        "started": at(7),
+        "seconds": 3600,
+        "state": "pushed",
+        "worklog_id": "1",
+    }
+    store.update_session("WEB-1", segments=[{**session.segments[0].model_dump(), "worklog": link}])
+    timer.add("WEB-2", at(9), at(10))
+    timer.ledger.undo()
+    store.update_session("WEB-1", notes="")  # back as it was, but for the Jira link
+    store.update_session("WEB-1", tags=[])
+    with pytest.raises(LedgerRefused, match="WEB-1 had its time pushed to Jira after it"):
+        timer.ledger.undo()

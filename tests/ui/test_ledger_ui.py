@@ -168,6 +168,12 @@ async def test_a_reminder_when_no_timer_runs_in_working_hours(make_app, store, c
         await pilot.pause()
         assert len([m for m in _messages(app) if "No timer" in m]) == 1
         assert isinstance(app.screen, TimerScreen)  # a toast, never a modal
+        # left open overnight: the next working day reminds again
+        for hours in (8, 10, 3):  # 23:16 (after work), 09:16, 12:16
+            clock.advance(hours=hours)
+            app.timekeeping.check_idle()
+        await pilot.pause()
+        assert len([m for m in _messages(app) if "No timer" in m]) == 2
 
 
 async def test_no_reminder_after_working_hours(make_app, store, clock):
