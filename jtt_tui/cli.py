@@ -95,6 +95,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         ctx.err("interrupted")
         return 130
+    except BrokenPipeError:
+        # the reader went away (`jtt log | head`): stop quietly, as cat does
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except BaseException as exc:  # the one place every failure is turned into words
         return ctx.report(exc)
     finally:

@@ -176,11 +176,11 @@ def cmd_undo(ctx: Context, args: argparse.Namespace) -> int:
                 str(entry.seq),
                 f"{to_local(entry.at, tz):%Y-%m-%d %H:%M}",
                 "undone" if entry.undone else "",
-                clean(entry.description)[:90],
+                _shorten(clean(entry.description), 90),
             ]
             for entry in entries
         ]
-        ctx.out(table(["#", "When", "", "Change"], rows, "rlll"))
+        ctx.out(table(["#", "When", "State", "Change"], rows, "rlll"))
         ctx.out("`jtt undo` reverts the newest change not undone yet; `jtt redo` re-applies.")
         return 0
     done = ledger.undo()
@@ -192,3 +192,7 @@ def cmd_redo(ctx: Context, args: argparse.Namespace) -> int:
     done = ctx.services.ledger.redo()
     ctx.out(f"Redid: {done.description.removeprefix('redo: ')}")
     return 0
+
+
+def _shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"

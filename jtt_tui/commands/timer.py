@@ -16,7 +16,12 @@ from jtt_tui.domain.calendar import local_date, to_local
 from jtt_tui.domain.durations import format_clock, format_span
 from jtt_tui.domain.parsing import MOMENT_SYNTAX, parse_day
 
-AT_HELP = f"when, if not now: {MOMENT_SYNTAX}"
+AT_HELP = f"when it started: {MOMENT_SYNTAX}"
+
+
+def _count(number: int, word: str) -> str:
+    """``1 day``, ``2 days``."""
+    return f"{number} {word}{'' if number == 1 else 's'}"
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -115,17 +120,16 @@ def cmd_start(ctx: Context, args: argparse.Namespace) -> int:
     for paused in [*settled.ended, *change.paused]:
         _said_paused(ctx, paused, now)
     session = change.session
-    started = to_local(session.segments[-1].start, service.tz)
-    ctx.out(f"Started {_describe(session)} at {started:%H:%M}")
+    ctx.out(f"Started {_describe(session)} at {_hhmm(ctx, session.segments[-1].start)}")
     _say_notes(ctx, change.notes)
     return 0
 
 
 def _said_paused(ctx: Context, session: Any, now: Any) -> None:
-    ended = to_local(session.segments[-1].end or now, ctx.services.timer.tz)
+    ended = session.segments[-1].end if session.segments else None
     ctx.out(
-        f"Paused {_describe(session)} at {ended:%H:%M} ({format_clock(session.elapsed(now))} "
-        "in all)"
+        f"Paused {_describe(session)} at {_hhmm(ctx, ended or now)} "
+        f"({format_clock(session.elapsed(now))} in all)"
     )
 
 
@@ -165,7 +169,10 @@ def cmd_resume(ctx: Context, args: argparse.Namespace) -> int:
     for paused in change.paused:
         ctx.out(f"Paused {_describe(paused)} at {format_clock(paused.elapsed(now))}")
     session = change.session
-    ctx.out(f"Resumed {_describe(session)} at {format_clock(session.elapsed(now))}")
+    ctx.out(
+        f"Resumed {_describe(session)} at {_hhmm(ctx, now)} "
+        f"({format_clock(session.elapsed(now))} so far)"
+    )
     return 0
 
 
@@ -218,9 +225,10 @@ def settle_forgotten(
         ctx.err(f"warning: {_forgotten_line(ctx, first)}")
         fix = (
             f"stop it when it ended first (`jtt stop {first.ticket} --at "
-            f"{_hhmm(ctx, first.suggested_end)}`)"
+            f"{_hhmm(ctx, first.suggested_end, quote=True)}`)"
             if verb == "start"
-            else f"say when {first.ticket} stopped (--at {_hhmm(ctx, first.suggested_end)})"
+            else f"say when {first.ticket} stopped "
+            f"(--at {_hhmm(ctx, first.suggested_end, quote=True)})"
         )
         raise CommandFailed(f"nothing changed: {fix}, or --force to count it all")
     for item in found:
@@ -239,10 +247,14 @@ def _suspicious(ctx: Context, *, as_of: Any = None) -> list[Any]:
     return list(ctx.services.timer.suspicious(last, as_of=as_of))
 
 
-def _hhmm(ctx: Context, moment_: Any) -> str:
+def _hhmm(ctx: Context, moment_: Any, *, quote: bool = False) -> str:
+    """HH:MM today, else the day too (quoted when it is an argument to type)."""
     local = to_local(moment_, ctx.services.timer.tz)
     today = local_date(ctx.services.timer.clock.now(), ctx.services.timer.tz)
-    return f"{local:%H:%M}" if local.date() == today else f"'{local:%Y-%m-%d %H:%M}'"
+    if local.date() == today:
+        return f"{local:%H:%M}"
+    text = f"{local:%Y-%m-%d %H:%M}"
+    return f"'{text}'" if quote else text
 
 
 def _forgotten_line(ctx: Context, item: Any) -> str:
@@ -257,7 +269,7 @@ def _ask(ctx: Context, item: Any, verb: str) -> Any:
     from jtt_tui.domain.parsing import parse_moment
 
     service = ctx.services.timer
-    suggested = _hhmm(ctx, item.suggested_end).strip("'")
+    suggested = _hhmm(ctx, item.suggested_end)
     ending = {"start": "pause", "status": "stop"}.get(verb, verb)
     ctx.out(_forgotten_line(ctx, item))
     ctx.out("  k  keep it: it was all work")
@@ -297,7 +309,7 @@ def _ask(ctx: Context, item: Any, verb: str) -> Any:
             ctx.out(f"  {exc}")
             continue
         if verb == "status":
-            ctx.out(f"Stopped {item.ticket} at {_hhmm(ctx, end).strip(chr(39))}.")
+            ctx.out(f"Stopped {item.ticket} at {_hhmm(ctx, end)}.")
         return ended
 
 
@@ -316,8 +328,8 @@ def cmd_status(ctx: Context, args: argparse.Namespace) -> int:
             for item in found:
                 ctx.err(
                     f"warning: {_forgotten_line(ctx, item)} (`jtt stop {item.ticket} --at "
-                    f"{_hhmm(ctx, item.suggested_end)}`, or keep it with `jtt status` in a "
-                    "terminal)"
+                    f"{_hhmm(ctx, item.suggested_end, quote=True)}`, or keep it with `jtt status` "
+                    "in a terminal)"
                 )
     status = service.status()
     now = status.now
@@ -394,7 +406,8 @@ def cmd_log(ctx: Context, args: argparse.Namespace) -> int:
     )
     days = segment_log(store, first, last, project_key=args.project)
     if not days:
-        ctx.out(f"Nothing tracked from {first} to {last}.")
+        scope = f" on {args.project.strip().upper()}" if args.project else ""
+        ctx.out(f"Nothing tracked{scope} from {first} to {last}.")
         return 0
     rows: list[list[str]] = []
     grand = timedelta(0)
@@ -426,7 +439,7 @@ def cmd_log(ctx: Context, args: argparse.Namespace) -> int:
         grand += day.total
     headings = ["Date", "Start", "End", "Duration", "Ticket", "Project", "Name"]
     ctx.out(table(headings + ["Jira"] * with_jira, rows, "lllrlll" + "l" * with_jira))
-    ctx.out(f"\n{len(days)} day(s), {format_span(grand)} in all")
+    ctx.out(f"\n{_count(len(days), 'day')}, {format_span(grand)} in all")
     if overlapping:
         ctx.out(
             f"⚠ {overlapping} piece(s) overlap another ticket's time: the day totals count it "

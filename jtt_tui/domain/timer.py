@@ -215,10 +215,34 @@ class TimerMachine:
             end = _aware(end)
             if end > now:
                 raise DomainError("a segment cannot end in the future")
+        self._check_neighbours(session, index, start, end)
         segments: list[Segment | dict[str, object]] = list(session.segments)
         # the invoice and Jira links stay: a changed pushed segment is re-sent
         segments[index] = {**old.model_dump(), "start": start, "end": end}
         return _validated(session, segments=segments)
+
+    def _check_neighbours(
+        self, session: Session, index: int, start: datetime, end: datetime | None
+    ) -> None:
+        """Segments of one ticket stay apart and in order: say which one is
+        in the way (numbered as ``jtt edit`` lists them)."""
+        number = index + 1
+        if index > 0:
+            before = session.segments[index - 1]
+            if before.end is not None and start < before.end:
+                raise DomainError(
+                    f"segment {number} of {session.ticket_number} would start at "
+                    f"{self._when(start)}, before segment {number - 1} ends "
+                    f"({self._when(before.end)}): end that one earlier first, or start later"
+                )
+        if index + 1 < len(session.segments) and end is not None:
+            after = session.segments[index + 1]
+            if end > after.start:
+                raise DomainError(
+                    f"segment {number} of {session.ticket_number} would end at "
+                    f"{self._when(end)}, after segment {number + 1} starts "
+                    f"({self._when(after.start)}): start that one later first, or end earlier"
+                )
 
     def delete_segment(self, session: Session, index: int) -> Session:
         """Remove a finished segment (the running one must be stopped first)."""
@@ -255,7 +279,15 @@ class TimerMachine:
         if at > now:
             raise DomainError(f"cannot {verb} {session.ticket_number} in the future")
         open_segment = session.open_segment
-        if open_segment is not None and at < open_segment.start:
+        if open_segment is None:
+            last = session.last_end
+            since = f" since {self._when(last)}" if last else ""
+            raise DomainError(
+                f"{session.ticket_number} is not running (it is {session.status}{since}): a time "
+                f"only ends a running timer; to change when it ended, `jtt edit "
+                f"{session.ticket_number}`"
+            )
+        if at < open_segment.start:
             raise DomainError(
                 f"cannot {verb} {session.ticket_number} at {self._when(at)}: its timer "
                 f"only started at {self._when(open_segment.start)}"
@@ -329,5 +361,8 @@ def _close(session: Session, now: datetime, status: SessionStatus) -> Session:
     segments = list(session.segments)
     if segments and segments[-1].end is None:
         open_seg = segments[-1]
-        segments[-1] = open_seg.model_copy(update={"end": max(now, open_seg.start)})
+        if now <= open_seg.start:
+            segments.pop()  # ended as it began: no empty segment is kept
+        else:
+            segments[-1] = open_seg.model_copy(update={"end": now})
     return _validated(session, segments=segments, status=status)

@@ -241,9 +241,7 @@ class Ledger:
         ]
         size = sum(len(json.dumps([i.before, i.after])) for i in images)
         undoable = size <= MAX_IMAGES_BYTES
-        description = plan.description
-        if notes:
-            description += " (" + "; ".join(notes) + ")"
+        description = plan.description  # (the notes go to the user, not into history)
         return JournalEntry(
             entry_id=entry_id(self.store.last_journal_seq() + 1),
             at=now,
@@ -369,10 +367,12 @@ class Ledger:
             if invoice.status in LOCKING:
                 locked.append((invoice, whats))
             elif invoice.status == InvoiceStatus.DRAFT:
-                notes.append(
-                    f"draft {invoice.invoice_number} no longer matches its time: refresh it "
-                    f"(`jtt invoice refresh {invoice.invoice_number}`)"
+                note = (
+                    f"draft {invoice.invoice_number} no longer matches its time: rebuild its "
+                    f"lines (Billing, u; or `jtt invoice refresh {invoice.invoice_number}`)"
                 )
+                if note not in notes:
+                    notes.append(note)
         if locked:
             invoice, whats = locked[0]
             raise BilledTimeLocked(
@@ -391,6 +391,10 @@ class Ledger:
             before, after = change.before, change.after
             if change.kind is not INVOICES or not isinstance(before, Invoice):
                 continue
+            if isinstance(after, Invoice) and after.status != before.status:
+                # an invoice only moves forward, undone or not: a sent one
+                # never becomes a draft again (its copy is with the client)
+                check_transition(before, after.status)
             if before.status not in LOCKING:
                 continue
             name = f"{before.invoice_number} ({before.status})"
@@ -407,8 +411,6 @@ class Ledger:
                 raise BilledTimeLocked(
                     f"{name}: the lines and time of a sent or paid invoice cannot change", [before]
                 )
-            if after.status != before.status and plan.op == "change":
-                check_transition(before, after.status)
 
     def _time_remains(self, plan: Plan, invoice: Invoice) -> bool:
         planned = {(c.kind.name, c.key): c.after for c in plan.changes}
@@ -611,7 +613,9 @@ def _billed_session_changes(change: Change, tz: tzinfo | None) -> Iterable[tuple
             continue
         what = _segment_text(before.ticket_number, segment, tz)
         if (segment.start, segment.end, segment.invoice_id) not in kept:
-            yield segment.invoice_id, f"{what} ({'deleting' if after is None else 'changing'} it)"
+            starts = {s.start for s in after.segments} if after is not None else set()
+            verb = "changing" if segment.start in starts else "deleting"
+            yield segment.invoice_id, f"{what} ({verb} it)"
         elif moved:
             yield segment.invoice_id, f"{what} (moving it to another project)"
 

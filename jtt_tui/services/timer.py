@@ -100,9 +100,9 @@ class TimerService:
         """Start (or restart) ``ticket_number`` now or ``at`` an earlier time;
         a running timer is paused first — at that same time — unless
         concurrent timers are allowed."""
+        ticket = _ticket(ticket_number)
         project_id = self._project_id(project_key) if project_key else None
         tags = list(tags)
-        ticket = _key(ticket_number)
         planned: list[TimerChange] = []
 
         def plan() -> Plan:
@@ -222,7 +222,7 @@ class TimerService:
         force: bool = False,
     ) -> TimerChange:
         """A past stretch of work on a ticket (e.g. a forgotten timer)."""
-        ticket = _key(ticket_number)
+        ticket = _ticket(ticket_number)
 
         def plan() -> Plan:
             existing = self.store.get_session(ticket)
@@ -459,22 +459,25 @@ class TimerService:
         self, ticket: str, start: datetime, last_activity: datetime | None
     ) -> datetime:
         """Where a forgotten timer most likely stopped: the last thing the
-        user did in jtt after it started (not the command that started it,
-        which may have been backdated), else the end of that working day,
-        else (a start after it) as long as a timer may run unasked."""
+        user did in jtt on the day it started (after it started, and after
+        the command that started it: a start may be backdated), else the end
+        of that working day, else (a late start) as long as a timer may run
+        unasked. What was done on later days tells nothing: it came after."""
         now = self.clock.now()
-        entries = self.store.journal_entries(10)
-        # a backdated start was typed later than it says: only what came after counts
+        entries = self.store.journal_entries(50)
         since = max([start, *(e.at for e in entries if _opened(e, ticket, start))])
+        day = local_date(start, self.tz)
         candidates = [last_activity, *(e.at for e in entries if not _opened(e, ticket, start))]
-        seen = [t for t in candidates if t is not None and since < t < now]
+        seen = [
+            t
+            for t in candidates
+            if t is not None and since < t < now and local_date(t, self.tz) == day
+        ]
         if seen:
             return max(seen)
-        day = local_date(start, self.tz)
         end = local_datetime(day, self.rules.day_ends.hour, self.rules.day_ends.minute, self.tz)
         if start < end < now:
             return end
-        # started after that day's end (a late start): the longest unsuspicious run
         return min(now, start + self.rules.forgotten_after)
 
     def keep(self, ticket_number: str) -> Session:
@@ -589,6 +592,16 @@ _UNCHANGED = object()
 
 def _key(ticket_number: str) -> str:
     return ticket_number.strip().upper()
+
+
+def _ticket(text: str) -> str:
+    """A Jira ticket number as typed, checked: the message is the reason."""
+    from jtt_tui.domain.types import normalize_ticket
+
+    try:
+        return str(normalize_ticket(text))
+    except ValueError as exc:
+        raise DomainError(str(exc)) from None
 
 
 def _sessions(done: Committed) -> list[Session]:

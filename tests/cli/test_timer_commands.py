@@ -88,7 +88,7 @@ def test_log_table_with_daily_totals_and_project_filter(jtt, tmp_path):
     assert "2025-07-19  00:00  00:30   0:30:00  WEB-7" in out
     totals = [line.split()[-1] for line in lines if " total " in line]
     assert totals == ["1:45:00", "1:15:00"]
-    assert "2 day(s), 3h 00m in all" in out
+    assert "2 days, 3h 00m in all" in out
     web = jtt("log", "--from", "2025-07-18", "--to", "2025-07-19", "--project", "web").stdout
     assert "OPS-1" not in web and "WEB-7" in web
     assert "Nothing tracked" in jtt("log", "--from", "2020-01-01", "--to", "2020-01-02").stdout

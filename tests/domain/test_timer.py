@@ -88,7 +88,9 @@ def test_start_a_running_ticket_is_illegal(machine):
 
 
 def test_start_reopens_a_completed_ticket(machine, clock):
-    session = machine.complete(machine.start("WEB-1").session)
+    started = machine.start("WEB-1").session
+    clock.advance(minutes=5)
+    session = machine.complete(started)
     clock.advance(minutes=10)
     reopened = machine.start("WEB-1", existing=session).session
     assert reopened.status == S.RUNNING and len(reopened.segments) == 2
@@ -146,8 +148,16 @@ def test_running_start_cannot_move_before_the_previous_segment(machine, clock):
     session = machine.start("WEB-1").session
     clock.advance(minutes=30)
     session = machine.resume(machine.pause(session)).session
-    with pytest.raises(DomainError, match="overlap"):
+    with pytest.raises(DomainError, match="before segment 1 ends"):
         machine.set_running_start(session, T0 + timedelta(minutes=10))
+
+
+def test_ending_as_it_began_keeps_no_empty_segment(machine, clock):
+    session = machine.start("WEB-1").session
+    clock.advance(minutes=5)
+    session = machine.resume(machine.pause(session)).session
+    paused = machine.pause(session)  # in the same instant it resumed
+    assert len(paused.segments) == 1 and paused.status == S.PAUSED
 
 
 def test_edit_and_delete_finished_segments(machine, clock):

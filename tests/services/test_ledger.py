@@ -290,14 +290,16 @@ def test_undo_refuses_when_the_record_changed_since(make_store, clock):
     assert theirs.get_session("WEB-1").notes == "written elsewhere"
 
 
-def test_undoing_an_invoice_status_follows_the_invoice(billed, timer, store):
+def test_undoing_an_invoice_status_follows_the_invoice_rules(billed, timer, store):
     billing, invoice = billed
     billing.set_status(invoice.invoice_id, "sent")
-    billing.set_status(invoice.invoice_id, "paid")
-    assert timer.ledger.undo().description == f"undo: mark {invoice.invoice_number} paid"
+    # a sent invoice is with the client: undo never makes it a draft again
+    with pytest.raises(DomainError, match="cannot be marked draft"):
+        timer.ledger.undo()
     assert store.get_invoice(invoice.invoice_id).status == "sent"
-    timer.ledger.redo()
-    assert store.get_invoice(invoice.invoice_id).status == "paid"
+    billing.set_status(invoice.invoice_id, "paid")
+    with pytest.raises(DomainError, match="paid, which is final"):
+        timer.ledger.undo()
 
 
 def test_undo_never_unlocks_billed_time(billed, timer, store):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from textual.widgets import Button, DataTable, Input
+from textual.widgets import DataTable, Input
 
 from jtt_tui.domain import SessionStatus
 from jtt_tui.services.billing import BillingService
@@ -105,9 +105,9 @@ async def test_a_timer_left_running_is_asked_about_on_start_up(make_app, store, 
         # the last thing done in jtt that day was the seed's invoice, at 14:30
         assert app.screen.query_one("#forgotten-at", Input).value == "2025-03-12 14:30"
         field = app.screen.query_one("#forgotten-at", Input)
-        field.value = "2025-03-12 17:45"
-        app.screen.query_one("#stop", Button).focus()
-        await pilot.press("s")
+        assert field.has_focus  # typing a time goes into the time
+        field.value = ""
+        await pilot.press(*"yesterday 17:45", "enter")  # no letter fires a choice
         await settle(pilot)
         assert isinstance(app.screen, TimerScreen)
     web = store.get_session("WEB-1")
@@ -120,7 +120,9 @@ async def test_keep_a_long_timer_and_it_is_not_asked_again(make_app, store, cloc
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("k")
+        await pilot.press("k")  # typed into the time field: never a choice by accident
+        assert isinstance(app.screen, ForgottenModal)
+        await pilot.press("tab", "tab", "tab", "k")  # the buttons: k keeps it
         await settle(pilot)
         assert isinstance(app.screen, TimerScreen)
         assert store.get_session("WEB-1").segments[-1].confirmed == clock.now()
@@ -236,3 +238,31 @@ async def test_an_out_of_date_draft_is_flagged_and_rebuilt(make_app, store, cloc
         assert str(table.get_cell_at((0, table.get_column_index("status")))) == "draft"
     (invoice,) = store.get_invoices()
     assert str(invoice.items[0].hours) == "2.50"
+
+
+async def test_a_segment_across_midnight_counts_on_each_of_its_days(make_app, store, clock):
+    TimerService(store, clock=clock, tz=UTC).add(
+        "OPS-9",
+        datetime(2025, 3, 10, 23, 0, tzinfo=UTC),
+        datetime(2025, 3, 11, 1, 30, tzinfo=UTC),
+    )
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        _select(app, "recent", "OPS-9")
+        await settle(pilot)
+        rows = list(
+            zip(
+                _segment_cells(app, "day"),
+                _segment_cells(app, "start"),
+                _segment_cells(app, "end"),
+                _segment_cells(app, "length"),
+                strict=True,
+            )
+        )
+    assert rows == [
+        ("2025-03-11", "00:00", "01:30", "1:30:00"),
+        ("", "", "day total", "1:30:00"),
+        ("2025-03-10", "23:00", "24:00", "1:00:00"),
+        ("", "", "day total", "1:00:00"),
+    ]

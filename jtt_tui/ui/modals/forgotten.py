@@ -27,8 +27,9 @@ class ForgottenChoice:
 
 class ForgottenModal(ModalScreen[ForgottenChoice | None]):
     """Asked on start-up or at the next key press when a timer has run too
-    long or across midnight. Letters choose (the time field takes typing
-    only when it has the focus); l or Esc asks again later."""
+    long or across midnight. The time field has the focus (typing a time
+    never fires a choice): Enter stops the timer then; Tab reaches the other
+    choices, where k / d / l choose too; Esc asks again later."""
 
     DEFAULT_CSS = """
     ForgottenModal { align: center middle; }
@@ -47,7 +48,8 @@ class ForgottenModal(ModalScreen[ForgottenChoice | None]):
         Binding("k", "choose('keep')", "Keep it", id="forgotten.keep"),
         Binding("s", "choose('stop')", "Stop then", id="forgotten.stop"),
         Binding("d", "choose('discard')", "Discard after", id="forgotten.discard"),
-        Binding("l,escape", "later", "Later", id="forgotten.later"),
+        Binding("l", "later", "Later", id="forgotten.later"),
+        Binding("escape", "later", "Later", id="forgotten.escape"),
     ]
 
     def __init__(self, item: Any, *, now: datetime, tz: tzinfo | None) -> None:
@@ -64,7 +66,7 @@ class ForgottenModal(ModalScreen[ForgottenChoice | None]):
             yield Static(
                 f"{item.ticket}{name} has been {item.reason}. Was it all work?", markup=False
             )
-            yield Label("It stopped at (e.g. 18:00, yesterday 18:30, -2h):")
+            yield Label("It stopped at (e.g. 18:00, yesterday 18:30, -2h) — Enter stops it then:")
             yield Input(self._text(item.suggested_end), id="forgotten-at", compact=True)
             yield Static("", id="forgotten-error", classes="-empty", markup=False)
             with Horizontal():
@@ -72,10 +74,10 @@ class ForgottenModal(ModalScreen[ForgottenChoice | None]):
                 yield Button("Discard after, keep running (d)", id="discard", compact=True)
             with Horizontal():
                 yield Button("Keep it all (k)", id="keep", compact=True)
-                yield Button("Later (l)", id="later", compact=True)
+                yield Button("Later (l, Esc)", id="later", compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#stop", Button).focus()
+        self.query_one("#forgotten-at", Input).focus()
 
     def _text(self, moment: datetime) -> str:
         local = to_local(moment, self.tz)

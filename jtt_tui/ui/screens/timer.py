@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -355,38 +355,39 @@ class TimerScreen(JttScreen):
         name = f" — {plain(session.ticket_name, 50)}" if session.ticket_name else ""
         title.set(f"{session.ticket_number}{name}")
         tz = self.jtt.tz
-        by_day: dict[date, list[tuple[int, Segment]]] = {}
+        # a segment across midnight shows on each of its days (as in `jtt log`),
+        # so every day total is the time of that day
+        by_day: dict[date, list[tuple[int, Segment, datetime, datetime, bool]]] = {}
         for index, segment in enumerate(session.segments):
-            day = local_date(segment.start, tz)
-            by_day.setdefault(day, []).append((index, segment))
+            for day, lo, hi, last in _day_pieces(segment, now, tz):
+                by_day.setdefault(day, []).append((index, segment, lo, hi, last))
         failures: list[str] = []
         for day in sorted(by_day, reverse=True):
             total = timedelta(0)
-            for index, segment in by_day[day]:
-                start, end = segment.start, segment.end
-                length = (end or now) - start
-                total += length
-                shared = (session.ticket_number, start) in self._overlapping()
+            for index, segment, lo, hi, last in by_day[day]:
+                total += hi - lo
+                shared = (session.ticket_number, segment.start) in self._overlapping()
+                if not last:
+                    end_text, end_style = "24:00", "dim"
+                elif segment.end is None:
+                    end_text, end_style = "running", "bold green"
+                else:
+                    end_text, end_style = f"{to_local(hi, tz):%H:%M}", ""
+                begin = f"{to_local(lo, tz):%H:%M}"
                 table.add_row(
                     Text(str(day)),
-                    Text(
-                        f"⚠{to_local(start, tz):%H:%M}"
-                        if shared
-                        else f"{to_local(start, tz):%H:%M}",
-                        style="bold yellow" if shared else "",
-                    ),
-                    Text(
-                        f"{to_local(end, tz):%H:%M}" if end else "running",
-                        style="" if end else "bold green",
-                    ),
-                    Text(format_clock(length), justify="right"),
+                    Text(f"⚠{begin}" if shared else begin, style="bold yellow" if shared else ""),
+                    Text(end_text, style=end_style),
+                    Text(format_clock(hi - lo), justify="right"),
                     jira_cell(segment),
                     self._bill_cell(segment),
                 )
                 self._segment_rows.append(index)
                 link = segment.worklog
-                if link is not None and link.error and link.state != "pushed":
-                    failures.append(f"{to_local(start, tz):%m-%d %H:%M}: {plain(link.error, 120)}")
+                if link is not None and link.error and link.state != "pushed" and last:
+                    failures.append(
+                        f"{to_local(segment.start, tz):%m-%d %H:%M}: {plain(link.error, 120)}"
+                    )
             table.add_row(
                 Text(""),
                 Text(""),
@@ -885,6 +886,24 @@ class TimerScreen(JttScreen):
             )
 
         self.app.push_screen(PushScopeModal(ticket), chosen)
+
+
+def _day_pieces(
+    segment: Segment, now: datetime, tz: tzinfo | None
+) -> list[tuple[date, datetime, datetime, bool]]:
+    """(local day, from, to, whether the segment ends that day) for each day
+    the segment covers (a running one up to now)."""
+    end = segment.end or now
+    day = local_date(segment.start, tz)
+    pieces = []
+    while True:
+        _, next_day = day_bounds(day, tz)
+        lo = max(segment.start, day_bounds(day, tz)[0])
+        if end <= next_day:
+            pieces.append((day, lo, max(end, lo), True))
+            return pieces
+        pieces.append((day, lo, next_day, False))
+        day += timedelta(days=1)
 
 
 def jira_cell(segment: Segment) -> Text:
