@@ -131,6 +131,9 @@ class JttApp(App[int]):
         self._pending_writes = 0
         self._health_interval_s = health_interval_s  # None: from the settings
         self.timekeeping: Timekeeping | None = None  # undo, forgotten timers, reminders
+        from jtt_tui.ui.keys import OrderedKeys
+
+        self._keys = OrderedKeys(self)
 
     @property
     def services(self) -> Services:
@@ -283,6 +286,7 @@ class JttApp(App[int]):
         self._monitor.start()
 
     def on_unmount(self) -> None:
+        self._keys.stop()
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
@@ -543,9 +547,11 @@ class JttApp(App[int]):
     # -- keys and the ledger ---------------------------------------------------------------
 
     async def on_event(self, event: events.Event) -> None:
-        # every key press, also those an input keeps: the user is here
-        if isinstance(event, events.Key) and not event.is_forwarded and self.timekeeping:
-            self.timekeeping.key_pressed()
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            if self.timekeeping is not None:
+                self.timekeeping.key_pressed()  # every key, also those an input keeps
+            self._keys.push(event)  # in order, one at a time (see ui/keys.py)
+            return
         await super().on_event(event)
 
     def action_undo(self) -> None:

@@ -140,3 +140,33 @@ async def settle(pilot) -> None:
 
 def today_path(settings: Settings) -> Path:
     return settings.data_dir
+
+
+async def burst(pilot, *keys: str) -> None:
+    """Keys as a paste or a laggy SSH link delivers them: all at once, no
+    waiting between them (Pilot's press waits for the app after each key),
+    then wait until the app has handled them all."""
+    import unicodedata
+
+    from textual import events
+    from textual.app import _character_to_key, _get_unicode_name_from_key
+    from textual.keys import REPLACED_KEYS
+
+    app = pilot.app
+    for key in keys:
+        if len(key) == 1 and not key.isalnum():
+            key = _character_to_key(key)
+        original = REPLACED_KEYS.get(key, key)
+        try:
+            char = unicodedata.lookup(_get_unicode_name_from_key(original))
+        except KeyError:
+            char = key if len(key) == 1 else None
+        event = events.Key(key, char)
+        event.set_sender(app)
+        app._driver.send_message(event)
+    await settle(pilot)
+
+
+def typed(text: str) -> list[str]:
+    """The keys that type ``text``."""
+    return list(text)
