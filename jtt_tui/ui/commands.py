@@ -32,11 +32,17 @@ SCREEN_TITLES = {
 REGISTRY: tuple[Command, ...] = (
     # -- everywhere ------------------------------------------------------------------
     Command(
-        "app.timer", "1,f1", "switch_mode('timer')", "Timer", "Go to the timer", "app", show=False
+        "app.timer",
+        "1,f1,alt+1",
+        "switch_mode('timer')",
+        "Timer",
+        "Go to the timer",
+        "app",
+        show=False,
     ),
     Command(
         "app.projects",
-        "2,f2",
+        "2,f2,alt+2",
         "switch_mode('projects')",
         "Projects",
         "Go to the projects",
@@ -45,7 +51,7 @@ REGISTRY: tuple[Command, ...] = (
     ),
     Command(
         "app.billing",
-        "3,f3",
+        "3,f3,alt+3",
         "switch_mode('billing')",
         "Billing",
         "Go to billing: invoices and rates",
@@ -54,7 +60,7 @@ REGISTRY: tuple[Command, ...] = (
     ),
     Command(
         "app.database",
-        "4,f4",
+        "4,f4,alt+4",
         "switch_mode('database')",
         "Database",
         "Go to the database settings",
@@ -63,7 +69,7 @@ REGISTRY: tuple[Command, ...] = (
     ),
     Command(
         "app.jira",
-        "5",
+        "5,f5,alt+5",
         "switch_mode('jira')",
         "Jira",
         "Go to the Jira settings and push queue",
@@ -297,15 +303,15 @@ REGISTRY: tuple[Command, ...] = (
     Command(
         "billing.back",
         "escape",
-        "screen.toggle_settings",
+        "leave_settings",
         "Invoices",
         "Leave the settings form, back to the invoices",
-        "billing.settings",
+        "billing",
     ),
     # -- database ----------------------------------------------------------------------
     Command(
         "database.test",
-        "f5,t",
+        "t,f12",
         "test_connection",
         "Test",
         "Test the MongoDB connection in the form",

@@ -153,9 +153,8 @@ async def burst(pilot, *keys: str) -> None:
     from textual.keys import REPLACED_KEYS
 
     app = pilot.app
-    for key in keys:
-        if len(key) == 1 and not key.isalnum():
-            key = _character_to_key(key)
+    for pressed in keys:
+        key = _character_to_key(pressed) if len(pressed) == 1 and not pressed.isalnum() else pressed
         original = REPLACED_KEYS.get(key, key)
         try:
             char = unicodedata.lookup(_get_unicode_name_from_key(original))

@@ -257,7 +257,7 @@ async def test_test_connection_reports_the_classified_failure(make_app):
         screen.query_one("#f-uri", Input).value = "mongodb://127.0.0.1:1"
         screen.query_one("#f-server_selection_timeout_ms", Input).value = "300"
         screen.query_one("#f-connect_timeout_ms", Input).value = "300"
-        await pilot.press("f5")
+        await pilot.press("f12")
         await settle(pilot)
         result = str(screen.query_one("#test-result", Static).render())
         assert result.startswith("✗ Cannot reach the database server (network)")

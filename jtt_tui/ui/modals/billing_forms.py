@@ -21,7 +21,6 @@ from jtt_tui.domain.billing import format_rounding, parse_rounding
 from jtt_tui.domain.models import BillingSettings, Invoice, Project
 from jtt_tui.domain.parsing import parse_day
 from jtt_tui.services.billing import InvoiceDraft
-from jtt_tui.ui.commands import bindings_for
 from jtt_tui.ui.modals.forms import (
     Errors,
     FieldErrors,
@@ -61,9 +60,6 @@ def parse_rates(text: str) -> dict[str, str]:
 
 class BillingSettingsForm(FieldGroup, Vertical):
     """The billing settings, edited in place; ``changes()`` validates."""
-
-    # typing in a field eats letter keys: Escape is the way back to the invoices
-    BINDINGS = bindings_for("billing.settings")
 
     DEFAULT_CSS = """
     BillingSettingsForm { height: auto; padding: 0 1; }

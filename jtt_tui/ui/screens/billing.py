@@ -68,7 +68,26 @@ class BillingScreen(JttScreen):
                 yield BillingSettingsForm(id="settings-form")
         yield KeyBar()
 
+    # what acts on the invoice list: nothing while the settings form hides it
+    _LIST_ACTIONS = frozenset(
+        {"new_invoice", "edit_invoice", "mark", "refresh_lines", "export_invoice", "cycle_filter"}
+    )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Keys act only on what is visible (the others leave the footer too)."""
+        if action == "leave_settings":
+            return self._settings_showing()
+        return not (action in self._LIST_ACTIONS and self._settings_showing())
+
+    def action_leave_settings(self) -> None:
+        if self._settings_showing():
+            self.action_toggle_settings()
+
+    def _settings_showing(self) -> bool:
+        return self.query_one("#billing-switcher", ContentSwitcher).current == "settings-pane"
+
     def on_mount(self) -> None:
+        self.query_one("#settings-pane").disabled = True  # hidden: no focus, no keys
         table = self.query_one("#invoices", DataTable)
         for key, label in (
             ("number", "Number"),
@@ -363,10 +382,14 @@ class BillingScreen(JttScreen):
         switcher = self.query_one("#billing-switcher", ContentSwitcher)
         showing_settings = switcher.current == "settings-pane"
         switcher.current = "invoices-pane" if showing_settings else "settings-pane"
+        # the hidden pane takes no focus (Tab and shift+Tab skip disabled widgets)
+        self.query_one("#invoices-pane").disabled = not showing_settings
+        self.query_one("#settings-pane").disabled = showing_settings
         if showing_settings:
             self.query_one("#invoices", DataTable).focus()
         else:
             self.query_one(BillingSettingsForm).focus_first()
+        self.refresh_bindings()
 
     def action_save_settings(self) -> None:
         form = self.query_one(BillingSettingsForm)

@@ -133,7 +133,7 @@ class DatabaseScreen(JttScreen):
         with VerticalScroll(id="database-body"):
             yield Label("Storage in use", classes="section-title")
             yield Static("Checking…", id="storage-info", markup=False)
-            yield Label("MongoDB (F5 tests the form, ^s saves it)", classes="section-title")
+            yield Label("MongoDB (F12 tests the form, ^s saves it)", classes="section-title")
             yield Static("", id="test-result", markup=False)
             settings = self.jtt.settings
             if settings is None:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Label
@@ -86,7 +87,12 @@ class SegmentTable(DataTable[Text]):
 
 class TimerScreen(JttScreen):
     SCOPE = "timer"
-    BINDINGS = bindings_for("timer")
+    BINDINGS = [
+        *bindings_for("timer"),
+        # Tab follows the screen: today's tickets, their segments, then Recent
+        Binding("tab", "cycle_focus(1)", show=False),
+        Binding("shift+tab", "cycle_focus(-1)", show=False),
+    ]
 
     def __init__(self) -> None:
         super().__init__()
@@ -308,9 +314,29 @@ class TimerScreen(JttScreen):
     def on_descendant_focus(self, event: object) -> None:
         focused = self.focused
         is_list = isinstance(focused, DataTable) and focused.id in ("top", "recent")
-        if is_list and focused.id != self._active_list:  # type: ignore[union-attr]
+        # an empty list leaves the detail pane as it is (never a blank pane)
+        if is_list and focused.id != self._active_list and focused.row_count:  # type: ignore[union-attr]
             self._active_list = focused.id  # type: ignore[union-attr]
             self._show_detail(self._current_row())
+
+    def action_cycle_focus(self, step: int) -> None:
+        """Tab / shift+Tab in the order the screen reads: Today and active,
+        the selected ticket's segments, the filter (when open), Recent."""
+        order = [
+            w
+            for w in (
+                self.query_one("#top", DataTable),
+                *self.query(SegmentTable),
+                *self.query("#filter"),
+                self.query_one("#recent", DataTable),
+            )
+            if w.display and w.focusable
+        ]
+        if not order:
+            return
+        current = self.focused
+        index = order.index(current) if current in order else -step
+        order[(index + step) % len(order)].focus()
 
     def _show_detail_soon(self, row: Row | None) -> None:
         """Show ``row`` once the selection rests: holding an arrow key moves
