@@ -158,6 +158,9 @@ class DualStorage(DelegatedQueries):
         self.follower.prune_journal(keep, older_than)
         return pruned
 
+    def wait_for_change(self, timeout_s: float) -> bool | None:
+        return self.primary.wait_for_change(timeout_s)
+
     def next_invoice_number(self) -> str:
         number = self.primary.next_invoice_number()
         counter = self.primary._load(BILLING, self.user_id)

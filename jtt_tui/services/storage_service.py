@@ -626,6 +626,14 @@ class StorageService(DelegatedQueries):
             with self._mirror_lock:
                 self._touched = None
 
+    def wait_for_change(self, timeout_s: float) -> bool | None:
+        if not self._online:
+            return None  # the offline copy is a local file: polled
+        try:
+            return self._remote.wait_for_change(timeout_s)
+        except StorageError:
+            return None  # the health monitor tells about outages
+
     def _journal_copy(self) -> list[JournalEntry]:
         """The newest journal entries, for the offline copy."""
         return self._remote.journal_entries(JOURNAL_COPY)

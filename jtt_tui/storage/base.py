@@ -9,7 +9,7 @@ timers, invoice filters, the invoice counter, bulk import) are abstract.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from contextlib import nullcontext, suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -417,6 +417,20 @@ class Storage(ABC):
         project_id: str | None = None,
     ) -> list[Invoice]:
         """Invoices, newest issue date first, optionally filtered."""
+
+    # -- change notification ---------------------------------------------------------
+
+    @abstractmethod
+    def change_token(self) -> Hashable:
+        """A value that differs whenever this user's data may have changed in
+        the store — written by another process or machine. One quick read,
+        polled about once a second: never a reload."""
+
+    def wait_for_change(self, timeout_s: float) -> bool | None:
+        """Wait up to ``timeout_s`` for the store to say something changed
+        (a MongoDB change stream); None when it cannot say (then poll
+        :meth:`change_token`)."""
+        return None
 
     # -- the journal -----------------------------------------------------------------
 
@@ -850,6 +864,9 @@ class DelegatedQueries(Storage):
 
     def journal_entries(self, limit: int = 20, before: int | None = None) -> list[JournalEntry]:
         return self._query(lambda s: s.journal_entries(limit, before))  # type: ignore[no-any-return]
+
+    def change_token(self) -> Hashable:
+        return self._query(lambda s: s.change_token())  # type: ignore[no-any-return]
 
     def last_journal_seq(self) -> int:
         return self._query(lambda s: s.last_journal_seq())  # type: ignore[no-any-return]

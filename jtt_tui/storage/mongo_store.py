@@ -10,8 +10,9 @@ test server.
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -83,11 +84,17 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel(
             [("userId", ASCENDING), ("lastActivity", DESCENDING)], name="userId_lastActivity"
         ),
+        # the app's "has anything changed?" read
+        IndexModel([("userId", ASCENDING), ("updatedAt", DESCENDING)], name="userId_updatedAt"),
     ],
     "projects": [
         IndexModel([("projectId", ASCENDING)], unique=True, name="projectId_unique"),
         IndexModel([("userId", ASCENDING), ("status", ASCENDING)], name="userId_status"),
         IndexModel([("teamMembers", ASCENDING)], name="teamMembers"),
+        IndexModel([("userId", ASCENDING), ("updatedAt", DESCENDING)], name="userId_updatedAt"),
+        IndexModel(
+            [("teamMembers", ASCENDING), ("updatedAt", DESCENDING)], name="teamMembers_updatedAt"
+        ),
     ],
     "manual_tasks": [
         IndexModel([("taskId", ASCENDING)], unique=True, name="taskId_unique"),
@@ -176,6 +183,7 @@ class MongoStore(Storage):
         self.on_heartbeat: Callable[[bool], None] | None = None
         self._client: Any = None
         self._db: Any = None
+        self._stream: Any = None  # the change stream (False: refused, poll instead)
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -239,6 +247,7 @@ class MongoStore(Storage):
             client.admin.command("ping")
 
     def disconnect(self) -> None:
+        self._close_stream()
         client, self._client, self._db = self._client, None, None
         if client is not None:
             client.close()
@@ -615,6 +624,52 @@ class MongoStore(Storage):
                 .sort([("issueDate", DESCENDING), ("invoiceNumber", DESCENDING)])
             )
         return [from_document(INVOICES, doc, self.cipher) for doc in docs]
+
+    # -- change notification ---------------------------------------------------------
+
+    def change_token(self) -> Hashable:
+        """The newest journal entry (every change a user makes, also one
+        that deletes), the newest session write (Jira links, written without
+        the journal) and the newest write to a project this user can see (a
+        teammate's): three indexed reads of one field each."""
+        newest = {"projection": {"updatedAt": 1, "_id": 0}, "sort": [("updatedAt", DESCENDING)]}
+        with _translated():
+            session = self._collection(SESSIONS).find_one({"userId": self.user_id}, **newest)
+            project = self._collection(PROJECTS).find_one(self._visible(PROJECTS), **newest)
+        return (
+            self.last_journal_seq(),
+            session.get("updatedAt") if session else None,
+            project.get("updatedAt") if project else None,
+        )
+
+    def wait_for_change(self, timeout_s: float) -> bool | None:
+        """On a replica set (Atlas always is) the server tells: a change
+        stream on the database, held open across calls; None on a standalone
+        server (or where change streams are refused), where the watcher polls."""
+        if self._stream is False or not self._transactional():
+            return None
+        try:
+            with _translated():
+                if self._stream is None:
+                    self._stream = self._db.watch(
+                        [{"$match": {"ns.coll": {"$in": [k.name for k in ALL_KINDS]}}}],
+                        max_await_time_ms=max(int(timeout_s * 1000), 1),
+                    )
+                return self._stream.try_next() is not None
+        except StorageError as exc:
+            from pymongo.errors import OperationFailure
+
+            if isinstance(exc.__cause__, OperationFailure):
+                self._stream = False  # not allowed here: poll from now on
+                return None
+            self._close_stream()
+            raise
+
+    def _close_stream(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream not in (None, False):
+            with contextlib.suppress(PyMongoError):
+                stream.close()
 
     # -- the journal ---------------------------------------------------------------
 

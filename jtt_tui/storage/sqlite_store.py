@@ -559,6 +559,14 @@ class SQLiteStore(Storage):
             ).fetchall()
         return self._parse(INVOICES, rows)
 
+    # -- change notification ---------------------------------------------------------
+
+    def change_token(self) -> int:
+        """SQLite's own counter of commits made by *other* connections to the
+        file (another jtt, a `jtt` command): one statement, no table read."""
+        with self._read() as conn:
+            return int(conn.execute("PRAGMA data_version").fetchone()[0])
+
     # -- the journal ---------------------------------------------------------------
 
     def journal_entries(self, limit: int = 20, before: int | None = None) -> list[JournalEntry]:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from jtt_tui.config import Settings
     from jtt_tui.services.container import Services
     from jtt_tui.services.health import HealthMonitor
+    from jtt_tui.services.watch import ChangeWatcher
     from jtt_tui.storage.errors import StorageFailure
     from jtt_tui.ui.modals.recovery import RecoveryChoice, RecoveryModal
     from jtt_tui.ui.timekeeping import Timekeeping
@@ -131,6 +132,7 @@ class JttApp(App[int]):
         self._pending_writes = 0
         self._health_interval_s = health_interval_s  # None: from the settings
         self.timekeeping: Timekeeping | None = None  # undo, forgotten timers, reminders
+        self.live: ChangeWatcher | None = None  # changes made elsewhere
         from jtt_tui.ui.keys import OrderedKeys
 
         self._keys = OrderedKeys(self)
@@ -202,10 +204,14 @@ class JttApp(App[int]):
             self.set_timer(JIRA_FIRST_RETRY_S, self.retry_jira_queue)
             self.set_interval(JIRA_RETRY_S, self.retry_jira_queue)
         self.data_changed()
+        from jtt_tui.services.watch import ChangeWatcher
         from jtt_tui.ui.timekeeping import Timekeeping
 
         self.timekeeping = Timekeeping(self)
         self.timekeeping.start()
+        # another jtt, another machine: their changes show here within ~1 s
+        self.live = ChangeWatcher(storage, lambda: self.call_from_thread(self.data_changed))
+        self.live.start()
         if self._pending_mode is not None:
             self.switch_mode(self._pending_mode)
 
@@ -287,6 +293,8 @@ class JttApp(App[int]):
 
     def on_unmount(self) -> None:
         self._keys.stop()
+        if self.live is not None:
+            self.live.stop()
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None

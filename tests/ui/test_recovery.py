@@ -286,3 +286,29 @@ async def test_disabled_certificate_checks_warn_in_the_status_bar(remote_app, se
     async with app.run_test(size=(120, 30)) as pilot:
         await _ready(pilot)
         await wait_until(pilot, lambda: "NOT CHECKED" in _badge(app))
+
+
+async def test_a_change_from_another_machine_on_mongodb_shows_within_two_seconds(
+    remote_app, wire, clock
+):
+    from jtt_tui.services.timer import TimerService
+    from jtt_tui.storage import MongoStore
+    from tests.support.remote import FAST
+
+    app = remote_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _ready(pilot)
+        other = MongoStore(wire.uri, "jtt", user_id="tester", clock=clock, **FAST)
+        other.connect()
+        try:
+            started = time.monotonic()
+            TimerService(other, clock=clock, tz=UTC).start("ACME-200")  # the other machine
+            table = app.screen.query_one("#top", DataTable)
+            await wait_until(
+                pilot,
+                lambda: "s:ACME-200" in table.rows,
+                timeout=2.0,
+            )
+            assert time.monotonic() - started <= 2.0
+        finally:
+            other.disconnect()

@@ -86,7 +86,7 @@ class NewTimerModal(FormModal[dict[str, Any]]):
     # -- searching -------------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        super().on_mount()
+        # (FormModal's on_mount focuses the first field: Textual calls it too)
         if self.search is not None:
             self._search_now("")  # your open tickets, before anything is typed
 

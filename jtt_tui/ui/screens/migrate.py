@@ -219,9 +219,9 @@ class MigrateScreen(JttScreen):
         self.background(run, done, group="migrate-switch")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """An unexpected failure is reported by the app; the wizard stops
-        waiting for it instead of showing "Working…" for ever."""
-        super().on_worker_state_changed(event)
+        """An unexpected failure is reported (by JttScreen's handler, which
+        Textual calls too); the wizard stops waiting for it instead of
+        showing "Working…" for ever."""
         if event.state == WorkerState.ERROR and self.phase in ("running", "switching"):
             self._failed(
                 "✗ Stopped by an unexpected error (details in the log). The source is "

@@ -55,6 +55,14 @@ class Row:
 
 
 @dataclass(frozen=True)
+class _ChangedElsewhere:
+    """An action found its ticket changed since the row was drawn."""
+
+    ticket: str
+    status: str
+
+
+@dataclass(frozen=True)
 class BillMark:
     """The invoice a segment is on, as the segment list shows it."""
 
@@ -104,6 +112,9 @@ class TimerScreen(JttScreen):
         self._loading_more = False
         self._active_list = "top"  # the list whose selection the detail pane shows
         self._detail_timer: Timer | None = None
+        # the running segment in the segment list: (its row, its day total's
+        # row, its start, the rest of that day) — ticked once a second
+        self._running: tuple[int, int, datetime, timedelta] | None = None
 
     def compose(self) -> ComposeResult:
         yield StatusLine()
@@ -234,12 +245,13 @@ class TimerScreen(JttScreen):
         self._rows = {row.key: row for row in [*data.top, *data.recent]}
         for table_id, rows in (("top", data.top), ("recent", data.recent)):
             table = self.query_one(f"#{table_id}", DataTable)
-            selected = _row_key_at(table)
+            selected, scrolled = _row_key_at(table), table.scroll_y
             table.clear()
             for row in rows:
                 table.add_row(*self._cells(row, data), key=row.key)
             if selected is not None and selected in {r.key for r in rows}:
-                table.move_cursor(row=table.get_row_index(selected))
+                table.move_cursor(row=table.get_row_index(selected), scroll=False)
+            table.scroll_to(y=scrolled, animate=False)  # a refresh keeps the view still
         self.query_one("#recent-title", Label).update(
             f"Recent — matching {self._filter!r}" if self._filter else "Recent"
         )
@@ -276,6 +288,19 @@ class TimerScreen(JttScreen):
         if data is None:
             return
         now = self.jtt.clock.now()
+        segments = self.query(SegmentTable)
+        if self._running is not None and segments:
+            row, total_row, start, rest = self._running
+            table = segments.first()
+            if total_row < table.row_count:
+                length = table.get_column_index("length")
+                table.update_cell_at(
+                    (row, length), Text(format_clock(now - start), justify="right")
+                )
+                table.update_cell_at(
+                    (total_row, length),
+                    Text(format_clock(rest + (now - start)), justify="right", style="bold"),
+                )
         for table_id, rows in (("top", data.top), ("recent", data.recent)):
             table = self.query_one(f"#{table_id}", DataTable)
             for row in rows:
@@ -343,9 +368,15 @@ class TimerScreen(JttScreen):
         the cursor at once and draws the detail pane only for the last row."""
         if self._detail_timer is not None:
             self._detail_timer.stop()
-        self._detail_timer = self.set_timer(DETAIL_DELAY_S, lambda: self._show_detail(row))
+        key = row.key if row is not None else None
+        # by its key: the row as it is then (a refresh may have replaced it)
+        self._detail_timer = self.set_timer(
+            DETAIL_DELAY_S, lambda: self._show_detail(self._rows.get(key) if key else None)
+        )
 
     def _show_detail(self, row: Row | None) -> None:
+        if not self.query("#detail-title"):
+            return  # a timer that fired while the screen was closing
         self._selected = row
         title = self.query_one("#detail-title", TextLine)
         summary = self.query_one("#detail-summary", TextLine)
@@ -355,6 +386,7 @@ class TimerScreen(JttScreen):
         table = tables.first()
         table.clear()
         self._segment_rows = []
+        self._running = None
         if row is None:
             empty = self._data is not None and not self._data.top and not self._data.recent
             title.set("No timers yet" if empty else "Select a ticket")
@@ -388,10 +420,13 @@ class TimerScreen(JttScreen):
             for day, lo, hi, last in _day_pieces(segment, now, tz):
                 by_day.setdefault(day, []).append((index, segment, lo, hi, last))
         failures: list[str] = []
+        running_row: tuple[int, datetime] | None = None  # (row, start) of the running piece
         for day in sorted(by_day, reverse=True):
             total = timedelta(0)
             for index, segment, lo, hi, last in by_day[day]:
                 total += hi - lo
+                if segment.end is None and last:
+                    running_row = (table.row_count, lo)
                 shared = (session.ticket_number, segment.start) in self._overlapping()
                 if not last:
                     end_text, end_style = "24:00", "dim"
@@ -414,6 +449,10 @@ class TimerScreen(JttScreen):
                     failures.append(
                         f"{to_local(segment.start, tz):%m-%d %H:%M}: {plain(link.error, 120)}"
                     )
+            if running_row is not None and self._running is None:
+                row, lo = running_row
+                # the rest of the day is fixed: only the running piece grows
+                self._running = (row, table.row_count, lo, total - (now - lo))
             table.add_row(
                 Text(""),
                 Text(""),
@@ -516,14 +555,38 @@ class TimerScreen(JttScreen):
             if key in table.rows:
                 table.update_cell(key, "status", Text(f"{doing}…", style="italic"))
 
-    def _timer_action(self, ticket: str, doing: str, work: Callable[[], object], done: str) -> None:
-        def act() -> None:
-            self._mark(ticket, doing)
-            self.background(
-                work, lambda _: self.changed(done), group=f"timer-write-{ticket}", exclusive=False
-            )
+    def _timer_action(
+        self, session: Session, doing: str, work: Callable[[], object], done: str
+    ) -> None:
+        self._after_forgotten_check(
+            [session.ticket_number], lambda: self._on_stored(session, doing, work, done)
+        )
 
-        self._after_forgotten_check([ticket], act)
+    def _on_stored(
+        self, session: Session, doing: str, work: Callable[[], object], done: str
+    ) -> None:
+        """Act on the stored record, never on the row drawn before: when the
+        ticket changed elsewhere since (another jtt, another machine), say so
+        once and show it as it is, instead of acting."""
+        timer, ticket, seen = self.jtt.services.timer, session.ticket_number, str(session.status)
+
+        def run() -> object:
+            stored = timer.store.get_session(ticket)
+            status = str(stored.status) if stored is not None else "deleted"
+            return _ChangedElsewhere(ticket, status) if status != seen else work()
+
+        def then(result: object) -> None:
+            if isinstance(result, _ChangedElsewhere):
+                self.notify(
+                    f"{result.ticket} was {result.status} elsewhere: the list is up to date now.",
+                    timeout=5,
+                )
+                self.jtt.data_changed()
+            else:
+                self.changed(done)
+
+        self._mark(ticket, doing)
+        self.background(run, then, group=f"timer-write-{ticket}", exclusive=False)
 
     def _after_forgotten_check(self, tickets: list[str], act: Callable[[], None]) -> None:
         """Ending a timer that looks left running asks first (keep it all,
@@ -544,19 +607,14 @@ class TimerScreen(JttScreen):
         timer = self.jtt.services.timer
         ticket = session.ticket_number
         if session.status == RUNNING:
-            self._timer_action(ticket, "pausing", lambda: timer.pause(ticket), f"Paused {ticket}")
+            self._timer_action(session, "pausing", lambda: timer.pause(ticket), f"Paused {ticket}")
             return
-
-        def start() -> None:
-            self._mark(ticket, "starting")
-            self.background(
-                lambda: timer.start(ticket),
-                lambda _: self.changed(f"Started {ticket}"),
-                group=f"timer-write-{ticket}",
-                exclusive=False,
-            )
-
-        self._after_forgotten_check(self._running_tickets(), start)
+        self._after_forgotten_check(
+            self._running_tickets(),
+            lambda: self._on_stored(
+                session, "starting", lambda: timer.start(ticket), f"Started {ticket}"
+            ),
+        )
 
     def _running_tickets(self) -> list[str]:
         """Tickets running now (a start pauses them)."""
@@ -569,11 +627,12 @@ class TimerScreen(JttScreen):
     def action_resume_timer(self) -> None:
         session = self.selected_session()
         timer = self.jtt.services.timer
-        ticket = session.ticket_number if session is not None else None
-        if ticket is not None:
-            self._mark(ticket, "resuming")
+        if session is not None:
+            ticket = session.ticket_number
+            self._on_stored(session, "resuming", lambda: timer.resume(ticket), f"Resumed {ticket}")
+            return
         self.background(
-            lambda: timer.resume(ticket),
+            lambda: timer.resume(None),
             lambda change: self.changed(f"Resumed {change.session.ticket_number}"),
             group="timer-write",
             exclusive=False,
@@ -583,18 +642,19 @@ class TimerScreen(JttScreen):
         session = self._need_session()
         if session is not None:
             timer, ticket = self.jtt.services.timer, session.ticket_number
-            self._timer_action(ticket, "stopping", lambda: timer.stop(ticket), f"Stopped {ticket}")
+            self._timer_action(session, "stopping", lambda: timer.stop(ticket), f"Stopped {ticket}")
 
     def action_complete_timer(self) -> None:
         session = self._need_session()
         if session is not None:
             timer, ticket = self.jtt.services.timer, session.ticket_number
             self._timer_action(
-                ticket, "completing", lambda: timer.complete(ticket), f"Completed {ticket}"
+                session, "completing", lambda: timer.complete(ticket), f"Completed {ticket}"
             )
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        super().on_worker_state_changed(event)
+        # (JttScreen's handler reports the failure: Textual calls each class's
+        # handler, so calling it here as well would show every error twice)
         if event.state == WorkerState.ERROR and event.worker.group.startswith("timer-write"):
             self.refresh_data()  # the write failed: drop the "pausing…" mark
 
