@@ -27,6 +27,7 @@ from pydantic import (
     model_validator,
 )
 
+from jtt_tui.domain.validation import sentence
 from jtt_tui.files import write_private_file
 from jtt_tui.storage.errors import redact
 
@@ -695,7 +696,7 @@ def _explain(
     else:
         key = f"[{loc[0]}] {'.'.join(loc[1:])}" if len(loc) > 1 else ".".join(loc)
         where = f"{toml_path}: {key} = {shown}"
-    message = str(error["msg"]).removeprefix("Value error, ")
+    message = sentence(error)
     allowed = _ALLOWED.get(loc)
     return f"{where}: {message}" + (f" (allowed: {allowed})" if allowed else "")
 

@@ -79,7 +79,7 @@ def test_dotenv_can_move_the_config_dir(jtt_env, monkeypatch, tmp_path):
         (
             "MONGODB_MAX_POOL_SIZE",
             "ten",
-            r"MONGODB_MAX_POOL_SIZE=ten .*valid integer.*allowed: "
+            r"MONGODB_MAX_POOL_SIZE=ten .*must be a whole number.*allowed: "
             r"a whole number from 1 to 500",
         ),
         (

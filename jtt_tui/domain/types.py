@@ -137,10 +137,39 @@ Currency = Annotated[
     StringConstraints(pattern=r"^[A-Z]{3}$"),
 ]
 Duration = Annotated[timedelta, AfterValidator(_non_negative_duration)]
-Color = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, max_length=20, pattern=r"^(#[0-9a-fA-F]{6}|[a-z_]+)$"),
-]
+# colour names every terminal theme can show (the 16 ANSI ones, a few common others)
+COLOR_NAMES = frozenset(
+    {
+        *("black", "red", "green", "yellow", "blue", "magenta", "cyan", "white"),
+        *("bright_black", "bright_red", "bright_green", "bright_yellow"),
+        *("bright_blue", "bright_magenta", "bright_cyan", "bright_white"),
+        *("orange", "purple", "pink", "brown", "gray", "grey", "navy", "teal", "olive"),
+        *("maroon", "lime", "aqua", "fuchsia", "silver", "gold", "indigo", "violet"),
+        *("coral", "salmon", "turquoise"),
+    }
+)
+
+
+def _named_colour(name: str) -> bool:
+    """A name above, or one of the terminal colour names Rich knows (dark_orange …)."""
+    from rich.color import ANSI_COLOR_NAMES
+
+    return name in COLOR_NAMES or name in ANSI_COLOR_NAMES
+
+
+def _color(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if not text or re.fullmatch(r"#[0-9a-fA-F]{6}", text) or _named_colour(text.lower()):
+        return text.lower() if text and not text.startswith("#") else text
+    raise ValueError(
+        f"{text[:20]!r} is not a colour: give #rrggbb (e.g. #1e90ff) or a name such as "
+        "red, teal, orange or bright_blue"
+    )
+
+
+Color = Annotated[str, BeforeValidator(_color), StringConstraints(max_length=20)]
 Email = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^$|^[^@\s]+@[^@\s]+$")
 ]

@@ -152,7 +152,7 @@ async def test_database_screen_test_and_switch(
         await settle(pilot)
         screen = app.screen
         screen.query_one("#f-uri", Input).value = uri
-        await pilot.press("f5")
+        await pilot.press("f12")
         await settle(pilot)
         tested = _screen_text(app)
         assert "(auth)" in tested

@@ -202,10 +202,13 @@ async def test_add_a_segment_with_its_start(make_app, store):
         app.screen.query_one("#f-end", Input).value = "1h"
         await pilot.press("ctrl+s")
         await settle(pilot)
-        # WEB-1 runs since 08:30: refused, and said why
-        assert any("would overlap WEB-1" in m for m in _messages(app))
+        # WEB-1 runs since 08:30: refused in the dialog, under the start, and
+        # what was typed stays for a correction (no toast)
+        assert isinstance(app.screen, AddSegmentModal)
+        assert "would overlap WEB-1" in str(app.screen.query_one("#e-start").render())
+        assert app.screen.query_one("#f-end", Input).value == "1h"
+        assert not [m for m in _messages(app) if "overlap" in m]
         assert len(store.get_session("API-7").segments) == 1
-        await pilot.press("A")
         app.screen.query_one("#f-start", Input).value = "yesterday 12:00"
         app.screen.query_one("#f-end", Input).value = "1h30m"
         await pilot.press("ctrl+s")

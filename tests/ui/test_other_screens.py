@@ -69,7 +69,7 @@ async def test_new_project_validates_and_saves(make_app, store):
         screen.query_one("#f-start_date", Input).value = "2025-02-01"
         await pilot.press("ctrl+s")
         assert "not a Jira project key" in _error(app, "key")
-        assert "greater than or equal to 0" in _error(app, "hourly_rate")
+        assert "must be 0 or more" in _error(app, "hourly_rate")
         assert len(store.get_projects()) == 2  # nothing saved
         screen.query_one("#f-key", Input).value = "mob"
         screen.query_one("#f-hourly_rate", Input).value = "85.50"
@@ -202,7 +202,7 @@ async def test_billing_settings_form(make_app, store):
         screen.query_one("#f-project_rates", Input).value = "WEB=sixty"
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert "less than or equal to 100" in _error(app, "tax_rate")
+        assert "must be 100 or less" in _error(app, "tax_rate")
         assert store.get_billing_settings().tax_rate == Decimal(10)
         screen.query_one("#f-tax_rate", Input).value = "19"
         screen.query_one("#f-project_rates", Input).value = "web=60, API=72.50"

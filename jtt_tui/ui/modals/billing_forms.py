@@ -20,6 +20,7 @@ from textual.widgets import Button, DataTable, Input, Label, Static, TextArea
 from jtt_tui.domain.billing import format_rounding, parse_rounding
 from jtt_tui.domain.models import BillingSettings, Invoice, Project
 from jtt_tui.domain.parsing import parse_day
+from jtt_tui.domain.validation import sentence
 from jtt_tui.services.billing import InvoiceDraft
 from jtt_tui.ui.modals.forms import (
     Errors,
@@ -92,7 +93,7 @@ class BillingSettingsForm(FieldGroup, Vertical):
             placeholder="none, up-15, nearest-6, up-15,min-30",
         )
         yield from text("company_name", "Company name")
-        yield from text("company_address", "Company address")
+        yield from area_field("company_address", "Company address (one line each)")
         yield from text("company_email", "Company email")
         yield from text("company_phone", "Company phone")
         yield from text("company_tax_id", "Company tax id")
@@ -113,13 +114,13 @@ class BillingSettingsForm(FieldGroup, Vertical):
             "payment_terms": settings.payment_terms,
             "rounding": format_rounding(settings.rounding),
             "company_name": settings.company.name,
-            "company_address": settings.company.address,
             "company_email": settings.company.email,
             "company_phone": settings.company.phone,
             "company_tax_id": settings.company.tax_id,
         }
         for name, value in values.items():
             self.query_one(f"#f-{name}", Input).value = value
+        self.query_one("#f-company_address", TextArea).text = settings.company.address
         self.query_one("#f-bank_details", TextArea).text = settings.bank_details
 
     def _value(self, name: str) -> str:
@@ -158,7 +159,7 @@ class BillingSettingsForm(FieldGroup, Vertical):
             for error in exc.errors():
                 loc = tuple(str(part) for part in error["loc"])
                 name = _SETTINGS_FIELDS.get(loc[:2], loc[0] if loc else "global_hourly_rate")
-                errors.add(name, str(error["msg"]).removeprefix("Value error, "))
+                errors.add(name, sentence(error))
         errors.raise_if_any()
         fields = (
             "global_hourly_rate",

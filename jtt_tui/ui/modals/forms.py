@@ -5,8 +5,8 @@ field is invalid."""
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Iterable
-from typing import Any, Generic, TypeVar
+from collections.abc import Callable, Iterable
+from typing import Any, Generic, Self, TypeVar
 
 from pydantic import ValidationError
 from textual.app import ComposeResult
@@ -19,6 +19,23 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static, Text
 from jtt_tui.domain.errors import DomainError
 
 T = TypeVar("T")
+
+
+def refusal_words(error: BaseException) -> str | None:
+    """What a refused save says, as a sentence; None for an unexpected failure."""
+    from jtt_tui.domain.validation import explain
+    from jtt_tui.storage.errors import ConflictError, StorageError, classify
+
+    if isinstance(error, ValidationError):
+        return explain(error)
+    if isinstance(error, ConflictError):
+        return f"{error}: it was changed elsewhere meanwhile; look again and save again"
+    if isinstance(error, DomainError | ValueError):
+        return str(error)
+    if isinstance(error, StorageError):
+        failure = classify(error)
+        return f"not saved: {failure.message}"
+    return None
 
 
 class FieldErrors(Exception):
@@ -40,8 +57,9 @@ class Errors:
         try:
             return parse(*args, **kwargs)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            self.errors[name] = str(first["msg"]).removeprefix("Value error, ")
+            from jtt_tui.domain.validation import sentence
+
+            self.errors[name] = sentence(exc.errors()[0])
         except (DomainError, ValueError) as exc:
             self.errors[name] = str(exc)
         return None
@@ -156,6 +174,17 @@ class FormModal(FieldGroup, ModalScreen[T | None], Generic[T]):
     ]
     TITLE = "Form"
     SUBMIT = "Save"
+    # what writes the form's result, in a worker (see saving()); its result
+    # is what the form closes with
+    commit: Callable[[T], Any] | None = None
+    _saving = False
+
+    def saving(self, commit: Callable[[T], Any]) -> Self:
+        """Write the result with ``commit`` (blocking: run off the UI thread)
+        before closing: a refusal (an overlap, an unknown project, billed
+        time …) shows in the form, under its field, and keeps what was typed."""
+        self.commit = commit
+        return self
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
@@ -181,13 +210,60 @@ class FormModal(FieldGroup, ModalScreen[T | None], Generic[T]):
     def build(self) -> T:
         """Check every field; return the result or raise FieldErrors."""
 
+    # (words in a refusal, the field it is about): the first that matches a
+    # field of this form wins; anything else shows below the form
+    ERROR_FIELDS: tuple[tuple[str, str], ...] = (
+        ("no project", "project"),
+        ("would overlap", "start"),
+        ("the end", "end"),
+        ("start", "start"),
+        ("ticket", "ticket"),
+    )
+
+    def error_field(self, message: str) -> str | None:
+        """The field a refusal from the store is about (None: below the form)."""
+        lowered = message.lower()
+        for words, name in self.ERROR_FIELDS:
+            if words in lowered and self.query(f"#f-{name}"):
+                return name
+        return None
+
     def action_submit(self) -> None:
+        if self._saving:
+            return  # one save at a time (Enter pressed twice)
         try:
             result = self.build()
         except FieldErrors as exc:
             self.show_errors(exc.errors)
             return
-        self.dismiss(result)
+        commit = self.commit
+        if commit is None:
+            self.dismiss(result)
+            return
+        self._set_saving(True)
+
+        def run() -> None:
+            try:
+                outcome = commit(result)
+            except Exception as error:  # shown in the form (or reported): never lost
+                self.app.call_from_thread(self._not_saved, error)
+                return
+            self.app.call_from_thread(self.dismiss, outcome)
+
+        self.run_worker(run, thread=True, exit_on_error=False, group="form-save")
+
+    def _set_saving(self, saving: bool) -> None:
+        self._saving = saving
+        for button in self.query("#submit"):
+            button.disabled = saving
+
+    def _not_saved(self, error: BaseException) -> None:
+        self._set_saving(False)
+        message = refusal_words(error)
+        if message is None:
+            self.app.report_failure(error)  # type: ignore[attr-defined]
+            return
+        self.show_errors({self.error_field(message) or "form": message})
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -11,7 +11,8 @@ from textual.widget import Widget
 
 from jtt_tui.domain.billing import format_rounding, parse_rounding
 from jtt_tui.domain.models import Project, ProjectStatus
-from jtt_tui.ui.modals.forms import FieldErrors, FormModal, select_field, text_field
+from jtt_tui.domain.validation import sentence
+from jtt_tui.ui.modals.forms import FieldErrors, FormModal, area_field, select_field, text_field
 from jtt_tui.ui.modals.timer_forms import split_tags
 
 # model field -> form field, for nested / renamed ones
@@ -27,6 +28,8 @@ def _text(value: object) -> str:
 
 
 class ProjectFormModal(FormModal[Project]):
+    ERROR_FIELDS = (("the key", "key"), *FormModal.ERROR_FIELDS)
+
     def __init__(self, project: Project | None, *, team: bool = True) -> None:
         super().__init__()
         self.project = project
@@ -62,7 +65,9 @@ class ProjectFormModal(FormModal[Project]):
         )
         yield from text_field("client_name", "Client", p.client.name if p else "")
         yield from text_field("client_email", "Client email", p.client.email if p else "")
-        yield from text_field("client_address", "Client address", p.client.address if p else "")
+        yield from area_field(
+            "client_address", "Client address (one line each)", p.client.address if p else ""
+        )
         yield from text_field(
             "estimated_hours", "Estimated hours", _text(p.estimated_hours if p else None)
         )
@@ -144,6 +149,6 @@ class ProjectFormModal(FormModal[Project]):
                 name = _FIELD_OF.get(loc[:2], loc[0] if loc else "form")
                 if not loc:  # a rule across fields (the dates)
                     name = "end_date"
-                message = str(error["msg"]).removeprefix("Value error, ")
+                message = sentence(error)
                 errors.setdefault(name, message)
             raise FieldErrors(errors) from None

@@ -4,7 +4,6 @@ cancelled) and the billing settings form."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -286,14 +285,14 @@ class BillingScreen(JttScreen):
         billing = self.jtt.services.billing
         invoice = view.invoice
 
-        def save(lines: list[tuple[str, Decimal, Decimal]] | None) -> None:
-            if lines is not None:
-                self.background(
-                    lambda: billing.update_lines(invoice.invoice_id, lines),
-                    lambda saved: self.changed(f"Saved {saved.invoice_number}: {saved.total:,.2f}"),
-                )
+        def saved(stored: Any) -> None:
+            if stored is not None:
+                self.changed(f"Saved {stored.invoice_number}: {stored.total:,.2f}")
 
-        self.app.push_screen(InvoiceLinesModal(invoice), save)
+        modal = InvoiceLinesModal(invoice).saving(
+            lambda lines: billing.update_lines(invoice.invoice_id, lines)
+        )
+        self.app.push_screen(modal, saved)
 
     def action_refresh_lines(self) -> None:
         view = self.selected()
@@ -386,6 +385,12 @@ class BillingScreen(JttScreen):
         self.query_one("#invoices-pane").disabled = not showing_settings
         self.query_one("#settings-pane").disabled = showing_settings
         if showing_settings:
+            # leaving drops what was typed and not saved: the form shows the
+            # saved settings next time, not rejected values
+            form = self.query_one(BillingSettingsForm)
+            form.show_errors({})
+            if self._settings is not None:
+                form.load(self._settings)
             self.query_one("#invoices", DataTable).focus()
         else:
             self.query_one(BillingSettingsForm).focus_first()

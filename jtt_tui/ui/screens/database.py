@@ -16,6 +16,7 @@ from textual.widgets import Label, Static
 
 from jtt_tui.config import MongoConfig
 from jtt_tui.domain.calendar import to_local
+from jtt_tui.domain.validation import sentence
 from jtt_tui.services.database import ConnectionCheck
 from jtt_tui.services.storage_service import StorageInfo
 from jtt_tui.storage.errors import redact
@@ -237,10 +238,7 @@ class DatabaseScreen(JttScreen):
             form.show_errors(exc.errors)
             return None
         except ValidationError as exc:
-            errors = {
-                str(e["loc"][0]) if e["loc"] else "uri": str(e["msg"]).removeprefix("Value error, ")
-                for e in exc.errors()
-            }
+            errors = {str(e["loc"][0]) if e["loc"] else "uri": sentence(e) for e in exc.errors()}
             form.show_errors(errors)
             return None
         form.show_errors({})

@@ -15,6 +15,7 @@ from textual.widgets import Label, Static
 
 from jtt_tui.config import JiraConfig
 from jtt_tui.domain.calendar import to_local
+from jtt_tui.domain.validation import sentence
 from jtt_tui.services.jira import JiraService, PushReport, PushSummary, insecure_warning
 from jtt_tui.ui.commands import bindings_for
 from jtt_tui.ui.modals.forms import FieldErrors, FieldGroup, check_field, select_field, text_field
@@ -84,12 +85,7 @@ class JiraForm(FieldGroup, Vertical):
             )
         except ValidationError as exc:
             raise FieldErrors(
-                {
-                    str(e["loc"][0]) if e["loc"] else "url": str(e["msg"]).removeprefix(
-                        "Value error, "
-                    )
-                    for e in exc.errors()
-                }
+                {str(e["loc"][0]) if e["loc"] else "url": sentence(e) for e in exc.errors()}
             ) from None
         if not config.url:
             raise FieldErrors({"url": "the Jira site's address, e.g. https://you.atlassian.net"})

@@ -5,6 +5,7 @@ tickets and time per week."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -20,6 +21,10 @@ from jtt_tui.ui.text import plain
 from jtt_tui.ui.widgets.bars import ratio_bar, week_bars
 from jtt_tui.ui.widgets.key_bar import KeyBar
 from jtt_tui.ui.widgets.status_line import StatusLine
+
+if TYPE_CHECKING:
+    from jtt_tui.domain.models import Project
+    from jtt_tui.ui.modals.project_form import ProjectFormModal
 
 
 class ProjectsScreen(JttScreen):
@@ -159,7 +164,9 @@ class ProjectsScreen(JttScreen):
     def action_new_project(self) -> None:
         from jtt_tui.ui.modals.project_form import ProjectFormModal
 
-        self.app.push_screen(ProjectFormModal(None, team=self._team_mode()), self._save)
+        self.app.push_screen(
+            self._saving(ProjectFormModal(None, team=self._team_mode())), self._saved
+        )
 
     def action_edit_project(self) -> None:
         from jtt_tui.ui.modals.project_form import ProjectFormModal
@@ -168,21 +175,23 @@ class ProjectsScreen(JttScreen):
         if summary is None:
             self.notify("Select a project first, or press n to create one.")
             return
-        self.app.push_screen(ProjectFormModal(summary.project, team=self._team_mode()), self._save)
+        modal = ProjectFormModal(summary.project, team=self._team_mode())
+        self.app.push_screen(self._saving(modal), self._saved)
 
     def _team_mode(self) -> bool:
         """Team members are offered with ENABLE_MULTI_USER (a shared MongoDB)."""
         settings = self.jtt.settings
         return settings is None or settings.enable_multi_user
 
-    def _save(self, project: object) -> None:
-        if project is None:
-            return
+    def _saving(self, modal: ProjectFormModal) -> ProjectFormModal:
+        """The form saves before it closes: a refusal (a key taken meanwhile,
+        a dead store) shows in it and keeps what was typed."""
         service = self.jtt.services.projects
-        self.background(
-            lambda: service.save(project),  # type: ignore[arg-type]
-            lambda saved: self.changed(f"Saved project {saved.key}"),
-        )
+        return modal.saving(service.save)
+
+    def _saved(self, saved: Project | None) -> None:
+        if saved is not None:
+            self.changed(f"Saved project {saved.key}")
 
     def action_archive_project(self) -> None:
         summary = self.selected()

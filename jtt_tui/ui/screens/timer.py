@@ -30,6 +30,7 @@ from jtt_tui.ui.widgets.text_line import TextLine
 if TYPE_CHECKING:  # the models load with the store, after the first frame
     from jtt_tui.domain.models import ManualTask, Segment, Session
     from jtt_tui.domain.projects import ProjectIndex
+    from jtt_tui.domain.timer import TimerChange
 
 PAGE = 100
 RUNNING = "running"  # SessionStatus is a str enum: plain strings compare equal
@@ -532,19 +533,18 @@ class TimerScreen(JttScreen):
 
     def action_new_timer(self) -> None:
         from jtt_tui.ui.modals.timer_forms import NewTimerModal
-
-        def started(result: dict[str, object] | None) -> None:
-            if result:
-                timer = self.jtt.services.timer
-                self.background(
-                    lambda: timer.start(**result),  # type: ignore[arg-type]
-                    lambda change: self.changed(f"Started {change.session.ticket_number}"),
-                )
-
         from jtt_tui.ui.screens.jira import jira_service
 
-        search = jira_service(self.jtt).search
-        self.app.push_screen(NewTimerModal(self._project_keys(), search=search), started)
+        timer = self.jtt.services.timer
+
+        def started(change: TimerChange | None) -> None:
+            if change is not None:
+                self.changed(f"Started {change.session.ticket_number}" + _notes(change.notes))
+
+        modal = NewTimerModal(self._project_keys(), search=jira_service(self.jtt).search)
+        # the start is checked by the store before the dialog closes: a refusal
+        # (an unknown project, time on another ticket) shows in it
+        self.app.push_screen(modal.saving(lambda values: timer.start(**values)), started)
 
     def _mark(self, ticket: str, doing: str) -> None:
         """Show at once that a change is on its way (the write runs off the UI
@@ -666,19 +666,21 @@ class TimerScreen(JttScreen):
             return
         project = self._data.projects.for_ticket(session.ticket_number, session.project_id)
         explicit = project.key if project and session.project_id else ""
+        timer, ticket = self.jtt.services.timer, session.ticket_number
 
-        def save(changes: dict[str, object] | None) -> None:
-            if changes:
-                timer = self.jtt.services.timer
-                self.background(
-                    lambda: timer.edit(session.ticket_number, **changes),  # type: ignore[arg-type]
-                    lambda _: self.changed(f"Saved {session.ticket_number}"),
-                )
+        def save(changes: dict[str, object]) -> list[str]:
+            said: list[str] = []
+            timer.edit(ticket, **changes, said=said)  # type: ignore[arg-type]
+            return said
+
+        def saved(said: list[str] | None) -> None:
+            if said is not None:
+                self.changed(f"Saved {ticket}" + _notes(said))
 
         modal = EditSessionModal(
             session, explicit, tz=self.jtt.tz, project_keys=self._project_keys()
         )
-        self.app.push_screen(modal, save)
+        self.app.push_screen(modal.saving(save), saved)
 
     def action_delete_entry(self) -> None:
         from jtt_tui.ui.modals.confirm import ConfirmModal
@@ -780,16 +782,14 @@ class TimerScreen(JttScreen):
 
         session = self.selected_session()
         today = local_date(self.jtt.clock.now(), self.jtt.tz)
+        timer = self.jtt.services.timer
 
-        def add(values: dict[str, object] | None) -> None:
-            if values:
-                timer = self.jtt.services.timer
-                self.background(
-                    lambda: timer.add_manual_entry(**values),  # type: ignore[arg-type]
-                    lambda task: self.changed(f"Added {format_span(task.duration)} on {task.date}"),
-                )
+        def added(task: ManualTask | None) -> None:
+            if task is not None:
+                self.changed(f"Added {format_span(task.duration)} on {task.date}")
 
-        self.app.push_screen(ManualEntryModal(today, session.ticket_number if session else ""), add)
+        modal = ManualEntryModal(today, session.ticket_number if session else "")
+        self.app.push_screen(modal.saving(lambda values: timer.add_manual_entry(**values)), added)
 
     def action_filter(self) -> None:
         box = self._filter_box()
@@ -830,24 +830,33 @@ class TimerScreen(JttScreen):
             return
 
         pushed = segment.worklog is not None and segment.worklog.worklog_id is not None
+        timer, ticket = self.jtt.services.timer, session.ticket_number
 
-        def save(times: tuple[datetime, datetime | None] | None) -> None:
-            if times:
-                timer = self.jtt.services.timer
-                start, end = times
+        def save(times: tuple[datetime, datetime | None]) -> list[str]:
+            start, end = times
+            said: list[str] = []
+            timer.edit_segment(ticket, index, start=start, end=end, said=said)
+            return said
 
-                def run() -> str:
-                    timer.edit_segment(session.ticket_number, index, start=start, end=end)
-                    if not pushed:
-                        return "Segment saved"
-                    return "Segment saved; " + self._update_in_jira(session.ticket_number)
-
-                self.background(run, self.changed)
+        def saved(said: list[str] | None) -> None:
+            if said is None:
+                return
+            if not pushed:
+                self.changed("Segment saved" + _notes(said))
+                return
+            # the store has it; Jira follows in the background (it may be slow or away)
+            self.changed()
+            self.background(
+                lambda: "Segment saved; " + self._update_in_jira(ticket) + _notes(said),
+                self.changed,
+            )
 
         modal = SegmentModal(
             segment.start, segment.end, tz=self.jtt.tz, note=self._draft_note([segment]).strip()
         )
-        self.app.push_screen(modal, save)
+        # the new times are checked against the rest of the day before the
+        # dialog closes: an overlap shows under the field, the input stays
+        self.app.push_screen(modal.saving(save), saved)
 
     def action_delete_segment(self) -> None:
         from jtt_tui.ui.modals.confirm import ConfirmModal
@@ -907,23 +916,21 @@ class TimerScreen(JttScreen):
         from jtt_tui.ui.modals.timer_forms import AddSegmentModal, NewSegment
 
         session = self.selected_session()
+        timer = self.jtt.services.timer
 
-        def add(new: NewSegment | None) -> None:
-            if new is None:
-                return
-            timer = self.jtt.services.timer
+        def add(new: NewSegment) -> tuple[NewSegment, list[str]]:
+            change = timer.add(new.ticket, new.start, new.end)
+            return new, list(getattr(change, "notes", []))
 
-            def done(change: object) -> None:
-                notes = getattr(change, "notes", [])
+        def added(outcome: tuple[NewSegment, list[str]] | None) -> None:
+            if outcome is not None:
+                new, notes = outcome
                 self.changed(
-                    f"Added {format_span(new.end - new.start)} to {new.ticket}"
-                    + (f" ({'; '.join(notes)})" if notes else "")
+                    f"Added {format_span(new.end - new.start)} to {new.ticket}" + _notes(notes)
                 )
 
-            self.background(lambda: timer.add(new.ticket, new.start, new.end), done)
-
         modal = AddSegmentModal(session.ticket_number if session else "", tz=self.jtt.tz)
-        self.app.push_screen(modal, add)
+        self.app.push_screen(modal.saving(add), added)
 
     # -- Jira ------------------------------------------------------------------------------
 
@@ -972,6 +979,11 @@ class TimerScreen(JttScreen):
             )
 
         self.app.push_screen(PushScopeModal(ticket), chosen)
+
+
+def _notes(notes: list[str]) -> str:
+    """What else a change did, for its toast."""
+    return f" ({'; '.join(notes)})" if notes else ""
 
 
 def _day_pieces(
