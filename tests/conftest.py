@@ -78,7 +78,11 @@ def jtt_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     work = tmp_path / "work"
     work.mkdir(parents=True)
     monkeypatch.chdir(work)
-    env = {"JTT_CONFIG_DIR": str(home / "config"), "JTT_DATA_DIR": str(home / "data")}
+    env = {
+        "JTT_CONFIG_DIR": str(home / "config"),
+        "JTT_DATA_DIR": str(home / "data"),
+        "JTT_LOG_DIR": str(home / "logs"),  # never the developer's own log
+    }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     return env

@@ -8,8 +8,11 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from jtt_tui.commands import argtypes
 from jtt_tui.commands.context import CommandFailed, Context
 from jtt_tui.commands.output import clean, table
+from jtt_tui.domain.money import NUMBER_FORMATS
+from jtt_tui.words import count
 
 ROUNDING_HELP = (
     "none, or up-N / nearest-N (N = 1, 6, 15, 30 minutes), optionally ',min-M', e.g. up-15"
@@ -23,8 +26,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     report = commands.add_parser(
         "report", help="hours, billable hours and amounts per day, week, project or ticket"
     )
-    report.add_argument("--from", dest="start", help="first day (default: 29 days ago)")
-    report.add_argument("--to", dest="end", help="last day (default: today)")
+    report.add_argument(
+        "--from", dest="start", type=argtypes.day, help="first day (default: 29 days ago)"
+    )
+    report.add_argument("--to", dest="end", type=argtypes.day, help="last day (default: today)")
     report.add_argument("--project", metavar="KEY", help="only this project")
     report.add_argument("--by", choices=["day", "week", "project", "ticket"], default="day")
     report.add_argument("--format", choices=["table", "csv", "json"], default="table")
@@ -157,8 +162,6 @@ def cmd_project_archive(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_project_list(ctx: Context, args: argparse.Namespace) -> int:
-    from jtt_tui.services.invoice_docs import format_money
-
     store = ctx.store
     billing = store.get_billing_settings()
     rows = []
@@ -173,10 +176,10 @@ def cmd_project_list(ctx: Context, args: argparse.Namespace) -> int:
                 project.key,
                 clean(project.name),
                 clean(project.client.name),
-                format_money(rate, currency) if rate is not None else "global",
+                ctx.money(rate, currency) if rate is not None else "global",
                 f"{summary.actual_hours:.2f}",
                 f"{project.estimated_hours}" if project.estimated_hours is not None else "",
-                format_money(project.budget, currency) if project.budget is not None else "",
+                ctx.money(project.budget, currency) if project.budget is not None else "",
                 str(project.status),
             ]
         )
@@ -221,17 +224,22 @@ def _register_billing(commands: argparse._SubParsersAction) -> None:
     change.add_argument("--next-number", help="the next invoice number's counter")
     change.add_argument("--payment-terms", help='"Net 30", "Net 15", "Due on receipt"…')
     change.add_argument("--rounding", help=f"default rounding: {ROUNDING_HELP}")
+    change.add_argument(
+        "--number-format",
+        choices=NUMBER_FORMATS,
+        help="how amounts are written everywhere: auto (the currency's custom: $1,234.50, "
+        "1.234,50 €) or one style for every currency",
+    )
     change.set_defaults(handler=cmd_billing_set)
 
 
 def cmd_billing_show(ctx: Context, args: argparse.Namespace) -> int:
-    from jtt_tui.services.invoice_docs import format_money
-
     b = ctx.store.get_billing_settings()
-    ctx.out(f"Global rate:     {format_money(b.global_hourly_rate, b.currency)} per hour")
+    ctx.out(f"Global rate:     {ctx.money(b.global_hourly_rate, b.currency)} per hour")
     for key, rate in sorted(b.project_rates.items()):
-        ctx.out(f"  {key:<14} {format_money(rate, b.currency)} per hour")
+        ctx.out(f"  {key:<14} {ctx.money(rate, b.currency)} per hour")
     ctx.out(f"Currency:        {b.currency}")
+    ctx.out(f"Number format:   {b.number_format} (e.g. {ctx.money(Decimal('1234.5'), b.currency)})")
     ctx.out(f"Tax rate:        {b.tax_rate.normalize():f}%")
     ctx.out(f"Rounding:        {b.rounding.describe()}")
     ctx.out(f"Payment terms:   {clean(b.payment_terms)}")
@@ -287,6 +295,8 @@ def cmd_billing_set(ctx: Context, args: argparse.Namespace) -> int:
             raise CommandFailed("--next-number must be a whole number", exit_code=2) from None
     if args.rounding is not None:
         changes["rounding"] = parse_rounding(args.rounding)
+    if args.number_format is not None:
+        changes["number_format"] = args.number_format
     company = current.company.model_dump()
     for option, name in (
         ("company_name", "name"),
@@ -318,8 +328,12 @@ def _register_invoices(commands: argparse._SubParsersAction) -> None:
     scope = create.add_mutually_exclusive_group(required=True)
     scope.add_argument("--project", metavar="KEY")
     scope.add_argument("--client", metavar="NAME")
-    create.add_argument("--from", dest="start", required=True, help="first day (YYYY-MM-DD)")
-    create.add_argument("--to", dest="end", required=True, help="last day (YYYY-MM-DD)")
+    create.add_argument(
+        "--from", dest="start", required=True, type=argtypes.day, help="first day (YYYY-MM-DD)"
+    )
+    create.add_argument(
+        "--to", dest="end", required=True, type=argtypes.day, help="last day (YYYY-MM-DD)"
+    )
     create.add_argument("--notes", default="", help="printed on the invoice")
     create.add_argument("--dry-run", action="store_true", help="show it, create nothing")
     create.set_defaults(handler=cmd_invoice_create)
@@ -349,7 +363,7 @@ def _register_invoices(commands: argparse._SubParsersAction) -> None:
     mark = actions.add_parser("mark", help="mark an invoice sent, paid or cancelled")
     mark.add_argument("number")
     mark.add_argument("status", choices=["sent", "paid", "cancelled"])
-    mark.add_argument("--on", help="the day it was paid (default today)")
+    mark.add_argument("--on", type=argtypes.day, help="the day it was paid (default today)")
     mark.set_defaults(handler=cmd_invoice_mark)
 
 
@@ -373,7 +387,6 @@ def _today(ctx: Context) -> Any:
 
 def cmd_invoice_create(ctx: Context, args: argparse.Namespace) -> int:
     from jtt_tui.domain.parsing import parse_day
-    from jtt_tui.services.invoice_docs import format_money
 
     today = _today(ctx)
     first = parse_day(args.start, today=today, what="--from")
@@ -384,22 +397,20 @@ def cmd_invoice_create(ctx: Context, args: argparse.Namespace) -> int:
         draft = billing.preview(first=first, last=last, project_id=project_id, client=args.client)
         for line in draft.lines:
             ctx.out(f"  {clean(line.description)[:60]:<60} {line.hours:>7} h")
-        total = format_money(draft.totals.total, draft.currency)
-        ctx.out(f"Would bill {len(draft.lines)} line(s), total {total} (nothing created).")
+        total = ctx.money(draft.totals.total, draft.currency)
+        ctx.out(f"Would bill {count(len(draft.lines), 'line')}, total {total} (nothing created).")
         return 0
     invoice = billing.create(
         first=first, last=last, project_id=project_id, client=args.client, notes=args.notes
     )
     ctx.out(
-        f"Created {invoice.invoice_number}: {len(invoice.items)} line(s), total "
-        f"{format_money(invoice.total, invoice.currency)} (draft)."
+        f"Created {invoice.invoice_number}: {count(len(invoice.items), 'line')}, total "
+        f"{ctx.money(invoice.total, invoice.currency)} (draft)."
     )
     return 0
 
 
 def cmd_invoice_list(ctx: Context, args: argparse.Namespace) -> int:
-    from jtt_tui.services.invoice_docs import format_money
-
     views = _billing(ctx).invoices(status=args.status)
     if not views:
         ctx.out("No invoices" + (f" with status {args.status}." if args.status else " yet."))
@@ -411,7 +422,7 @@ def cmd_invoice_list(ctx: Context, args: argparse.Namespace) -> int:
             v.invoice.due_date.isoformat() if v.invoice.due_date else "",
             clean(v.invoice.client_id or ""),
             str(v.status),
-            format_money(v.invoice.total, v.invoice.currency),
+            ctx.money(v.invoice.total, v.invoice.currency),
         ]
         for v in views
     ]
@@ -451,12 +462,10 @@ def cmd_invoice_show(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_invoice_refresh(ctx: Context, args: argparse.Namespace) -> int:
-    from jtt_tui.services.invoice_docs import format_money
-
     invoice = _billing(ctx).refresh(_invoice(ctx, args.number).invoice_id)
     ctx.out(
-        f"Refreshed {invoice.invoice_number}: {len(invoice.items)} line(s), total "
-        f"{format_money(invoice.total, invoice.currency)}."
+        f"Refreshed {invoice.invoice_number}: {count(len(invoice.items), 'line')}, total "
+        f"{ctx.money(invoice.total, invoice.currency)}."
     )
     return 0
 
@@ -487,10 +496,8 @@ def cmd_invoice_mark(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
-def _amounts(amounts: dict[str, Decimal]) -> str:
-    from jtt_tui.services.invoice_docs import format_money
-
-    return " + ".join(format_money(a, c) for c, a in sorted(amounts.items())) or "-"
+def _amounts(ctx: Context, amounts: dict[str, Decimal]) -> str:
+    return " + ".join(ctx.money(a, c) for c, a in sorted(amounts.items())) or "-"
 
 
 def cmd_report(ctx: Context, args: argparse.Namespace) -> int:
@@ -539,11 +546,11 @@ def cmd_report(ctx: Context, args: argparse.Namespace) -> int:
         ctx.out(f"Nothing tracked from {first} to {last}.")
         return 0
     rows = [
-        [clean(r.label), f"{r.hours:.2f}", f"{r.billable_hours:.2f}", _amounts(r.amounts)]
+        [clean(r.label), f"{r.hours:.2f}", f"{r.billable_hours:.2f}", _amounts(ctx, r.amounts)]
         for r in report.rows
     ]
     rows.append(["total", f"{report.total.hours:.2f}", f"{report.total.billable_hours:.2f}",
-                 _amounts(report.total.amounts)])  # fmt: skip
+                 _amounts(ctx, report.total.amounts)])  # fmt: skip
     ctx.out(f"{first} to {last}, by {args.by}" + (f", project {args.project.upper()}"
             if args.project else ""))  # fmt: skip
     ctx.out(table([args.by, "hours", "billable", "amount"], rows, "lrrr"))

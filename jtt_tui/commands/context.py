@@ -11,6 +11,8 @@ from typing import IO, TYPE_CHECKING, Any
 from jtt_tui.storage.errors import StorageError, classify, redact, register_secret
 
 if TYPE_CHECKING:
+    from decimal import Decimal
+
     from jtt_tui.config import Settings
     from jtt_tui.services.container import Services
     from jtt_tui.storage.base import Storage
@@ -41,8 +43,17 @@ class Context:
         self._settings: Settings | None = None
         self._opened: OpenedStorage | None = None
         self._services: Services | None = None
+        self._number_format: str | None = None
 
     # -- output ------------------------------------------------------------------------
+
+    def money(self, amount: Decimal, currency: str) -> str:
+        """An amount as the app writes it (the billing settings' number format)."""
+        from jtt_tui.domain.money import format_money
+
+        if self._number_format is None:
+            self._number_format = self.store.get_billing_settings().number_format
+        return format_money(amount, currency, self._number_format)
 
     def out(self, text: str = "") -> None:
         print(text, file=self.stdout)

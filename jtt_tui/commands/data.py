@@ -7,6 +7,7 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
+from jtt_tui.commands import argtypes
 from jtt_tui.commands.context import CommandFailed, Context
 from jtt_tui.commands.output import table
 from jtt_tui.domain.calendar import day_start, local_date
@@ -34,8 +35,12 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="json: the versioned bundle (default; .csv paths default to csv); "
         "csv: one row per tracked segment",
     )
-    export.add_argument("--from", dest="start", metavar="DATE", help="first day to include")
-    export.add_argument("--to", dest="end", metavar="DATE", help="last day to include")
+    export.add_argument(
+        "--from", dest="start", metavar="DATE", type=argtypes.day, help="first day to include"
+    )
+    export.add_argument(
+        "--to", dest="end", metavar="DATE", type=argtypes.day, help="last day to include"
+    )
     export.set_defaults(handler=cmd_export)
 
     imp = commands.add_parser("import", help="import a file: all of it, or nothing")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from jtt_tui.commands import argtypes
 from jtt_tui.commands.context import CommandFailed, Context
 from jtt_tui.commands.output import clean, table
 from jtt_tui.commands.timer import AT_HELP, moment
@@ -21,11 +22,20 @@ def register(commands: argparse._SubParsersAction) -> None:
         f"Times: {MOMENT_SYNTAX}. Time on another ticket at the same moment is refused "
         "(or shortened with --trim).",
     )
-    add.add_argument("ticket", help="Jira ticket, e.g. WEB-123")
-    add.add_argument("--from", dest="start", metavar="TIME", help="when it started")
-    add.add_argument("--to", dest="end", metavar="TIME", help="when it ended")
-    add.add_argument("--duration", metavar="D", help="how long: 1h30m, 90m, 1.5h or 1:30")
-    add.add_argument("--at", metavar="TIME", help=f"with --duration: when it started ({AT_HELP})")
+    add.add_argument("ticket", type=argtypes.ticket, help="Jira ticket, e.g. WEB-123")
+    add.add_argument(
+        "--from", dest="start", metavar="TIME", type=argtypes.moment, help="when it started"
+    )
+    add.add_argument("--to", dest="end", metavar="TIME", type=argtypes.moment, help="when it ended")
+    add.add_argument(
+        "--duration", metavar="D", type=argtypes.duration, help="how long: 1h30m, 90m, 1.5h or 1:30"
+    )
+    add.add_argument(
+        "--at",
+        metavar="TIME",
+        type=argtypes.moment,
+        help=f"with --duration: when it started ({AT_HELP})",
+    )
     add.add_argument("--name", help="the ticket's name (when it is new)")
     add.add_argument(
         "--trim", action="store_true", help="shorten another ticket's segment that is in the way"
@@ -37,10 +47,10 @@ def register(commands: argparse._SubParsersAction) -> None:
         "edit",
         help="list a ticket's segments, or change or delete one (jtt edit WEB-1 2 --start 09:15)",
     )
-    edit.add_argument("ticket", help="Jira ticket")
+    edit.add_argument("ticket", type=argtypes.ticket, help="Jira ticket")
     edit.add_argument("segment", nargs="?", type=int, help="segment number (see the list)")
-    edit.add_argument("--start", metavar="TIME", help="new start")
-    edit.add_argument("--end", metavar="TIME", help="new end")
+    edit.add_argument("--start", metavar="TIME", type=argtypes.moment, help="new start")
+    edit.add_argument("--end", metavar="TIME", type=argtypes.moment, help="new end")
     edit.add_argument("--delete", action="store_true", help="delete the segment")
     edit.add_argument(
         "--trim", action="store_true", help="shorten another ticket's segment that is in the way"

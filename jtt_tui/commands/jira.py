@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
+from jtt_tui.commands import argtypes
 from jtt_tui.commands.context import CommandFailed, Context, read_secret
 from jtt_tui.commands.output import clean
 from jtt_tui.storage.errors import redact
+from jtt_tui.words import count
 
 if TYPE_CHECKING:
     from jtt_tui.services.jira import PushOutcome
@@ -76,9 +78,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     pull.set_defaults(handler=cmd_pull)
 
     push = actions.add_parser("push", help="send tracked time to Jira as worklogs")
-    push.add_argument("--from", dest="start", help="first day (default: everything)")
-    push.add_argument("--to", dest="end", help="last day (default: today)")
-    push.add_argument("--ticket", help="only this ticket")
+    push.add_argument(
+        "--from", dest="start", type=argtypes.day, help="first day (default: everything)"
+    )
+    push.add_argument("--to", dest="end", type=argtypes.day, help="last day (default: today)")
+    push.add_argument("--ticket", type=argtypes.ticket, help="only this ticket")
     push.add_argument("--dry-run", action="store_true", help="show what would be sent")
     push.set_defaults(handler=cmd_push)
 
@@ -200,7 +204,7 @@ def cmd_pull(ctx: Context, args: argparse.Namespace) -> int:
     jql = args.jql or ctx.settings.jira.jql
     with _client(ctx) as client:
         found, changed = pull(ctx.store, client, jql, limit=args.limit)
-    ctx.out(f"{found} ticket(s) from Jira; {changed} new or changed in the offline cache.")
+    ctx.out(f"{count(found, 'ticket')} from Jira; {changed} new or changed in the offline cache.")
     return 0
 
 
@@ -247,10 +251,12 @@ def cmd_push(ctx: Context, args: argparse.Namespace) -> int:
                 f"{unit.seconds // 60:>5} min  would {'update' if unit.link else 'create'}"
                 f"{tracked}"
             )
-        ctx.out(f"Dry run: {len(todo)} worklog(s) to send, {len(units) - len(todo)} up to date.")
+        ctx.out(
+            f"Dry run: {count(len(todo), 'worklog')} to send, {len(units) - len(todo)} up to date."
+        )
         return 0
     if not todo:
-        ctx.out(f"Nothing to push: {len(units)} worklog(s) already up to date in Jira.")
+        ctx.out(f"Nothing to push: {count(len(units), 'worklog')} already up to date in Jira.")
         return 0
     with _client(ctx) as client:
         report = push(
@@ -269,12 +275,13 @@ def cmd_push(ctx: Context, args: argparse.Namespace) -> int:
     skipped = report.count("skipped")
     also = f", left to another jtt {skipped}" if skipped else ""
     ctx.out(
-        f"Pushed {sent}, failed {failed}, queued {queued}{also} ({client.requests} request(s))."
+        f"Pushed {sent}, failed {failed}, queued {queued}{also} "
+        f"({count(client.requests, 'request')})."
     )
     if report.stopped is not None:
         ctx.err(
-            f"stopped: {report.stopped}. The {queued} queued worklog(s) are kept and sent by "
-            "the next `jtt jira push` (the app retries on its own)."
+            f"stopped: {report.stopped}. The {count(queued, 'queued worklog')} are kept and sent "
+            "by the next `jtt jira push` (the app retries on its own)."
         )
     return 1 if failed or queued else 0
 

@@ -11,6 +11,7 @@ from typing import IO, Any
 from jtt_tui.commands.context import CommandFailed, Context
 from jtt_tui.commands.output import table
 from jtt_tui.storage.errors import redact
+from jtt_tui.words import count
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -174,7 +175,9 @@ def _summary(ctx: Context, report: Any) -> None:
     if report.target_backup_path:
         ctx.out(f"Backup of the target as it was: {report.target_backup_path}")
     if report.conflicts:
-        ctx.out(f"{len(report.conflicts)} record(s) differed on both sides (the newer kept):")
+        ctx.out(
+            f"{count(len(report.conflicts), 'record')} differed on both sides (the newer kept):"
+        )
         for conflict in report.conflicts[:20]:
             kept = "source's" if conflict.winner == "source" else "target's"
             ctx.out(f"  {conflict.collection} {redact(conflict.key)}: kept the {kept} version")

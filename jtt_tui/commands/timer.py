@@ -10,11 +10,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from jtt_tui.commands import argtypes
 from jtt_tui.commands.context import CommandFailed, Context
 from jtt_tui.commands.output import clean, table
 from jtt_tui.domain.calendar import local_date, to_local
 from jtt_tui.domain.durations import format_clock, format_span
 from jtt_tui.domain.parsing import MOMENT_SYNTAX, parse_day
+from jtt_tui.words import count
 
 AT_HELP = f"when it started: {MOMENT_SYNTAX}"
 
@@ -26,7 +28,7 @@ def _count(number: int, word: str) -> str:
 
 def register(commands: argparse._SubParsersAction) -> None:
     start = commands.add_parser("start", help="start timing a ticket (pauses the running one)")
-    start.add_argument("ticket", help="Jira ticket, e.g. WEB-123")
+    start.add_argument("ticket", type=argtypes.ticket, help="Jira ticket, e.g. WEB-123")
     start.add_argument("--name", help="ticket name / summary")
     start.add_argument("--project", metavar="KEY", help="project key (default: the ticket prefix)")
     start.add_argument("--tag", action="append", default=[], metavar="T", help="add a tag")
@@ -34,6 +36,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     start.add_argument(
         "--at",
         metavar="TIME",
+        type=argtypes.moment,
         help=f"it started earlier ({MOMENT_SYNTAX}); a running timer is paused then",
     )
     start.add_argument(
@@ -48,12 +51,18 @@ def register(commands: argparse._SubParsersAction) -> None:
         ("complete", "mark the current ticket (or TICKET) done", cmd_complete),
     ):
         sub = commands.add_parser(name, help=help_text)
-        sub.add_argument("ticket", nargs="?", help="Jira ticket (default: the current one)")
-        sub.add_argument("--at", metavar="TIME", help=f"it ended earlier: {MOMENT_SYNTAX}")
+        sub.add_argument(
+            "ticket", nargs="?", type=argtypes.ticket, help="Jira ticket (default: the current one)"
+        )
+        sub.add_argument(
+            "--at", metavar="TIME", type=argtypes.moment, help=f"it ended earlier: {MOMENT_SYNTAX}"
+        )
         _force(sub)
         sub.set_defaults(handler=handler)
     resume = commands.add_parser("resume", help="resume the last paused timer (or TICKET)")
-    resume.add_argument("ticket", nargs="?", help="Jira ticket (default: the last paused one)")
+    resume.add_argument(
+        "ticket", nargs="?", type=argtypes.ticket, help="Jira ticket (default: the last paused one)"
+    )
     resume.set_defaults(handler=cmd_resume)
 
     status = commands.add_parser("status", help="running and paused timers, today's total")
@@ -65,9 +74,12 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--from",
         dest="start",
         metavar="DATE",
+        type=argtypes.day,
         help="first day (YYYY-MM-DD, today, yesterday, -N; default: 6 days ago)",
     )
-    log.add_argument("--to", dest="end", metavar="DATE", help="last day (default: today)")
+    log.add_argument(
+        "--to", dest="end", metavar="DATE", type=argtypes.day, help="last day (default: today)"
+    )
     log.add_argument("--project", metavar="KEY", help="only this project")
     log.set_defaults(handler=cmd_log)
 
@@ -442,7 +454,7 @@ def cmd_log(ctx: Context, args: argparse.Namespace) -> int:
     ctx.out(f"\n{_count(len(days), 'day')}, {format_span(grand)} in all")
     if overlapping:
         ctx.out(
-            f"⚠ {overlapping} piece(s) overlap another ticket's time: the day totals count it "
-            "twice (`jtt doctor` lists them; `jtt edit TICKET` fixes a segment)"
+            f"⚠ {count(overlapping, 'piece')} overlap another ticket's time: the day totals count "
+            "it twice (`jtt doctor` lists them; `jtt edit TICKET` fixes a segment)"
         )
     return 0

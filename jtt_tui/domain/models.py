@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 from jtt_tui.domain import money
+from jtt_tui.domain.money import NumberFormat
 from jtt_tui.domain.types import (
     Address,
     Color,
@@ -331,6 +332,8 @@ class BillingSettings(Record):
     payment_terms: ShortText = "Net 30"
     bank_details: LongText = ""
     rounding: Rounding = Field(default_factory=Rounding)
+    # how amounts are written everywhere: the currency's custom, or one style
+    number_format: NumberFormat = "auto"
 
     def format_invoice_number(self, number: int) -> str:
         return f"{self.invoice_prefix}-{number}" if self.invoice_prefix else str(number)

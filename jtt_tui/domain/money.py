@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, localcontext
+from typing import Literal
 
 # ISO 4217 currencies whose minor unit is not 2 digits; the rest use 2.
 _MINOR_UNITS = {
@@ -30,6 +31,52 @@ def _require_decimal(**values: object) -> None:
             raise TypeError(
                 f"{name} must be a Decimal, not {type(value).__name__} (money never uses float)"
             )
+
+
+# how amounts are written: "auto" (the currency's custom) or one style for all
+NumberFormat = Literal["auto", "1,234.50", "1.234,50", "1 234,50"]
+NUMBER_FORMATS: tuple[NumberFormat, ...] = ("auto", "1,234.50", "1.234,50", "1 234,50")
+# the separators of each fixed style: (decimal mark, thousands separator); the
+# space is a no-break one, so an amount never wraps in a table or a PDF
+_SEPARATORS = {"1,234.50": (".", ","), "1.234,50": (",", "."), "1 234,50": (",", "\u00a0")}
+
+# symbol, before the amount?, decimal mark, thousands separator
+_STYLES: dict[str, tuple[str, bool, str, str]] = {
+    "USD": ("$", True, ".", ","),
+    "CAD": ("CA$", True, ".", ","),
+    "AUD": ("A$", True, ".", ","),
+    "NZD": ("NZ$", True, ".", ","),
+    "GBP": ("£", True, ".", ","),
+    "JPY": ("¥", True, ".", ","),
+    "INR": ("₹", True, ".", ","),
+    "EUR": ("€", False, ",", "."),
+    "CHF": ("CHF", True, ".", "'"),
+    "SEK": ("kr", False, ",", " "),
+    "NOK": ("kr", False, ",", " "),
+    "DKK": ("kr.", False, ",", "."),
+    "PLN": ("zł", False, ",", " "),
+}
+
+
+def format_money(amount: Decimal, currency: str, number_format: str = "auto") -> str:
+    """The one way jtt writes an amount, in lists, reports, the CLI and on
+    invoices: ``$1,234.50``, ``£12.00``, ``CA$3.10``, ``1.234,50 €``,
+    ``¥1,235``; a currency without a known style: ``1,234.50 XYZ``. A fixed
+    ``number_format`` sets the separators for every currency (the symbol
+    keeps its place)."""
+    code = currency.upper()
+    value = quantize_money(amount, code)
+    sign = "-" if value < 0 else ""
+    digits = minor_unit(code)
+    text = f"{abs(value):,.{digits}f}"
+    symbol, before, point, group = _STYLES.get(code, (code, False, ".", ","))
+    if number_format in _SEPARATORS:
+        point, group = _SEPARATORS[number_format]
+    text = text.replace(",", "\x00").replace(".", point).replace("\x00", group)
+    if before:
+        joiner = " " if symbol.isalpha() else ""
+        return f"{sign}{symbol}{joiner}{text}"
+    return f"{sign}{text} {symbol}"
 
 
 def minor_unit(currency: str) -> int:

@@ -17,10 +17,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from jtt_tui.domain import money
 from jtt_tui.domain.billing import effective_status
 from jtt_tui.domain.calendar import local_date
 from jtt_tui.domain.models import BillingSettings, Client, Company, Invoice, InvoiceLine
+from jtt_tui.domain.money import format_money
 from jtt_tui.files import write_private_file
 from jtt_tui.storage.base import Storage
 from jtt_tui.storage.exporters import cell
@@ -28,39 +28,6 @@ from jtt_tui.storage.exporters import cell
 DocumentFormat = Literal["pdf", "html", "md", "csv"]
 FORMATS: tuple[DocumentFormat, ...] = ("pdf", "html", "md", "csv")
 FONTS = Path(__file__).resolve().parent.parent / "fonts"
-
-# symbol, before the amount?, decimal mark, thousands separator
-_STYLES: dict[str, tuple[str, bool, str, str]] = {
-    "USD": ("$", True, ".", ","),
-    "CAD": ("CA$", True, ".", ","),
-    "AUD": ("A$", True, ".", ","),
-    "NZD": ("NZ$", True, ".", ","),
-    "GBP": ("£", True, ".", ","),
-    "JPY": ("¥", True, ".", ","),
-    "INR": ("₹", True, ".", ","),
-    "EUR": ("€", False, ",", "."),
-    "CHF": ("CHF", True, ".", "'"),
-    "SEK": ("kr", False, ",", " "),
-    "NOK": ("kr", False, ",", " "),
-    "DKK": ("kr.", False, ",", "."),
-    "PLN": ("zł", False, ",", " "),
-}
-
-
-def format_money(amount: Decimal, currency: str) -> str:
-    """``$1,234.50``, ``£12.00``, ``CA$3.10``, ``1.234,50 €``, ``¥1,235``; a
-    currency without a known style: ``1,234.50 XYZ``."""
-    code = currency.upper()
-    value = money.quantize_money(amount, code)
-    sign = "-" if value < 0 else ""
-    digits = money.minor_unit(code)
-    text = f"{abs(value):,.{digits}f}"
-    symbol, before, point, group = _STYLES.get(code, (code, False, ".", ","))
-    text = text.replace(",", "\x00").replace(".", point).replace("\x00", group)
-    if before:
-        joiner = " " if symbol.isalpha() else ""
-        return f"{sign}{symbol}{joiner}{text}"
-    return f"{sign}{text} {symbol}"
 
 
 def format_hours(hours: Decimal) -> str:
@@ -91,9 +58,10 @@ class InvoiceDocument:
     notes: str
     service_period: tuple[date, date] | None = None
     show_tracked: bool = False
+    number_format: str = "auto"  # the billing settings' choice
 
     def money(self, amount: Decimal) -> str:
-        return format_money(amount, self.currency)
+        return format_money(amount, self.currency, self.number_format)
 
     @property
     def title(self) -> str:
@@ -160,6 +128,7 @@ def build_document(
         notes=invoice.notes,
         service_period=_service_period(store, invoice, tz),
         show_tracked=show_tracked,
+        number_format=billing.number_format,
     )
 
 

@@ -39,6 +39,7 @@ from jtt_tui.domain.models import Session, Ticket, WorklogLink, WorklogState
 from jtt_tui.domain.projects import ProjectIndex
 from jtt_tui.jira.client import MARKER_PREFIX, Issue, JiraClient, JiraError, Worklog
 from jtt_tui.storage.errors import ConflictError, NotFoundError, redact
+from jtt_tui.words import count
 
 if TYPE_CHECKING:
     from jtt_tui.config import JiraConfig, Settings
@@ -710,7 +711,7 @@ class JiraService:
 
 def describe(report: PushReport) -> str:
     """One line for a toast."""
-    parts = [f"{report.sent} worklog(s) sent"]
+    parts = [f"{count(report.sent, 'worklog')} sent"]
     if report.count("failed"):
         first = next(o for o in report.outcomes if o.action == "failed")
         parts.append(f"{report.count('failed')} failed ({first.unit.issue}: {first.detail})")

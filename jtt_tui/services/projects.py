@@ -29,6 +29,11 @@ class ProjectSummary:
     spent: Decimal  # billable time at the applicable rates
     rate: Decimal
     currency: str
+    number_format: str = "auto"  # the billing settings' choice
+
+    def money(self, amount: Decimal) -> str:
+        """An amount in this project's currency, written as everywhere else."""
+        return money.format_money(amount, self.currency, self.number_format)
 
     @property
     def actual_hours(self) -> Decimal:
@@ -118,6 +123,7 @@ class ProjectService:
                     spent=money.quantize_money(spent, currency),
                     rate=rate,
                     currency=currency,
+                    number_format=billing.number_format,
                 )
             )
         return summaries

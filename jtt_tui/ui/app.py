@@ -26,6 +26,8 @@ from jtt_tui.ui.resources import stylesheets
 from jtt_tui.ui.state import StoreBadge, TimerSnapshot
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from jtt_tui.config import Settings
     from jtt_tui.services.container import Services
     from jtt_tui.services.health import HealthMonitor
@@ -36,7 +38,7 @@ if TYPE_CHECKING:
 
 JIRA_FIRST_RETRY_S = 10.0
 JIRA_RETRY_S = 120.0
-THEMES = {"dark": "textual-dark", "light": "textual-light", "ansi": "ansi-dark"}
+THEMES = {"dark": "textual-dark", "light": "jtt-light", "ansi": "ansi-dark"}
 _SCREEN_CLASSES = {
     "timer": "TimerScreen",
     "projects": "ProjectsScreen",
@@ -95,7 +97,7 @@ class JttApp(App[int]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
 
     timer_snapshot: reactive[TimerSnapshot] = reactive(TimerSnapshot, always_update=True)
-    store_badge: reactive[StoreBadge] = reactive(StoreBadge("…", "reconnecting", "starting"))
+    store_badge: reactive[StoreBadge] = reactive(StoreBadge("…", "opening"))
     ready: reactive[bool] = reactive(False)
 
     def __init__(
@@ -108,8 +110,12 @@ class JttApp(App[int]):
         status_refresh_s: float = 15.0,
         startup_notes: list[str] | None = None,
         health_interval_s: float | None = None,
+        log_path: Path | None = None,
+        debug: bool = False,
     ) -> None:
         super().__init__()
+        self.log_path = log_path  # where a crash's details go
+        self._debug = debug
         if services is None and boot is None:
             raise ValueError("JttApp needs services, or a boot function that makes them")
         self._services = services
@@ -133,9 +139,17 @@ class JttApp(App[int]):
         self._health_interval_s = health_interval_s  # None: from the settings
         self.timekeeping: Timekeeping | None = None  # undo, forgotten timers, reminders
         self.live: ChangeWatcher | None = None  # changes made elsewhere
+        self._settling_conflicts = False  # a conflict dialog (or its next one) is on its way
+        self._conflicts_later = False  # the user chose "decide later"
         from jtt_tui.ui.keys import OrderedKeys
 
         self._keys = OrderedKeys(self)
+        from jtt_tui.ui.palette import LIGHT_THEME
+
+        self.register_theme(LIGHT_THEME)  # textual-light with readable state colours
+        if services is None and settings is not None:
+            # the settings are read before the first frame: say which store is opening
+            self.set_reactive(JttApp.store_badge, _opening_badge(settings))
 
     @property
     def services(self) -> Services:
@@ -151,12 +165,16 @@ class JttApp(App[int]):
     # -- start-up ------------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        if self.settings is not None:
+            self.theme = THEMES.get(self.settings.ui.theme, "textual-dark")
         if self._services is not None:
             pending = self._services.storage.pending()
             self._on_booted(Booted(self._services, self.settings, self._startup_notes, pending))
         else:
-            # paint first; open the store once the first frame is on screen
-            self.call_after_refresh(self._start_boot)
+            # the store opens in a thread while the first frame paints. (Not
+            # after a refresh: Textual runs such callbacks when the screen is
+            # idle, which on a real terminal may wait for the first key press.)
+            self._start_boot()
 
     def _start_boot(self) -> None:
         boot = self._boot
@@ -192,6 +210,7 @@ class JttApp(App[int]):
         self._start_monitor()
         self.store_badge = self._badge()
         self.ready = True
+        self._keys.opened.set()  # the keys held meanwhile run now, in order
         for note in booted.notes:
             self.notify(note, severity="warning", timeout=15)
         if not storage.online and storage.failure is not None:
@@ -210,10 +229,15 @@ class JttApp(App[int]):
         self.timekeeping = Timekeeping(self)
         self.timekeeping.start()
         # another jtt, another machine: their changes show here within ~1 s
-        self.live = ChangeWatcher(storage, lambda: self.call_from_thread(self.data_changed))
+        self.live = ChangeWatcher(storage, self._changed_elsewhere)
         self.live.start()
         if self._pending_mode is not None:
             self.switch_mode(self._pending_mode)
+
+    def _changed_elsewhere(self) -> None:
+        """From the watcher's thread: another process changed the store."""
+        if self.is_running:
+            self.call_from_thread(self.data_changed)
 
     def _apply_keymap(self, keys: dict[str, str]) -> None:
         known = {c.id for c in REGISTRY}
@@ -376,7 +400,8 @@ class JttApp(App[int]):
         self.notify(f"Connected to the database again{sent}.", title="Back online", timeout=6)
         self.data_changed()
         if conflicts:
-            self.action_show_conflicts()
+            self._conflicts_later = False  # a new reconnection: offer them again
+            self.action_show_conflicts(asked=False)
 
     def retry_connection(self) -> None:
         """Reconnect now (the monitor does it off the UI thread)."""
@@ -423,14 +448,24 @@ class JttApp(App[int]):
             self.notify(outcome.warning, severity="warning", timeout=15)
         self.store_badge = self._badge()
 
-    def action_show_conflicts(self) -> None:
-        """Settle, one by one, offline changes that collided with others'."""
+    def action_show_conflicts(self, *, asked: bool = True) -> None:
+        """Settle, one by one, offline changes that collided with others'.
+        One chain at a time (a second call while one runs does nothing), and
+        after "decide later" they are offered again only when asked (F9) or
+        after the next reconnection."""
+        if self._settling_conflicts or (not asked and self._conflicts_later):
+            return
+        self._settling_conflicts = True
+        self._conflicts_later = False
+        self._next_conflict(asked=asked)
+
+    def _next_conflict(self, *, asked: bool) -> None:
         storage = self.services.storage
 
         def load() -> None:
             entries = storage.conflicts()
             if not entries:
-                self.call_from_thread(self.notify, "No conflicts to settle.", timeout=4)
+                self.call_from_thread(self._conflicts_settled, asked)
                 return
             entry = entries[0]
             theirs = storage.theirs(entry)
@@ -438,15 +473,20 @@ class JttApp(App[int]):
 
         self.run_worker(load, group="conflicts", exclusive=True, thread=True, exit_on_error=False)
 
+    def _conflicts_settled(self, asked: bool) -> None:
+        self._settling_conflicts = False
+        if asked:
+            self.notify("No conflicts to settle.", timeout=4)
+
     def _ask_conflict(self, entry: Any, theirs: Any, total: int) -> None:
         from jtt_tui.ui.modals.recovery import ConflictModal
 
         storage = self.services.storage
-        if any(isinstance(screen, ConflictModal) for screen in self.screen_stack):
-            return  # one at a time: the next comes when this one is settled
 
         def settle(keep: str | None) -> None:
             if keep is None:
+                self._settling_conflicts = False
+                self._conflicts_later = True
                 self.notify(
                     f"{total} conflict{'s' if total != 1 else ''} left: Database section, F9.",
                     timeout=6,
@@ -454,9 +494,13 @@ class JttApp(App[int]):
                 return
 
             def run() -> None:
-                storage.resolve(entry, keep)  # type: ignore[arg-type]
+                try:
+                    storage.resolve(entry, keep)  # type: ignore[arg-type]
+                except Exception:
+                    self.call_from_thread(setattr, self, "_settling_conflicts", False)
+                    raise
                 self.call_from_thread(self.data_changed)
-                self.call_from_thread(self.action_show_conflicts)
+                self.call_from_thread(self._next_conflict, asked=False)
 
             self.run_worker(run, group="resolve", thread=True, exit_on_error=False)
 
@@ -512,6 +556,30 @@ class JttApp(App[int]):
             section.refresh_data()
 
     # -- failures ------------------------------------------------------------------------
+
+    def _fatal_error(self) -> None:
+        """An unhandled exception (a bug): Textual would print a traceback on
+        the user's terminal. Instead the redacted traceback goes to the log,
+        the app exits 1 (the terminal restored as always) and one line says
+        where the details are; ``--debug`` prints them too."""
+        import logging
+        import traceback
+
+        from jtt_tui.storage.errors import redact
+
+        error = self._exception
+        details = ""
+        if error is not None:
+            details = redact("".join(traceback.format_exception(error)))
+            logging.getLogger("jtt_tui.crash").error("the app stopped on an error:\n%s", details)
+        where = f"the details are in {self.log_path}" if self.log_path else "no log file"
+        self.exit_message = (
+            "jtt: the app stopped on an unexpected error (a bug: please report it); what "
+            f"was saved is safe and a running timer keeps running; {where}"
+            + (f"\n{details}" if self._debug and details else "")
+        )
+        self.bell()
+        self._close_messages_no_wait()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.error is not None:
@@ -608,7 +676,10 @@ class JttApp(App[int]):
         self.notify(f"Theme: {self.theme}", timeout=2)
 
     def watch_theme(self, theme: str) -> None:
-        """Remember the theme (dark / light / ansi) for the next start."""
+        """Remember the theme (dark / light / ansi) for the next start; the
+        lists repaint their state colours for it."""
+        if self.ready:
+            self.data_changed()
         if self.settings is None:
             return
         choice = next((name for name, value in THEMES.items() if value == theme), None)
@@ -637,6 +708,13 @@ def _runner(target: Any, action: str) -> Any:
         await target.run_action(action)
 
     return run
+
+
+def _opening_badge(settings: Settings) -> StoreBadge:
+    """The badge while the store opens (never "reconnecting" for a local file)."""
+    if settings.mongodb.enabled and settings.mongodb.uri:
+        return StoreBadge("mongodb", "connecting")
+    return StoreBadge("local", "opening")
 
 
 def _short_location(location: str) -> str:

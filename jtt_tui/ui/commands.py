@@ -18,6 +18,9 @@ class Command:
     help: str  # a sentence, for the palette and help screen
     scope: str  # "app", a screen name, or "screen.widget"
     show: bool = True  # shown in the footer
+    # footer priority: 1 always, 2 when there is room, 3 on wide terminals
+    # (the footer shows rank 1 first, then 2, then 3, and "? Keys" last)
+    rank: int = 2
 
 
 SCREENS = ("timer", "projects", "billing", "database", "jira")
@@ -76,7 +79,14 @@ REGISTRY: tuple[Command, ...] = (
         "app",
         show=False,
     ),
-    Command("app.help", "question_mark", "show_keys", "Keys", "List every key", "app"),
+    Command(
+        "app.help",
+        "question_mark,ctrl+l",
+        "show_keys",
+        "Keys",
+        "List every key (^l also from inside a text field)",
+        "app",
+    ),
     Command(
         "app.theme",
         "ctrl+t",
@@ -93,6 +103,7 @@ REGISTRY: tuple[Command, ...] = (
         "Quit",
         "Quit (running timers keep running: they are timestamps)",
         "app",
+        rank=2,
     ),
     Command(
         "app.undo",
@@ -101,11 +112,11 @@ REGISTRY: tuple[Command, ...] = (
         "Undo",
         "Undo your last change (start, stop, edit, delete, add, import, invoice …)",
         "app",
-        show=False,
+        rank=3,
     ),
     Command("app.redo", "Z", "redo", "Redo", "Redo the change you undid last", "app", show=False),
     # -- timer -------------------------------------------------------------------------
-    Command("timer.new", "n", "new_timer", "New", "Start a timer on a ticket", "timer"),
+    Command("timer.new", "n", "new_timer", "New", "Start a timer on a ticket", "timer", rank=1),
     Command(
         "timer.toggle",
         "space",
@@ -113,8 +124,9 @@ REGISTRY: tuple[Command, ...] = (
         "Start/Pause",
         "Start or pause the selected ticket",
         "timer",
+        rank=1,
     ),
-    Command("timer.stop", "s", "stop_timer", "Stop", "Stop the selected ticket", "timer"),
+    Command("timer.stop", "s", "stop_timer", "Stop", "Stop the selected ticket", "timer", rank=1),
     Command(
         "timer.complete",
         "c",
@@ -130,7 +142,7 @@ REGISTRY: tuple[Command, ...] = (
         "Resume",
         "Resume the selected (or last paused) ticket",
         "timer",
-        show=False,
+        rank=2,
     ),
     Command(
         "timer.edit",
@@ -147,7 +159,7 @@ REGISTRY: tuple[Command, ...] = (
         "Delete",
         "Delete the selected ticket's timer or manual entry",
         "timer",
-        show=False,
+        rank=3,
     ),
     Command(
         "timer.manual",
@@ -164,7 +176,7 @@ REGISTRY: tuple[Command, ...] = (
         "Add segment",
         "Add past time on a ticket with a start and an end (a timer you forgot to start)",
         "timer",
-        show=False,
+        rank=3,
     ),
     Command(
         "timer.push",
@@ -174,7 +186,7 @@ REGISTRY: tuple[Command, ...] = (
         "Push time to Jira as worklogs: the selected ticket, today, or everything",
         "timer",
     ),
-    Command("timer.filter", "slash", "filter", "Filter", "Filter tickets by text", "timer"),
+    Command("timer.filter", "slash", "filter", "Filter", "Filter tickets by text", "timer", rank=3),
     Command(
         "timer.refresh",
         "ctrl+r",
@@ -191,6 +203,7 @@ REGISTRY: tuple[Command, ...] = (
         "Edit segment",
         "Edit the selected segment's start and end",
         "timer.segments",
+        rank=1,
     ),
     Command(
         "timer.segment_delete",
@@ -199,10 +212,19 @@ REGISTRY: tuple[Command, ...] = (
         "Delete segment",
         "Delete the selected segment",
         "timer.segments",
+        rank=2,
     ),
     # -- projects ----------------------------------------------------------------------
-    Command("projects.new", "n", "new_project", "New", "Create a project", "projects"),
-    Command("projects.edit", "e", "edit_project", "Edit", "Edit the selected project", "projects"),
+    Command("projects.new", "n", "new_project", "New", "Create a project", "projects", rank=1),
+    Command(
+        "projects.edit",
+        "e",
+        "edit_project",
+        "Edit",
+        "Edit the selected project",
+        "projects",
+        rank=1,
+    ),
     Command(
         "projects.archive",
         "a",
@@ -218,7 +240,7 @@ REGISTRY: tuple[Command, ...] = (
         "Delete",
         "Delete the selected project",
         "projects",
-        show=False,
+        rank=3,
     ),
     Command(
         "projects.refresh",
@@ -237,6 +259,7 @@ REGISTRY: tuple[Command, ...] = (
         "New invoice",
         "Create an invoice from tracked time",
         "billing",
+        rank=1,
     ),
     Command(
         "billing.edit",
@@ -245,8 +268,11 @@ REGISTRY: tuple[Command, ...] = (
         "Edit lines",
         "Edit the selected draft's lines",
         "billing",
+        rank=1,
     ),
-    Command("billing.sent", "s", "mark('sent')", "Sent", "Mark the invoice sent", "billing"),
+    Command(
+        "billing.sent", "s", "mark('sent')", "Sent", "Mark the invoice sent", "billing", rank=1
+    ),
     Command(
         "billing.refresh_lines",
         "u",
@@ -254,9 +280,11 @@ REGISTRY: tuple[Command, ...] = (
         "Refresh lines",
         "Rebuild the selected draft's lines from the time it bills (after that time changed)",
         "billing",
-        show=False,
+        rank=3,
     ),
-    Command("billing.paid", "p", "mark('paid')", "Paid", "Mark the invoice paid", "billing"),
+    Command(
+        "billing.paid", "p", "mark('paid')", "Paid", "Mark the invoice paid", "billing", rank=1
+    ),
     Command(
         "billing.cancel",
         "x",
@@ -280,6 +308,7 @@ REGISTRY: tuple[Command, ...] = (
         "Reports",
         "Time reports: hours, billable hours and amounts with a chart",
         "billing",
+        rank=3,
     ),
     Command(
         "billing.filter",
@@ -288,6 +317,7 @@ REGISTRY: tuple[Command, ...] = (
         "Filter",
         "Cycle the status filter (all, draft, sent, overdue, paid, cancelled)",
         "billing",
+        rank=3,
     ),
     Command(
         "billing.settings",
@@ -298,7 +328,13 @@ REGISTRY: tuple[Command, ...] = (
         "billing",
     ),
     Command(
-        "billing.save", "ctrl+s", "save_settings", "Save", "Save the billing settings", "billing"
+        "billing.save",
+        "ctrl+s",
+        "save_settings",
+        "Save",
+        "Save the billing settings",
+        "billing",
+        rank=1,
     ),
     Command(
         "billing.back",
@@ -307,6 +343,7 @@ REGISTRY: tuple[Command, ...] = (
         "Invoices",
         "Leave the settings form, back to the invoices",
         "billing",
+        rank=1,
     ),
     # -- database ----------------------------------------------------------------------
     Command(
@@ -316,6 +353,7 @@ REGISTRY: tuple[Command, ...] = (
         "Test",
         "Test the MongoDB connection in the form",
         "database",
+        rank=1,
     ),
     Command(
         "database.save",
@@ -324,6 +362,7 @@ REGISTRY: tuple[Command, ...] = (
         "Save",
         "Save the MongoDB settings (password to keyring)",
         "database",
+        rank=1,
     ),
     Command(
         "database.export",
@@ -348,6 +387,7 @@ REGISTRY: tuple[Command, ...] = (
         "Switch",
         "Switch the store in use, live: local <-> MongoDB (optionally copying the data)",
         "database",
+        rank=1,
     ),
     Command(
         "database.migrate",
@@ -356,6 +396,7 @@ REGISTRY: tuple[Command, ...] = (
         "Migrate",
         "Copy everything to the other store (backup, copy, verify), then maybe switch",
         "database",
+        rank=3,
     ),
     Command(
         "database.conflicts",
@@ -377,7 +418,13 @@ REGISTRY: tuple[Command, ...] = (
     ),
     # -- jira --------------------------------------------------------------------------
     Command(
-        "jira.test", "t", "test_connection", "Test", "Test the Jira connection in the form", "jira"
+        "jira.test",
+        "t",
+        "test_connection",
+        "Test",
+        "Test the Jira connection in the form",
+        "jira",
+        rank=1,
     ),
     Command(
         "jira.save",
@@ -386,6 +433,7 @@ REGISTRY: tuple[Command, ...] = (
         "Save",
         "Save the Jira settings (token to keyring)",
         "jira",
+        rank=1,
     ),
     Command(
         "jira.push",
@@ -394,6 +442,7 @@ REGISTRY: tuple[Command, ...] = (
         "Push all",
         "Push every finished segment not in Jira yet, and retry the queue",
         "jira",
+        rank=1,
     ),
     Command(
         "jira.pull",
@@ -405,7 +454,7 @@ REGISTRY: tuple[Command, ...] = (
     ),
     Command("jira.refresh", "ctrl+r", "refresh", "Refresh", "Recount", "jira", show=False),
     # -- the recovery and conflict modals ----------------------------------------------
-    Command("recovery.retry", "r", "retry", "Retry", "Try to reconnect now", "recovery"),
+    Command("recovery.retry", "r", "retry", "Retry", "Try to reconnect now", "recovery", rank=1),
     Command(
         "recovery.offline",
         "o,escape",
@@ -413,6 +462,7 @@ REGISTRY: tuple[Command, ...] = (
         "Offline",
         "Keep working offline; changes are sent when the database is back",
         "recovery",
+        rank=1,
     ),
     Command(
         "recovery.local",
@@ -445,9 +495,9 @@ REGISTRY: tuple[Command, ...] = (
     Command(
         "reports.later", "right_square_bracket", "later", "Later", "The period after", "reports"
     ),
-    Command("reports.close", "escape", "close", "Back", "Back to billing", "reports"),
+    Command("reports.close", "escape", "close", "Back", "Back to billing", "reports", rank=1),
     # -- the migration wizard ----------------------------------------------------------
-    Command("migrate.start", "ctrl+s", "start", "Start", "Start the migration", "migrate"),
+    Command("migrate.start", "ctrl+s", "start", "Start", "Start the migration", "migrate", rank=1),
     Command(
         "migrate.switch",
         "y",
@@ -463,10 +513,19 @@ REGISTRY: tuple[Command, ...] = (
         "Cancel / close",
         "Cancel the migration (after the current batch), or close the wizard",
         "migrate",
+        rank=1,
     ),
-    Command("conflict.mine", "m", "keep('mine')", "Keep mine", "Keep my version", "conflict"),
     Command(
-        "conflict.theirs", "t", "keep('theirs')", "Keep theirs", "Keep their version", "conflict"
+        "conflict.mine", "m", "keep('mine')", "Keep mine", "Keep my version", "conflict", rank=1
+    ),
+    Command(
+        "conflict.theirs",
+        "t",
+        "keep('theirs')",
+        "Keep theirs",
+        "Keep their version",
+        "conflict",
+        rank=1,
     ),
     Command("conflict.later", "escape", "later", "Later", "Decide later", "conflict"),
     Command(

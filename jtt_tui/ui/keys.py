@@ -12,6 +12,10 @@ Here the next key waits until the previous one has been handled all the way
 (by the widget, or by a binding on the way up) and until a screen it opened
 has mounted and focused its first field. A burst then behaves exactly like
 slow typing. The waits are bounded, so a key is never held for long.
+
+Keys pressed while the store is still opening (the first moments, or longer
+while a MongoDB server is being reached) are held and run, in order, once it
+is open; only quitting goes through at once.
 """
 
 from __future__ import annotations
@@ -29,6 +33,9 @@ if TYPE_CHECKING:
 # upper bounds of the waits: a handler that takes longer only delays the next key
 HANDLED_WITHIN_S = 1.0
 SETTLED_WITHIN_S = 1.0
+# keys held while the store opens are mentioned after this long
+TELL_AFTER_S = 0.5
+QUIT_KEYS = frozenset({"ctrl+q", "ctrl+c", "q"})
 
 
 class OrderedKeys:
@@ -36,9 +43,18 @@ class OrderedKeys:
         self.app = app
         self._queue: asyncio.Queue[events.Key] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self.opened = asyncio.Event()  # set by the app once the store is open
+        self._told = False
 
     def push(self, event: events.Key) -> None:
         """Queue a key press that just arrived (on the app's task)."""
+        if not self.opened.is_set() and event.key in QUIT_KEYS:
+            # quitting while the store opens: now, and the held keys go with it
+            self.stop()
+            while not self._queue.empty():
+                self._queue.get_nowait()
+            self._task = asyncio.create_task(self._deliver(event), name="quit-key")
+            return
         self._queue.put_nowait(event)
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._deliver_all(), name="ordered-keys")
@@ -50,11 +66,27 @@ class OrderedKeys:
     async def _deliver_all(self) -> None:
         while not self._queue.empty():
             event = self._queue.get_nowait()
+            if not self.opened.is_set():
+                await self._until_open()
             try:
                 await self._deliver(event)
             except Exception as error:  # as Textual does with a failing handler
                 self.app._handle_exception(error)
                 return
+
+    async def _until_open(self) -> None:
+        """Hold the keys until the store is open (each screen's actions need
+        it); say so once when that takes a moment."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.opened.wait(), TELL_AFTER_S)
+            return
+        if not self._told:
+            self._told = True
+            self.app.notify(
+                "Still opening the store… the keys you press now run once it is open (^q quits).",
+                timeout=4,
+            )
+        await self.opened.wait()
 
     async def _deliver(self, event: events.Key) -> None:
         await self._settled()

@@ -11,21 +11,25 @@ from jtt_tui.ui.app import Booted, BootFailed, JttApp
 
 
 def run_app(environ: Mapping[str, str] | None = None, *, debug: bool = False) -> int:
+    """Run the app; its exit code: 0, 1 after a crash or a store that cannot
+    open, 2 for a bad setting (said before anything is drawn)."""
+    from jtt_tui.config import ConfigError, load_settings
     from jtt_tui.logs import setup_logging
 
-    setup_logging(debug=debug, environ=environ)
+    log_path = setup_logging(debug=debug, environ=environ)
+    try:
+        settings = load_settings(environ)
+    except ConfigError as exc:
+        # before the first frame: the terminal is untouched, the line stays readable
+        print(f"jtt: configuration error: {exc}", file=sys.stderr)
+        return 2
     opened: dict[str, Any] = {}
 
     def boot() -> Booted:
-        from jtt_tui.config import ConfigError, load_settings
         from jtt_tui.services.container import Services
         from jtt_tui.storage.errors import StoreUnavailableError
         from jtt_tui.storage.factory import open_storage
 
-        try:
-            settings = load_settings(environ)
-        except ConfigError as exc:
-            raise BootFailed(f"jtt: configuration error: {exc}", exit_code=2) from None
         try:
             result = open_storage(settings)
         except StoreUnavailableError as exc:
@@ -36,16 +40,16 @@ def run_app(environ: Mapping[str, str] | None = None, *, debug: bool = False) ->
         services = Services.configured(result.store, settings)
         return Booted(services, settings, list(result.warnings), result.store.pending())
 
-    app = JttApp(boot=boot)
+    app = JttApp(boot=boot, settings=settings, log_path=log_path, debug=debug)
     try:
-        code = app.run()
+        app.run()
     finally:
         _tidy_up(opened)
     if app.exit_message:
         print(app.exit_message, file=sys.stderr)
     if app.farewell:
         print(app.farewell)
-    return code if isinstance(code, int) else 0
+    return app.return_code or 0
 
 
 def _tidy_up(opened: dict[str, Any]) -> None:

@@ -16,9 +16,9 @@ def _export(jtt) -> dict:
     return data
 
 
-def _refused(jtt, *args: str, says: str) -> str:
+def _refused(jtt, *args: str, says: str, code: int = 1) -> str:
     before = _export(jtt)
-    result = jtt(*args, expect=1)
+    result = jtt(*args, expect=code)
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert lines and lines[-1].startswith("jtt: "), result.stderr
     assert says in result.stderr, result.stderr
@@ -45,7 +45,9 @@ def test_refusals_change_nothing(jtt):
     jtt("start", "WEB-3", "--at", "-2h")
     _refused(jtt, "start", "OPS-1", "--at", "-6h", says="has been running since")
     _refused(jtt, "add", "OPS-1", "--from", "-270m", "--to", "-200m", says="would overlap WEB-1")
-    _refused(jtt, "add", "OPS-1", "--from", "-1h", "--to", "+1h", says="is not a time")
+    # a value that cannot be read is a usage error (2), like any bad argument
+    _refused(jtt, "add", "OPS-1", "--from", "-1h", "--to", "+1h", says="is not a time", code=2)
+    _refused(jtt, "start", "OPS-1", "--at", "25:00", says="is not a time of day", code=2)
     _refused(jtt, "add", "OPS-1", "--from", "-30h", "--to", "-4h", says="over 24 h is refused")
     _refused(jtt, "stop", "--at", "-3h", says="only started at")
     _refused(jtt, "edit", "WEB-2", "1", "--start", "-270m", says="would overlap WEB-1")
@@ -101,7 +103,7 @@ def test_a_draft_says_when_its_time_changed(jtt):
     shown = jtt("invoice", "show", "INV-1001").stdout
     assert "Out of date" in shown and "jtt invoice refresh INV-1001" in shown
     assert "Service period" in shown and "Status" in shown
-    assert "2 line(s)" not in jtt("invoice", "refresh", "INV-1001").stdout
+    assert "Refreshed INV-1001: 1 line, total" in jtt("invoice", "refresh", "INV-1001").stdout
     shown = jtt("invoice", "show", "INV-1001").stdout
     assert "Out of date" not in shown and "2.00" in shown
 

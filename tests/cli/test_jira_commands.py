@@ -46,14 +46,14 @@ def test_configure_test_pull_push_status(jtt, cli_env, fake):
     assert "as Mia Krystof" in jtt("jira", "test").stdout
 
     pulled = jtt("jira", "pull", "--jql", "project = WEB").stdout
-    assert "2 ticket(s) from Jira; 2 new or changed" in pulled
+    assert "2 tickets from Jira; 2 new or changed" in pulled
     found = jtt("jira", "search", "login").stdout
     assert "WEB-1" in found and "Login page redirects twice" in found
 
     jtt("start", "WEB-1", "--note", "fixed the loop")
     jtt("stop")
     dry = jtt("jira", "push", "--dry-run").stdout
-    assert "1 worklog(s) to send" in dry and fake.count("POST") == 0
+    assert "1 worklog to send" in dry and fake.count("POST") == 0
     assert "1 min  would create (tracked 0 min)" in dry  # Jira's one-minute floor
     pushed = jtt("jira", "push").stdout
     assert "Pushed 1, failed 0, queued 0" in pushed

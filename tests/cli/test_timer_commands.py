@@ -60,18 +60,33 @@ def test_start_at_an_earlier_time(jtt):
 
 def test_timer_errors_have_clear_messages_and_exit_1(jtt):
     for args, message in [
-        (("start", "not-a-ticket"), "is not a Jira ticket number"),
         (("pause",), "no timer is running"),
         (("resume",), "no paused timer"),
         (("stop", "WEB-404"), "no timer for WEB-404"),
-        (("start", "WEB-1", "--at", "7pm"), "is not a time"),
         (("start", "WEB-1", "--project", "NOPE"), "no project with the key NOPE"),
-        (("log", "--from", "2025-02-30"), "is not a date"),
         (("log", "--from", "2025-07-20", "--to", "2025-07-01"), "before the start date"),
     ]:
         result = jtt(*args, expect=1)
         assert message in result.stderr, (args, result.stderr)
         assert result.stderr.startswith("jtt: ")
+
+
+def test_values_that_cannot_be_read_are_usage_errors(jtt):
+    """Exit 2 with the command's usage, before anything is opened."""
+    for args, message in [
+        (("start", "not-a-ticket"), "argument ticket: 'not-a-ticket' is not a Jira ticket"),
+        (("start", "WEB-1", "--at", "7pm"), "argument --at: '7pm' is not a time"),
+        (("start", "WEB-1", "--at", "25:00"), "'25:00' is not a time of day"),
+        (("stop", "--at", "yesterday 9"), "is not a time"),
+        (("add", "WEB-1", "--duration", "soon"), "argument --duration: 'soon' is not a duration"),
+        (("edit", "WEB-1", "1", "--end", "99:99"), "argument --end: '99:99'"),
+        (("log", "--from", "2025-02-30"), "argument --from: '2025-02-30' is not a date"),
+        (("invoice", "create", "--from", "soon", "--to", "today"), "'soon' is not a date"),
+    ]:
+        result = jtt(*args, expect=2)
+        assert message in result.stderr, (args, result.stderr)
+        assert result.stderr.startswith("usage: jtt "), result.stderr
+        assert "Traceback" not in result.stderr
     jtt("start", "WEB-1")
     assert "already running" in jtt("start", "WEB-1", expect=1).stderr
 

@@ -39,6 +39,29 @@ def test_money_formats(currency, amount, text):
     assert format_money(Decimal(amount), currency) == text
 
 
+@pytest.mark.parametrize(
+    ("style", "currency", "text"),
+    [
+        ("1,234.50", "EUR", "1,234.50 €"),
+        ("1.234,50", "USD", "$1.234,50"),
+        ("1 234,50", "EUR", "1\u00a0234,50 €"),
+        ("1 234,50", "JPY", "¥1\u00a0235"),
+        ("1.234,50", "XYZ", "1.234,50 XYZ"),
+        ("auto", "EUR", "1.234,50 €"),
+    ],
+)
+def test_one_number_format_for_every_currency(style, currency, text):
+    assert format_money(Decimal("1234.5"), currency, style) == text
+
+
+def test_the_number_format_reaches_the_documents():
+    from dataclasses import replace
+
+    doc = replace(_doc(2, currency="USD"), number_format="1.234,50")
+    assert "$200,00" in to_html(doc) and "$200,00" in to_markdown(doc)
+    assert "$200,00" in _pdf_text(to_pdf(doc))[1]
+
+
 def _doc(lines: int = 3, currency: str = "EUR") -> InvoiceDocument:
     items = [
         InvoiceLine(

@@ -4,6 +4,7 @@ a seeded SQLite store in a temporary folder, isolated settings."""
 from __future__ import annotations
 
 import contextlib
+import time
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 from textual.widgets import Input
 from textual.worker import WorkerCancelled
 
-from jtt_tui.config import Settings, load_settings
+from jtt_tui.config import MongoConfig, Settings, load_settings
 from jtt_tui.domain import (
     BillingSettings,
     FixedClock,
@@ -25,7 +26,10 @@ from jtt_tui.domain import (
 from jtt_tui.services.billing import BillingService
 from jtt_tui.services.container import Services
 from jtt_tui.storage import SQLiteStore
+from jtt_tui.storage.factory import mongo_options
 from jtt_tui.ui.app import JttApp
+from tests.support.fake_jira import serving
+from tests.support.remote import open_service
 
 NOW = datetime(2025, 3, 12, 14, 30, tzinfo=UTC)  # a Wednesday afternoon
 
@@ -169,3 +173,67 @@ async def burst(pilot, *keys: str) -> None:
 def typed(text: str) -> list[str]:
     """The keys that type ``text``."""
     return list(text)
+
+
+# -- shared by several test files ----------------------------------------------------
+
+
+@pytest.fixture
+def remote_app(wire, tmp_path, settings, clock):
+    """An app on the wire server (seeded like the other UI tests)."""
+    opened = []
+
+    def factory(*, seeded: bool = True, as_shipped: bool = False, **service_options) -> JttApp:
+        if as_shipped:  # the driver settings and health interval a user gets by default
+            service_options = {**mongo_options(MongoConfig()), **service_options}
+        service = open_service(wire, tmp_path, user_id="tester", clock=clock, **service_options)
+        opened.append(service)
+        if seeded and service.online:
+            seed(service)
+        return JttApp(
+            Services.over(service, tz=UTC),
+            settings,
+            clock=clock,
+            status_refresh_s=3600,
+            health_interval_s=None if as_shipped else 0.5,
+        )
+
+    yield factory
+    for service in opened:
+        service.disconnect()
+
+
+async def wait_until(pilot, condition, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout} s")
+        await pilot.pause(0.05)
+
+
+@pytest.fixture
+def fake():
+    with serving(cloud=True, email="mia@example.com", token="tok-123") as jira:
+        jira.add_issue("WEB-1", "Login page")
+        jira.add_issue("WEB-9", "Password reset e-mail")
+        jira.add_issue("API-7", "Rate limits")
+        yield jira
+
+
+@pytest.fixture
+def jira_settings(settings, fake, memory_keyring):
+    from jtt_tui.config import update_settings_file
+
+    update_settings_file(settings.config_dir, {"jira": {"url": fake.url, "email": fake.email}})
+    memory_keyring.set_password("jtt", "jira-token", fake.token)
+    return load_settings()
+
+
+@pytest.fixture
+def jira_app(make_app, jira_settings):
+    def factory():
+        app = make_app()
+        app.settings = jira_settings
+        return app
+
+    return factory

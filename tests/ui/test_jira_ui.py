@@ -4,43 +4,13 @@ segment, and deleting pushed time."""
 
 from __future__ import annotations
 
-import pytest
 from textual.widgets import DataTable, Input, OptionList, Static
 
 from jtt_tui.config import load_settings
 from jtt_tui.ui.modals.confirm import ConfirmModal
 from jtt_tui.ui.modals.jira import PushScopeModal
 from jtt_tui.ui.modals.timer_forms import NewTimerModal
-from tests.support.fake_jira import serving
 from tests.ui.conftest import settle
-
-
-@pytest.fixture
-def fake():
-    with serving(cloud=True, email="mia@example.com", token="tok-123") as jira:
-        jira.add_issue("WEB-1", "Login page")
-        jira.add_issue("WEB-9", "Password reset e-mail")
-        jira.add_issue("API-7", "Rate limits")
-        yield jira
-
-
-@pytest.fixture
-def jira_settings(settings, fake, memory_keyring):
-    from jtt_tui.config import update_settings_file
-
-    update_settings_file(settings.config_dir, {"jira": {"url": fake.url, "email": fake.email}})
-    memory_keyring.set_password("jtt", "jira-token", fake.token)
-    return load_settings()
-
-
-@pytest.fixture
-def jira_app(make_app, jira_settings):
-    def factory():
-        app = make_app()
-        app.settings = jira_settings
-        return app
-
-    return factory
 
 
 async def test_jira_section_saves_and_tests_the_connection(make_app, fake, memory_keyring):

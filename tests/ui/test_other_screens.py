@@ -46,7 +46,7 @@ async def test_projects_list_with_computed_figures(make_app):
         web = app.screen.query_one("#projects", DataTable).get_row_at(1)
         # WEB: 1:30 + 6:00 (WEB-1) + 0:45 (WEB-2) + 0:30 manual = 8.75 h of 40
         assert str(web[3]) == "8.75/40"
-        assert str(web[4]) == "525.00/5,000"  # 8.25 h tracked + 0.5 h manual, x 60
+        assert str(web[4]) == "$525.00/$5,000.00"  # 8.25 h tracked + 0.5 h manual, x 60
         assert "22%" in str(web[5])
         app.screen.query_one("#projects", DataTable).move_cursor(row=1)
         await settle(pilot)

@@ -8,51 +8,13 @@ import asyncio
 import time
 from datetime import UTC
 
-import pytest
 from textual.widgets import DataTable, Static
 
-from jtt_tui.config import MongoConfig
-from jtt_tui.services.container import Services
 from jtt_tui.services.storage_service import ConnectionLost
 from jtt_tui.storage.errors import failure
-from jtt_tui.storage.factory import mongo_options
-from jtt_tui.ui.app import JttApp, StorageChanged
+from jtt_tui.ui.app import StorageChanged
 from jtt_tui.ui.modals.recovery import ConflictModal, RecoveryModal
-from tests.support.remote import open_service
-from tests.ui.conftest import seed
-
-
-@pytest.fixture
-def remote_app(wire, tmp_path, settings, clock):
-    """An app on the wire server (seeded like the other UI tests)."""
-    opened = []
-
-    def factory(*, seeded: bool = True, as_shipped: bool = False, **service_options) -> JttApp:
-        if as_shipped:  # the driver settings and health interval a user gets by default
-            service_options = {**mongo_options(MongoConfig()), **service_options}
-        service = open_service(wire, tmp_path, user_id="tester", clock=clock, **service_options)
-        opened.append(service)
-        if seeded and service.online:
-            seed(service)
-        return JttApp(
-            Services.over(service, tz=UTC),
-            settings,
-            clock=clock,
-            status_refresh_s=3600,
-            health_interval_s=None if as_shipped else 0.5,
-        )
-
-    yield factory
-    for service in opened:
-        service.disconnect()
-
-
-async def wait_until(pilot, condition, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout} s")
-        await pilot.pause(0.05)
+from tests.ui.conftest import wait_until
 
 
 def _text(app, selector: str) -> str:
@@ -62,7 +24,7 @@ def _text(app, selector: str) -> str:
 
 
 def _badge(app) -> str:
-    return str(app.screen.query_one("#status-badge", Static).render())
+    return str(app.screen.query_one("#status-badge").render())
 
 
 def _recovery_shown(app) -> bool:

@@ -1,4 +1,4 @@
-"""Every section at 80x24 (an SSH terminal) and 120x40, with deterministic
+"""Every section at 60x20 (a split pane), 80x24 (an SSH terminal) and 120x40, with deterministic
 data and a frozen clock. Update after an intended change with
 `pytest tests/ui/test_snapshots.py --snapshot-update` and review the report."""
 
@@ -11,7 +11,7 @@ from jtt_tui.services.metrics import MetricsSnapshot, StorageMetrics
 from jtt_tui.services.storage_service import PingResult, StorageService
 from tests.ui.conftest import NOW, settle
 
-SIZES = [(80, 24), (120, 40)]
+SIZES = [(60, 20), (80, 24), (120, 40)]
 
 
 @pytest.fixture
@@ -54,13 +54,24 @@ def test_new_timer_form_with_an_error(snap_compare, make_app):
     assert snap_compare(make_app(), terminal_size=(80, 24), run_before=run_before)
 
 
-def test_help_screen(snap_compare, make_app):
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_help_screen(snap_compare, make_app, size):
     async def run_before(pilot) -> None:
         await settle(pilot)
         await pilot.press("question_mark")
         await settle(pilot)
 
-    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=run_before)
+    assert snap_compare(make_app(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_billing_settings(snap_compare, make_app, size):
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("f3", "g")
+        await settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=size, run_before=run_before)
 
 
 def test_ansi_theme(snap_compare, make_app):

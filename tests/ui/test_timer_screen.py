@@ -44,7 +44,7 @@ async def test_lists_status_line_and_detail(make_app):
         assert text("#status-today") == "today 7h 15m"
         assert text("#status-badge") == "local ● connected"
         assert str(app.screen.query_one("#detail-title").render()) == "WEB-1 — Login page"
-        assert "running · 7h 30m in 2 segment(s)" in text("#detail-summary")
+        assert "running · 7h 30m in 2 segments" in text("#detail-summary")
 
 
 async def test_new_timer_validates_inline_and_changes_nothing_on_error(make_app, store):
@@ -211,7 +211,7 @@ async def test_the_running_row_ticks_without_reading_the_store(make_app, store, 
         monkeypatch.setattr(store, "_load_all", lambda *a: reads.append(a) or [])
         clock.advance(seconds=5)
         app.screen._tick()
-        app.screen.query_one("StatusLine")._tick()
+        app.screen.query_one("StatusLine")._show()
         await pilot.pause()
         table = app.screen.query_one("#top", DataTable)
         assert str(table.get_cell("s:WEB-1", "today")) == "6:00:05"

@@ -15,10 +15,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Button, DataTable, Input, Label, Static, TextArea
+from textual.widgets import Button, DataTable, Input, Label, Select, Static, TextArea
 
 from jtt_tui.domain.billing import format_rounding, parse_rounding
 from jtt_tui.domain.models import BillingSettings, Invoice, Project
+from jtt_tui.domain.money import format_money
 from jtt_tui.domain.parsing import parse_day
 from jtt_tui.domain.validation import sentence
 from jtt_tui.services.billing import InvoiceDraft
@@ -83,6 +84,17 @@ class BillingSettingsForm(FieldGroup, Vertical):
             placeholder="WEB=60, API=72.5 (a project's own rate wins)",
         )
         yield from text("currency", "Currency", placeholder="USD")
+        yield from select_field(
+            "number_format",
+            "Number format (lists, reports, invoices)",
+            [
+                ("auto: the currency's custom ($1,234.50, 1.234,50 €)", "auto"),
+                ("1,234.50", "1,234.50"),
+                ("1.234,50", "1.234,50"),
+                ("1 234,50", "1 234,50"),
+            ],
+            "auto",
+        )
         yield from text("tax_rate", "Tax rate (%)")
         yield from text("invoice_prefix", "Invoice prefix", placeholder="INV")
         yield from text("next_invoice_number", "Next invoice number")
@@ -122,6 +134,7 @@ class BillingSettingsForm(FieldGroup, Vertical):
             self.query_one(f"#f-{name}", Input).value = value
         self.query_one("#f-company_address", TextArea).text = settings.company.address
         self.query_one("#f-bank_details", TextArea).text = settings.bank_details
+        self.query_one("#f-number_format", Select).value = settings.number_format
 
     def _value(self, name: str) -> str:
         return str(self.value(name))
@@ -138,6 +151,7 @@ class BillingSettingsForm(FieldGroup, Vertical):
                 "global_hourly_rate": self._value("global_hourly_rate") or "0",
                 "project_rates": rates if rates is not None else current.project_rates,
                 "currency": self._value("currency"),
+                "number_format": self.value("number_format"),
                 "tax_rate": self._value("tax_rate") or "0",
                 "invoice_prefix": self._value("invoice_prefix"),
                 "next_invoice_number": self._value("next_invoice_number"),
@@ -165,6 +179,7 @@ class BillingSettingsForm(FieldGroup, Vertical):
             "global_hourly_rate",
             "project_rates",
             "currency",
+            "number_format",
             "tax_rate",
             "invoice_prefix",
             "next_invoice_number",
@@ -251,9 +266,13 @@ class InvoicePreviewModal(ModalScreen[bool]):
         Binding("n,escape", "answer(False)", "Cancel", id="preview.cancel"),
     ]
 
-    def __init__(self, draft: InvoiceDraft) -> None:
+    def __init__(self, draft: InvoiceDraft, number_format: str = "auto") -> None:
         super().__init__()
         self.draft = draft
+        self.number_format = number_format
+
+    def _money(self, amount: Decimal) -> str:
+        return format_money(amount, self.draft.currency, self.number_format)
 
     def compose(self) -> ComposeResult:
         draft = self.draft
@@ -268,14 +287,14 @@ class InvoicePreviewModal(ModalScreen[bool]):
                 table.add_row(
                     plain(line.description, 50),
                     str(line.hours),
-                    str(line.rate),
-                    f"{line.amount:,.2f}",
+                    self._money(line.rate),
+                    self._money(line.amount),
                 )
             yield table
             totals = draft.totals
             yield Static(
-                f"Subtotal {totals.subtotal:,.2f} + tax {draft.tax_rate}% "
-                f"{totals.tax:,.2f} = total {totals.total:,.2f} {draft.currency}",
+                f"Subtotal {self._money(totals.subtotal)} + tax {draft.tax_rate}% "
+                f"{self._money(totals.tax)} = total {self._money(totals.total)}",
                 markup=False,
             )
             if draft.skipped_running:

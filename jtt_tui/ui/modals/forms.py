@@ -17,6 +17,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static, TextArea
 
 from jtt_tui.domain.errors import DomainError
+from jtt_tui.ui.widgets.check import Check
 
 T = TypeVar("T")
 
@@ -95,7 +96,7 @@ def area_field(name: str, label: str, value: str = "") -> Iterable[Widget]:
 
 
 def check_field(name: str, label: str, value: bool) -> Iterable[Widget]:
-    yield Checkbox(label, value, id=f"f-{name}", compact=True)
+    yield Check(label, value, id=f"f-{name}", compact=True)
     yield Static("", id=f"e-{name}", classes="field-error -empty", markup=False)
 
 

@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Label
+from textual.widgets import Button, Label
 
 
 class PushScopeModal(ModalScreen[str]):
@@ -18,6 +18,7 @@ class PushScopeModal(ModalScreen[str]):
     }
     PushScopeModal Label { width: 100%; }
     PushScopeModal .title { text-style: bold; margin-bottom: 1; }
+    PushScopeModal Button { width: 100%; margin-bottom: 0; }
     """
     BINDINGS = [
         Binding("t", "pick('ticket')", "This ticket", id="push.ticket"),
@@ -33,11 +34,20 @@ class PushScopeModal(ModalScreen[str]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label("Push time to Jira as worklogs", classes="title")
+            # a key, Enter on the focused choice, or a click
             if self.ticket:
-                yield Label(f"t  {self.ticket}: its finished segments", markup=False)
-            yield Label("d  today: every ticket's finished segments", markup=False)
-            yield Label("a  everything not in Jira yet (and retry the queue)", markup=False)
-            yield Label("Esc  cancel", markup=False)
+                yield Button(f"t  {self.ticket}: its finished segments", id="ticket", compact=True)
+            yield Button("d  today: every ticket's finished segments", id="today", compact=True)
+            yield Button(
+                "a  everything not in Jira yet (and retry the queue)", id="all", compact=True
+            )
+            yield Button("Esc  cancel", id="cancel", compact=True)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "cancel":
+            self.action_cancel()
+        else:
+            self.action_pick(str(event.button.id))
 
     def action_pick(self, scope: str) -> None:
         if scope == "ticket" and not self.ticket:

@@ -154,11 +154,12 @@ class RecoveryModal(ModalScreen[RecoveryChoice | None]):
 
     # -- the user's choice ------------------------------------------------------------
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
+    async def on_button_pressed(self, event: Button.Pressed) -> None:
+        """A click or Enter on a button does what its key does."""
         action = {"retry": "retry", "offline": "work_offline", "local": "use_local"}.get(
             str(event.button.id), "edit_settings"
         )
-        self.run_action(action)
+        await self.run_action(action)
 
     def action_retry(self) -> None:
         self.set_busy("Retrying now…")

@@ -4,6 +4,8 @@ cancelled) and the billing settings form."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ from textual.widgets import ContentSwitcher, DataTable, Input, Label, Static
 from textual.widgets.data_table import CellDoesNotExist
 
 from jtt_tui.domain.models import BillingSettings, InvoiceStatus
+from jtt_tui.domain.money import format_money
 from jtt_tui.services.billing import InvoiceView
 from jtt_tui.ui.commands import bindings_for
 from jtt_tui.ui.modals.billing_forms import (
@@ -23,18 +26,18 @@ from jtt_tui.ui.modals.billing_forms import (
     NewInvoiceRequest,
 )
 from jtt_tui.ui.modals.forms import FieldErrors
+from jtt_tui.ui.palette import Tone, tone
 from jtt_tui.ui.screens.base import JttScreen
 from jtt_tui.ui.text import plain
 from jtt_tui.ui.widgets.key_bar import KeyBar
 from jtt_tui.ui.widgets.status_line import StatusLine
 
 FILTERS: tuple[str | None, ...] = (None, "draft", "sent", "overdue", "paid", "cancelled")
-STATUS_STYLE = {
-    "draft": "",
-    "sent": "cyan",
-    "overdue": "bold red",
-    "paid": "green",
-    "cancelled": "dim",
+STATUS_TONE: dict[str, Tone] = {
+    "sent": "info",
+    "overdue": "bad",
+    "paid": "good",
+    "cancelled": "muted",
 }
 
 
@@ -144,9 +147,11 @@ class BillingScreen(JttScreen):
                 Text(str(invoice.due_date or "–")),
                 Text(
                     status + (" ⚠" if invoice.invoice_id in self._stale else ""),
-                    style=STATUS_STYLE.get(status, ""),
+                    style=tone(self.app, STATUS_TONE[status], bold=status == "overdue")
+                    if status in STATUS_TONE
+                    else "",
                 ),
-                Text(f"{invoice.total:,.2f} {invoice.currency}", justify="right"),
+                Text(self._money(invoice.total, invoice.currency), justify="right"),
                 key=invoice.invoice_id,
             )
         if selected in self._views:
@@ -156,6 +161,11 @@ class BillingScreen(JttScreen):
             label += f", matching {self._text_filter!r}"
         self.query_one("#invoices-title", Label).update(label + f" ({len(views)})")
         self._show_detail()
+
+    def _money(self, amount: Decimal, currency: str) -> str:
+        """An amount as everywhere else (the billing settings' number format)."""
+        style = self._settings.number_format if self._settings is not None else "auto"
+        return format_money(amount, currency, style)
 
     def _selected_id(self) -> str | None:
         table = self.query_one("#invoices", DataTable)
@@ -184,16 +194,17 @@ class BillingScreen(JttScreen):
         invoice = view.invoice
         # the description takes what the numbers leave of the width
         width = max(self.size.width - 32, 12)
+        money = partial(self._money, currency=invoice.currency)
         lines = [
-            f"{plain(item.description, width):{width}} {item.hours:>6}h ×{item.rate:>7} = "
-            f"{item.amount:>9,.2f}"
+            f"{plain(item.description, width):{width}} {item.hours:>6}h × {money(item.rate)} = "
+            f"{money(item.amount):>10}"
             for item in invoice.items[:6]
         ]
         if len(invoice.items) > 6:
             lines.append(f"… and {len(invoice.items) - 6} more lines")
         lines.append(
-            f"subtotal {invoice.subtotal:,.2f} + tax {invoice.tax_rate}% "
-            f"{invoice.tax_amount:,.2f} = total {invoice.total:,.2f} {invoice.currency}"
+            f"subtotal {money(invoice.subtotal)} + tax {invoice.tax_rate}% "
+            f"{money(invoice.tax_amount)} = total {money(invoice.total)}"
             + (f" · paid {invoice.paid_date}" if invoice.paid_date else "")
         )
         stale = self._stale.get(invoice.invoice_id)
@@ -255,11 +266,12 @@ class BillingScreen(JttScreen):
                         ),
                         lambda invoice: self.changed(
                             f"Created draft {invoice.invoice_number}: "
-                            f"{invoice.total:,.2f} {invoice.currency}"
+                            + self._money(invoice.total, invoice.currency)
                         ),
                     )
 
-            self.app.push_screen(InvoicePreviewModal(draft), create)
+            style = self._settings.number_format if self._settings is not None else "auto"
+            self.app.push_screen(InvoicePreviewModal(draft, style), create)
 
         self.background(
             lambda: billing.preview(
@@ -287,7 +299,8 @@ class BillingScreen(JttScreen):
 
         def saved(stored: Any) -> None:
             if stored is not None:
-                self.changed(f"Saved {stored.invoice_number}: {stored.total:,.2f}")
+                total = self._money(stored.total, stored.currency)
+                self.changed(f"Saved {stored.invoice_number}: {total}")
 
         modal = InvoiceLinesModal(invoice).saving(
             lambda lines: billing.update_lines(invoice.invoice_id, lines)
@@ -310,7 +323,8 @@ class BillingScreen(JttScreen):
         self.background(
             lambda: billing.refresh(invoice.invoice_id),
             lambda saved: self.changed(
-                f"Rebuilt {saved.invoice_number} from its time: {saved.total:,.2f} {saved.currency}"
+                f"Rebuilt {saved.invoice_number} from its time: "
+                + self._money(saved.total, saved.currency)
             ),
         )
 

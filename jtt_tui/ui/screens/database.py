@@ -32,6 +32,7 @@ from jtt_tui.ui.modals.forms import (
 from jtt_tui.ui.screens.base import JttScreen
 from jtt_tui.ui.widgets.key_bar import KeyBar
 from jtt_tui.ui.widgets.status_line import StatusLine
+from jtt_tui.words import count
 
 TLS_OPTIONS = [
     ("Auto (on for remote hosts and mongodb+srv)", "auto"),
@@ -45,6 +46,16 @@ _NUMBERS = (
     "max_pool_size",
     "min_pool_size",
 )
+
+
+# the store's record kinds, one of each
+_SINGULAR = {
+    "sessions": "session",
+    "projects": "project",
+    "manual_tasks": "manual task",
+    "invoices": "invoice",
+    "tickets": "ticket",
+}
 
 
 class MongoForm(FieldGroup, Vertical):
@@ -182,7 +193,11 @@ class DatabaseScreen(JttScreen):
         else:
             assert ping.failure is not None
             health = f"NOT answering: {ping.failure.title} ({ping.failure.kind})"
-        counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in info.counts.items() if n)
+        counts = ", ".join(
+            count(n, _SINGULAR.get(k, k))
+            for k, n in info.counts.items()
+            if n and k != "billing_settings"  # one record per user: not a count to show
+        )
         lines = [
             f"{'Local SQLite file' if info.kind == 'local' else 'MongoDB'}: {info.location}",
             f"Health: {health}",
@@ -193,11 +208,14 @@ class DatabaseScreen(JttScreen):
                 "offline": "OFFLINE: working on the copy kept on this machine",
                 "reconnecting": "OFFLINE, reconnecting: working on the copy kept on this machine",
             }[info.state]
-            waiting = f"; {info.pending} change(s) waiting to be sent" if info.pending else ""
+            waiting = (
+                f"; {count(info.pending, 'change')} waiting to be sent" if info.pending else ""
+            )
             lines.append(f"State: {state}{waiting}")
             if info.conflicts:
                 lines.append(
-                    f"{info.conflicts} conflict(s) to settle: press F9 (keep mine / keep theirs)"
+                    f"{count(info.conflicts, 'conflict')} to settle: press F9 (keep mine / "
+                    "keep theirs)"
                 )
         if info.metrics is not None:
             lines.append(f"Activity: {info.metrics.describe()}")

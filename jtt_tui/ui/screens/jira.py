@@ -23,6 +23,7 @@ from jtt_tui.ui.screens.base import JttScreen
 from jtt_tui.ui.text import plain
 from jtt_tui.ui.widgets.key_bar import KeyBar
 from jtt_tui.ui.widgets.status_line import StatusLine
+from jtt_tui.words import count
 
 PROBLEMS_SHOWN = 5
 PUSH_MODES = [("A worklog per segment", "segment"), ("One worklog per ticket and day", "day")]
@@ -275,7 +276,7 @@ class JiraScreen(JttScreen):
         self.background(
             run,
             lambda counts: self.notify(
-                f"{counts[0]} ticket(s) from Jira; {counts[1]} new or changed in the cache."
+                f"{count(counts[0], 'ticket')} from Jira; {counts[1]} new or changed in the cache."
             ),
             group="jira-pull",
         )

@@ -22,8 +22,10 @@ from jtt_tui.storage.kinds import ALL_KINDS
 from jtt_tui.storage.migrate import STEPS, CopyProgress, MigrationReport, StepChanged
 from jtt_tui.ui.commands import bindings_for
 from jtt_tui.ui.screens.base import JttScreen
+from jtt_tui.ui.widgets.check import Check
 from jtt_tui.ui.widgets.key_bar import KeyBar
 from jtt_tui.ui.widgets.status_line import StatusLine
+from jtt_tui.words import count
 
 if TYPE_CHECKING:
     from jtt_tui.config import MongoConfig
@@ -104,7 +106,7 @@ class MigrateScreen(JttScreen):
                 with Horizontal():
                     yield Label("Batch size")
                     yield Input("500", id="f-batch", compact=True, type="integer")
-                yield Checkbox("Dry run: read and check, write nothing", id="f-dry", compact=True)
+                yield Check("Dry run: read and check, write nothing", id="f-dry", compact=True)
                 yield Static(
                     "Enter / ^s starts. The source is never changed; a backup of it is "
                     "written first.",
@@ -330,7 +332,7 @@ class MigrateScreen(JttScreen):
         if report.conflicts:
             kept_target = sum(1 for c in report.conflicts if c.winner == "target")
             lines.append(
-                f"{len(report.conflicts)} record(s) differed on both sides: the newer kept "
+                f"{count(len(report.conflicts), 'record')} differed on both sides: the newer kept "
                 f"({kept_target} from the target)."
             )
         if report.backup_path:

@@ -16,6 +16,7 @@ from textual.widgets.data_table import CellDoesNotExist
 from jtt_tui.domain.durations import format_span
 from jtt_tui.services.projects import ProjectDetail, ProjectSummary
 from jtt_tui.ui.commands import bindings_for
+from jtt_tui.ui.palette import tone
 from jtt_tui.ui.screens.base import JttScreen
 from jtt_tui.ui.text import plain
 from jtt_tui.ui.widgets.bars import ratio_bar, week_bars
@@ -80,16 +81,19 @@ class ProjectsScreen(JttScreen):
             estimate = (
                 f"{project.estimated_hours.normalize():f}" if project.estimated_hours else "–"
             )
-            budget = f"{project.budget:,.0f}" if project.budget else "–"
+            budget = summary.money(project.budget) if project.budget else "–"
             ratio = summary.hours_ratio if summary.hours_ratio is not None else summary.budget_ratio
-            status_style = {"active": "green", "archived": "dim"}.get(str(project.status), "")
+            status_style = {
+                "active": tone(self.app, "good"),
+                "archived": tone(self.app, "muted"),
+            }.get(str(project.status), "")
             table.add_row(
                 Text(project.key, style="bold"),
                 Text(plain(project.name, 28)),
                 Text(str(project.status), style=status_style),
                 Text(f"{summary.actual_hours}/{estimate}", justify="right"),
-                Text(f"{summary.spent:,.2f}/{budget}", justify="right"),
-                ratio_bar(ratio),
+                Text(f"{summary.money(summary.spent)}/{budget}", justify="right"),
+                ratio_bar(ratio, app=self.app),
                 key=project.project_id,
             )
         if selected in self._summaries:
@@ -132,7 +136,7 @@ class ProjectsScreen(JttScreen):
         summary = detail.summary
         project = summary.project
         self.query_one("#project-title", Label).update(f"{project.key} — {plain(project.name, 40)}")
-        facts = [f"rate {summary.rate} {summary.currency}/h"]
+        facts = [f"rate {summary.money(summary.rate)}/h"]
         if project.client.name:
             facts.append(f"client {plain(project.client.name, 30)}")
         if project.start_date or project.end_date:

@@ -113,20 +113,24 @@ class ReportsScreen(JttScreen):
         first, last = self._range()
         storage, tz, by = self.jtt.services.storage, self.jtt.tz, self.by
         self.query_one("#reports-title", Static).update(f"{first} to {last}, by {by} …")
-        self.background(
-            lambda: time_report(storage, first, last, by=by, tz=tz), self._show, group="reports"
-        )
+
+        def run() -> tuple[TimeReport, str]:
+            report = time_report(storage, first, last, by=by, tz=tz)
+            return report, storage.get_billing_settings().number_format
+
+        self.background(run, self._show, group="reports")
 
     def refresh_data(self) -> None:
         self.load()  # the data changed (or the screen came back): the same period again
 
-    def _show(self, report: TimeReport) -> None:
-        from jtt_tui.services.invoice_docs import format_money
+    def _show(self, loaded: tuple[TimeReport, str]) -> None:
+        from jtt_tui.domain.money import format_money
 
+        report, style = loaded
         self.report = report
 
         def amounts(values: dict[str, Decimal]) -> str:
-            return " + ".join(format_money(a, c) for c, a in sorted(values.items())) or "-"
+            return " + ".join(format_money(a, c, style) for c, a in sorted(values.items())) or "-"
 
         total = report.total
         self.query_one("#reports-title", Static).update(

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
@@ -21,11 +21,13 @@ from textual.worker import Worker, WorkerState
 from jtt_tui.domain.calendar import day_bounds, local_date, to_local
 from jtt_tui.domain.durations import format_clock, format_span
 from jtt_tui.ui.commands import bindings_for
+from jtt_tui.ui.palette import tone
 from jtt_tui.ui.screens.base import JttScreen
 from jtt_tui.ui.text import plain
 from jtt_tui.ui.widgets.key_bar import KeyBar
 from jtt_tui.ui.widgets.status_line import StatusLine
 from jtt_tui.ui.widgets.text_line import TextLine
+from jtt_tui.words import count
 
 if TYPE_CHECKING:  # the models load with the store, after the first frame
     from jtt_tui.domain.models import ManualTask, Segment, Session
@@ -273,7 +275,10 @@ class TimerScreen(JttScreen):
         session = row.session
         assert session is not None
         status = str(session.status)
-        style = {"running": "bold green", "paused": "yellow"}.get(status, "")
+        style = {
+            "running": tone(self.app, "good", bold=True),
+            "paused": tone(self.app, "warn"),
+        }.get(status, "")
         return [
             Text(session.ticket_number, style="bold" if status == "running" else ""),
             Text(plain(session.ticket_name, 40)),
@@ -441,7 +446,7 @@ class TimerScreen(JttScreen):
                     Text(f"⚠{begin}" if shared else begin, style="bold yellow" if shared else ""),
                     Text(end_text, style=end_style),
                     Text(format_clock(hi - lo), justify="right"),
-                    jira_cell(segment),
+                    jira_cell(segment, self.app),
                     self._bill_cell(segment),
                 )
                 self._segment_rows.append(index)
@@ -475,7 +480,7 @@ class TimerScreen(JttScreen):
             bill += "\n⚠ some of today's time is also on another ticket"
         summary.set(
             f"{session.status} · {format_span(session.elapsed(now))} in "
-            f"{len(session.segments)} segment(s){tags}{notes}{jira}{bill}"
+            f"{count(len(session.segments), 'segment')}{tags}{notes}{jira}{bill}"
         )
 
     def _overlapping(self) -> set[tuple[str, datetime]]:
@@ -750,8 +755,8 @@ class TimerScreen(JttScreen):
         from jtt_tui.ui.modals.confirm import ConfirmModal
         from jtt_tui.ui.screens.jira import jira_service
 
-        count = pushed_links(session, starts)
-        if not count:
+        worklogs = pushed_links(session, starts)
+        if not worklogs:
             self.background(delete_here, lambda _: self.changed(done))
             return
         service = jira_service(self.jtt)
@@ -765,12 +770,12 @@ class TimerScreen(JttScreen):
                     service.delete_worklogs(session, starts)
                 return delete_here()
 
-            suffix = f" (and {count} worklog(s) in Jira)" if also_jira else ""
+            suffix = f" (and {count(worklogs, 'worklog')} in Jira)" if also_jira else ""
             self.background(run, lambda _: self.changed(done + suffix))
 
         self.app.push_screen(
             ConfirmModal(
-                f"This time is in Jira as {count} worklog(s). Delete them in Jira too? "
+                f"This time is in Jira as {count(worklogs, 'worklog')}. Delete them in Jira too? "
                 "(n keeps them there; the time is deleted here either way)",
                 yes="Delete in Jira too",
             ),
@@ -1004,7 +1009,7 @@ def _day_pieces(
         day += timedelta(days=1)
 
 
-def jira_cell(segment: Segment) -> Text:
+def jira_cell(segment: Segment, app: App[object]) -> Text:
     """A segment's push status: ✓ in Jira, … queued, ✗ refused (reason
     below). Editing pushed time sends the change at once (queued if Jira is
     away), so a ✓ is never stale for long."""
@@ -1012,10 +1017,10 @@ def jira_cell(segment: Segment) -> Text:
     if link is None:
         return Text("")
     if link.state == "pushed":
-        return Text("✓", style="green")
+        return Text("✓", style=tone(app, "good"))
     if link.state == "pending":
-        return Text("… queued", style="yellow")
-    return Text("✗ failed", style="bold red")
+        return Text("… queued", style=tone(app, "warn"))
+    return Text("✗ failed", style=tone(app, "bad", bold=True))
 
 
 def _row_key_at(table: DataTable[object]) -> str | None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from rich.text import Text
+from textual.app import App
 
 from jtt_tui.domain.durations import format_span
+from jtt_tui.ui.palette import NAMED_TONES, Tone, tone
 
 _PARTIAL = " ▏▎▍▌▋▊▉"
 
@@ -18,11 +20,16 @@ def _blocks(fraction: float, width: int) -> str:
     return ("█" * full + part).ljust(width, " ")
 
 
-def ratio_bar(ratio: float | None, width: int = 8) -> Text:
-    """``████▌   62%``; red past 100 %, dim when there is nothing to compare."""
+def ratio_bar(ratio: float | None, width: int = 8, *, app: App[object] | None = None) -> Text:
+    """``████▌   62%``; red past 100 %, dim when there is nothing to compare
+    (the theme's tones with an ``app``)."""
+
+    def style_of(name: Tone) -> str:
+        return tone(app, name) if app is not None else NAMED_TONES[name]
+
     if ratio is None:
-        return Text("–", style="dim")
-    style = "red" if ratio > 1 else ("yellow" if ratio > 0.85 else "green")
+        return Text("–", style=style_of("muted"))
+    style = style_of("bad" if ratio > 1 else ("warn" if ratio > 0.85 else "good"))
     return Text(f"{_blocks(ratio, width)} {ratio * 100:3.0f}%", style=style)
 
 
