@@ -138,3 +138,15 @@ def test_add_time_for_another_day_in_one_burst(terminal):
     term.wait_for("Added 20m")
     log = term.jtt("log", "--from", "-1", "--to", "-1")
     assert "WEB-7" in log
+
+
+def test_the_footer_follows_the_focus(terminal):
+    term = terminal((60, 20))
+    term.jtt("add", "WEB-1", "--from", "-3h", "--to", "-2h")
+    term.start(f"{sys.executable} -m jtt_tui")
+    term.wait_for("local ● connected")
+    term.wait_for("WEB-1")
+    assert term.screen().splitlines()[-1].rstrip().endswith("? Keys")
+    term.tmux("send-keys", "-t", "app", "Tab")  # Today -> its segments
+    shown = term.wait_for("e Edit segment")
+    assert shown.splitlines()[-1].rstrip().endswith("? Keys")

@@ -80,6 +80,9 @@ class KeyBar(Static):
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
+        # and at once when the focus moves (Textual updates the bindings after
+        # a refresh, which on a real terminal can lag behind the move)
+        self.watch(self.screen, "focused", lambda _focused: self._show(), init=False)
         self._show()
 
     def on_unmount(self) -> None:
