@@ -26,6 +26,7 @@ class Terminal:
             k: v
             for k, v in os.environ.items()
             if not k.startswith(("MONGODB_", "JTT_", "DEFAULT_USER_ID", "LOCAL_", "TMUX"))
+            and k not in ("COLUMNS", "LINES")  # the app would take them for its size
         }
         self.env.update(
             {

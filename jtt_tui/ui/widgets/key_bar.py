@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from rich.cells import cell_len
 from rich.text import Text
+from textual.app import ScreenStackError
 from textual.events import Resize
 from textual.keys import key_to_character
 from textual.screen import Screen
@@ -82,7 +83,15 @@ class KeyBar(Static):
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
         # and at once when the focus moves (Textual updates the bindings after
         # a refresh, which on a real terminal can lag behind the move)
-        self.watch(self.screen, "focused", lambda _focused: self._show(), init=False)
+        self.watch(self.screen, "focused", self._focus_moved, init=False)
+        self._show()
+
+    def _focus_moved(self, _focused: object) -> None:
+        try:
+            if not self.screen.is_current:
+                return  # a screen behind a dialog, or the app closing
+        except ScreenStackError:
+            return
         self._show()
 
     def on_unmount(self) -> None:
