@@ -8,6 +8,7 @@ form is checked, so ``--at 25:00`` never reaches a command."""
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from jtt_tui.domain.errors import DomainError
@@ -16,7 +17,7 @@ from jtt_tui.domain.errors import DomainError
 _SOME_MOMENT = datetime(2001, 1, 3, 12, 0, tzinfo=UTC)
 
 
-def _checked(parse, text: str) -> None:  # type: ignore[no-untyped-def]
+def _checked(parse: Callable[[str], object], text: str) -> None:
     try:
         parse(text)
     except (DomainError, ValueError) as exc:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Callable, Iterable
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from pydantic import ValidationError
 from textual.app import ComposeResult
@@ -20,6 +20,7 @@ from jtt_tui.domain.errors import DomainError
 from jtt_tui.ui.widgets.check import Check
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 def refusal_words(error: BaseException) -> str | None:
@@ -180,12 +181,13 @@ class FormModal(FieldGroup, ModalScreen[T | None], Generic[T]):
     commit: Callable[[T], Any] | None = None
     _saving = False
 
-    def saving(self, commit: Callable[[T], Any]) -> Self:
+    def saving(self, commit: Callable[[T], R]) -> ModalScreen[R | None]:
         """Write the result with ``commit`` (blocking: run off the UI thread)
         before closing: a refusal (an overlap, an unknown project, billed
-        time …) shows in the form, under its field, and keeps what was typed."""
+        time …) shows in the form, under its field, and keeps what was typed.
+        The form then closes with what ``commit`` returned."""
         self.commit = commit
-        return self
+        return cast("ModalScreen[R | None]", self)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():

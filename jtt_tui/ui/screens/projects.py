@@ -24,6 +24,8 @@ from jtt_tui.ui.widgets.key_bar import KeyBar
 from jtt_tui.ui.widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
+    from textual.screen import ModalScreen
+
     from jtt_tui.domain.models import Project
     from jtt_tui.ui.modals.project_form import ProjectFormModal
 
@@ -187,7 +189,7 @@ class ProjectsScreen(JttScreen):
         settings = self.jtt.settings
         return settings is None or settings.enable_multi_user
 
-    def _saving(self, modal: ProjectFormModal) -> ProjectFormModal:
+    def _saving(self, modal: ProjectFormModal) -> ModalScreen[Project | None]:
         """The form saves before it closes: a refusal (a key taken meanwhile,
         a dead store) shows in it and keeps what was typed."""
         service = self.jtt.services.projects
