@@ -48,7 +48,7 @@ def main() -> None:
     n = args.segments
     tickets = max(1, n // 10)
     with serving() as fake, tempfile.TemporaryDirectory() as folder:
-        fake.worklog_page = 1000  # like Jira (up to 5000 per page), not the tests' tiny pages
+        fake.worklog_page = 1000  # a server that serves fewer than Cloud
         config = JiraConfig(url=fake.url)
         store = SQLiteStore(Path(folder) / "bench.db", user_id="bench")
         store.connect()

@@ -14,7 +14,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 from pydantic import (
     BaseModel,
@@ -30,6 +30,9 @@ from pydantic import (
 from jtt_tui.domain.validation import sentence
 from jtt_tui.files import write_private_file
 from jtt_tui.storage.errors import redact
+
+if TYPE_CHECKING:
+    from jtt_tui.jira.estimate import Estimate
 
 SETTINGS_FILE = "settings.toml"
 APP_NAME = "jtt"
@@ -410,8 +413,14 @@ class JiraConfig(_Section):
     )
     # a worklog per finished segment, or one per ticket and day
     push_mode: Literal["segment", "day"] = "segment"
-    # Jira's remaining-estimate handling for pushed worklogs
-    adjust_estimate: Literal["auto", "leave"] = "auto"
+    # Jira's remaining-estimate handling for pushed worklogs, as its own
+    # log-work dialog: auto, leave, new (set it to estimate_value) or manual
+    # (reduce it by estimate_value per worklog)
+    adjust_estimate: Literal["auto", "leave", "new", "manual"] = "auto"
+    estimate_value: str = Field(default="", max_length=40)
+    # Jira Cloud e-mails an issue's watchers about each worklog unless told
+    # not to; jtt tells it not to unless this is on (Server / DC: no choice)
+    notify_watchers: bool = False
     # apply the project's billing rounding to pushed time
     round_pushed: bool = False
     timeout_s: float = Field(default=10.0, ge=1, le=120)
@@ -446,6 +455,18 @@ class JiraConfig(_Section):
             raise ValueError(f"{email!r} is not an e-mail address")
         return email
 
+    @model_validator(mode="after")
+    def _estimate_complete(self) -> Self:
+        from jtt_tui.jira.estimate import estimate_problem
+
+        self.estimate_value = self.estimate_value.strip()
+        if self.adjust_estimate in ("auto", "leave"):
+            self.estimate_value = ""  # nothing to say for these
+        problem = estimate_problem(self.adjust_estimate, self.estimate_value)
+        if problem:
+            raise ValueError(problem)
+        return self
+
     @property
     def cloud(self) -> bool:
         return bool(self.email)
@@ -453,6 +474,12 @@ class JiraConfig(_Section):
     @property
     def configured(self) -> bool:
         return bool(self.url)
+
+    @property
+    def estimate(self) -> "Estimate":
+        from jtt_tui.jira.estimate import Estimate
+
+        return Estimate(self.adjust_estimate, self.estimate_value)
 
 
 class TimerConfig(_Section):

@@ -43,8 +43,31 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     configure.add_argument(
         "--adjust-estimate",
-        choices=["auto", "leave"],
-        help="how Jira changes the remaining estimate (default auto)",
+        choices=["auto", "leave", "new", "manual"],
+        help="how Jira changes the remaining estimate, as its log-work dialog: auto (by the "
+        "time logged, the default), leave, new (set it to --estimate) or manual (reduce it "
+        "by --estimate per worklog)",
+    )
+    configure.add_argument(
+        "--estimate",
+        dest="estimate_value",
+        metavar="AMOUNT",
+        help="for --adjust-estimate new or manual: 2d, 3h, 30m or 1d 4h",
+    )
+    notify = configure.add_mutually_exclusive_group()
+    notify.add_argument(
+        "--notify-watchers",
+        dest="notify_watchers",
+        action="store_const",
+        const=True,
+        help="Jira Cloud e-mails the issue's watchers about each pushed worklog",
+    )
+    notify.add_argument(
+        "--quiet",
+        dest="notify_watchers",
+        action="store_const",
+        const=False,
+        help="no e-mail to the watchers per worklog (the default; Cloud only)",
     )
     rounding = configure.add_mutually_exclusive_group()
     rounding.add_argument(
@@ -84,7 +107,34 @@ def register(commands: argparse._SubParsersAction) -> None:
     push.add_argument("--to", dest="end", type=argtypes.day, help="last day (default: today)")
     push.add_argument("--ticket", type=argtypes.ticket, help="only this ticket")
     push.add_argument("--dry-run", action="store_true", help="show what would be sent")
+    push.add_argument(
+        "--include-closed",
+        action="store_true",
+        help="try issues that are done in Jira too (skipped by default: Jira refuses them)",
+    )
     push.set_defaults(handler=cmd_push)
+
+    reconcile = actions.add_parser(
+        "reconcile",
+        help="compare your worklogs in Jira with what jtt pushed (default: the last 14 days)",
+        description="Read your worklogs in Jira for the period and compare them with what "
+        "jtt pushed: changed in Jira, deleted in Jira, logged in Jira but not by jtt, and "
+        "per day Jira's total against jtt's. Exit 0 when in sync, 3 when differences "
+        "remain. The action options take worklog ids; without, every worklog of that kind.",
+    )
+    reconcile.add_argument(
+        "--from", dest="start", type=argtypes.day, help="first day (default: 13 days before --to)"
+    )
+    reconcile.add_argument("--to", dest="end", type=argtypes.day, help="last day (default: today)")
+    reconcile.add_argument("--json", action="store_true", help="the result as JSON, for scripts")
+    for flag, what in (
+        ("--take-jira", "changed in Jira: the time in jtt becomes Jira's (billed time stays)"),
+        ("--push-mine", "changed or deleted in Jira: send jtt's time again"),
+        ("--forget", "deleted in Jira: keep the time in jtt only, never push it again"),
+        ("--import", "logged in Jira outside jtt: add it to jtt as a manual entry"),
+    ):
+        reconcile.add_argument(flag, nargs="*", metavar="WORKLOG", help=what)
+    reconcile.set_defaults(handler=cmd_reconcile)
 
     status = actions.add_parser("status", help="what is pushed, queued or failed")
     status.set_defaults(handler=cmd_status)
@@ -99,7 +149,7 @@ def cmd_configure(ctx: Context, args: argparse.Namespace) -> int:
     from jtt_tui.config import JiraConfig, update_settings_file
     from jtt_tui.domain.validation import explain
     from jtt_tui.secrets import SecretStoreUnavailable, set_secret
-    from jtt_tui.services.jira import TOKEN_SECRET, insecure_warning
+    from jtt_tui.services.jira import TOKEN_SECRET, insecure_warning, unbounded_jql
 
     settings = ctx.settings
     changes: dict[str, Any] = {}
@@ -109,7 +159,14 @@ def cmd_configure(ctx: Context, args: argparse.Namespace) -> int:
         changes["email"] = args.email
     if args.server:
         changes["email"] = ""
-    for name in ("jql", "push_mode", "adjust_estimate", "round_pushed"):
+    for name in (
+        "jql",
+        "push_mode",
+        "adjust_estimate",
+        "estimate_value",
+        "round_pushed",
+        "notify_watchers",
+    ):
         if getattr(args, name) is not None:
             changes[name] = getattr(args, name)
     token = None
@@ -120,7 +177,7 @@ def cmd_configure(ctx: Context, args: argparse.Namespace) -> int:
     if not changes and token is None:
         raise CommandFailed(
             "nothing to configure: give --url, --email or --server, --token-stdin, --jql, "
-            "--push-mode, --adjust-estimate or --round",
+            "--push-mode, --adjust-estimate (--estimate), --round or --notify-watchers",
             exit_code=2,
         )
     current = settings.jira.model_dump(exclude={"token"})
@@ -130,6 +187,9 @@ def cmd_configure(ctx: Context, args: argparse.Namespace) -> int:
         raise CommandFailed(explain(exc, context="Jira settings"), exit_code=2) from None
     if not config.url:
         raise CommandFailed("give the Jira site with --url (nothing was changed)", exit_code=2)
+    unbounded = unbounded_jql(config.jql, cloud=config.cloud)
+    if unbounded:
+        raise CommandFailed(f"{unbounded} (nothing was changed)", exit_code=2)
     if token is not None:
         try:
             set_secret(TOKEN_SECRET, token)
@@ -215,7 +275,11 @@ def _line(outcome: PushOutcome) -> str:
     unit = outcome.unit
     started = unit.started.astimezone().strftime("%Y-%m-%d %H:%M")
     detail = f"  {redact(outcome.detail)}" if outcome.detail else ""
-    return f"  {unit.issue:<12} {started}  {unit.seconds // 60:>5} min  {outcome.action}{detail}"
+    manual = " (manual)" if unit.task_id else ""
+    return (
+        f"  {unit.issue:<12} {started}  {unit.seconds // 60:>5} min  "
+        f"{outcome.action}{manual}{detail}"
+    )
 
 
 def cmd_push(ctx: Context, args: argparse.Namespace) -> int:
@@ -249,7 +313,8 @@ def cmd_push(ctx: Context, args: argparse.Namespace) -> int:
             ctx.out(
                 f"  {unit.issue:<12} {unit.started.astimezone().strftime('%Y-%m-%d %H:%M')}  "
                 f"{unit.seconds // 60:>5} min  would {'update' if unit.link else 'create'}"
-                f"{tracked}"
+                f"{' (manual entry)' if unit.task_id else ''}{tracked}"
+                f"{'  (done in Jira: skipped)' if unit.closed and not args.include_closed else ''}"
             )
         ctx.out(
             f"Dry run: {count(len(todo), 'worklog')} to send, {len(units) - len(todo)} up to date."
@@ -263,9 +328,10 @@ def cmd_push(ctx: Context, args: argparse.Namespace) -> int:
             store,
             client,
             todo,
-            adjust=settings.jira.adjust_estimate,
+            adjust=settings.jira.estimate,
             now=store.clock.now,
             on_outcome=lambda o: ctx.out(_line(o)),
+            include_closed=args.include_closed,
         )
     for outcome in report.outcomes:
         if outcome.action == "queued":
@@ -274,6 +340,10 @@ def cmd_push(ctx: Context, args: argparse.Namespace) -> int:
     failed, queued = report.count("failed"), report.count("queued")
     skipped = report.count("skipped")
     also = f", left to another jtt {skipped}" if skipped else ""
+    closed = report.count("closed")
+    also += (
+        f", skipped {closed} on issues done in Jira (--include-closed tries them)" if closed else ""
+    )
     ctx.out(
         f"Pushed {sent}, failed {failed}, queued {queued}{also} "
         f"({count(client.requests, 'request')})."
@@ -290,9 +360,11 @@ def cmd_status(ctx: Context, args: argparse.Namespace) -> int:
     from jtt_tui.services.jira import JiraService
 
     summary = JiraService(ctx.settings, ctx.store).summary()
+    kept = f", kept in jtt only {summary.kept_local}" if summary.kept_local else ""
     ctx.out(
         f"Pushed {summary.pushed}, queued {summary.queued}, failed {summary.failed}, "
-        f"not pushed yet {summary.unpushed} (finished segments)."
+        f"not pushed yet {summary.unpushed}{kept} (finished segments and manual entries "
+        "with a ticket)."
     )
     for ticket, start, state, reason in summary.problems:
         when = start.astimezone().strftime("%Y-%m-%d %H:%M")
@@ -300,3 +372,156 @@ def cmd_status(ctx: Context, args: argparse.Namespace) -> int:
         why = f": {redact(reason)}" if reason else ""
         ctx.out(f"  {ticket:<12} {when}  {label}{why}")
     return 0
+
+
+# -- reconcile -------------------------------------------------------------------------------
+
+_KIND_LABEL = {
+    "changed": "changed",
+    "deleted": "deleted",
+    "jira_only": "Jira only",
+    "same": "same",
+}
+_ACTIONS = (
+    ("take_jira", "changed", "take_jiras"),
+    ("push_mine", "changed deleted", "push_mine"),
+    ("forget", "deleted", "forget"),
+    ("import", "jira_only", "import_entry"),
+)
+
+
+def _reconciler(ctx: Context):  # type: ignore[no-untyped-def]
+    from jtt_tui.services.jira import client_for
+    from jtt_tui.services.reconcile import Reconciler
+
+    settings = ctx.settings
+    client_for(settings)  # not set up: say so before anything else
+    return Reconciler(
+        ctx.services.timer, settings.jira, lambda: client_for(settings), tz=ctx.services.timer.tz
+    )
+
+
+def cmd_reconcile(ctx: Context, args: argparse.Namespace) -> int:
+    import json
+
+    from jtt_tui.domain.calendar import local_date
+    from jtt_tui.domain.parsing import parse_day
+    from jtt_tui.services.reconcile import ReconcileRefused, period
+
+    store = ctx.store
+    today = local_date(store.clock.now())
+    first = parse_day(args.start, today=today, what="--from") if args.start else None
+    last = parse_day(args.end, today=today, what="--to") if args.end else None
+    try:
+        first, last = period(first, last, today)
+    except ReconcileRefused as exc:
+        raise CommandFailed(str(exc), exit_code=2) from None
+    reconciler = _reconciler(ctx)
+    result = reconciler.run(first, last)
+    asked = [
+        (name, kinds, method) for name, kinds, method in _ACTIONS if getattr(args, name) is not None
+    ]
+    if asked:
+        requests = result.requests
+        done, refused = _act(ctx, reconciler, result, asked, args)
+        result = reconciler.run(first, last)
+        result.requests += requests
+        if not args.json:
+            for line in done:
+                ctx.out(line)
+        for line in refused:
+            ctx.err(line)
+    if args.json:
+        ctx.out(json.dumps(result.as_json(), indent=2))
+    else:
+        _print_reconciliation(ctx, result, reconciler.tz)
+    return 0 if result.in_sync else 3
+
+
+def _act(ctx: Context, reconciler, result, asked, args) -> tuple[list[str], list[str]]:  # type: ignore[no-untyped-def]
+    from jtt_tui.domain.errors import DomainError
+    from jtt_tui.services.jira import describe
+
+    done: list[str] = []
+    refused: list[str] = []
+    for name, kinds, method in asked:
+        wanted = set(getattr(args, name))
+        chosen = [
+            e
+            for e in result.entries
+            if e.kind in kinds.split() and (not wanted or e.worklog_id in wanted)
+        ]
+        missing = wanted - {e.worklog_id for e in chosen}
+        for worklog_id in sorted(missing):
+            refused.append(
+                f"--{name.replace('_', '-')} {worklog_id}: no such worklog among the "
+                f"{' or '.join(_KIND_LABEL[k] for k in kinds.split())} ones"
+            )
+        for entry in chosen:
+            try:
+                outcome = getattr(reconciler, method)(entry)
+            except DomainError as exc:
+                refused.append(f"{entry.issue} worklog {entry.worklog_id}: {exc}")
+                continue
+            if method == "push_mine":
+                done.append(f"{entry.issue} worklog {entry.worklog_id}: {describe(outcome)}")
+            elif method == "import_entry":
+                done.append(
+                    f"{entry.issue} worklog {entry.worklog_id}: imported as a manual entry "
+                    f"({outcome.title!r}, {outcome.date})"
+                )
+            else:
+                done.append(str(outcome))
+    return done, refused
+
+
+def _print_reconciliation(ctx: Context, result, tz) -> None:  # type: ignore[no-untyped-def]
+    ctx.out(
+        f"Jira against jtt, {result.first} to {result.last} "
+        f"({count(result.requests, 'request')} to Jira)"
+    )
+    for entry in result.differences:
+        ctx.out(
+            f"  {_KIND_LABEL[entry.kind]:<9} {entry.issue:<12} worklog {entry.worklog_id:<8} "
+            f"{clean(entry.describe(tz))}"
+        )
+    differing = [d for d in result.days if d.differs]
+    if differing:
+        ctx.out("Days whose totals differ (Jira / jtt):")
+        for day in differing:
+            ctx.out(f"  {day.day}  {_span(day.jira_seconds):>7} / {_span(day.jtt_seconds):<7}")
+    for issue in result.unreadable:
+        ctx.out(f"  {issue}: Jira would not show its worklogs (deleted, or no permission)")
+    counts = ", ".join(
+        f"{len(result.of(kind))} {label}"
+        for kind, label in (
+            ("same", "in sync"),
+            ("changed", "changed in Jira"),
+            ("deleted", "deleted in Jira"),
+            ("jira_only", "only in Jira"),
+        )
+    )
+    unpushed = f"; {count(result.unpushed, 'worklog')} not pushed yet" if result.unpushed else ""
+    ctx.out(f"{counts}{unpushed}.")
+    if result.in_sync:
+        ctx.out("Jira and jtt agree.")
+        return
+    hints = []
+    if result.of("changed"):
+        hints.append("changed: --take-jira or --push-mine")
+    if result.of("deleted"):
+        hints.append("deleted: --push-mine or --forget")
+    if result.of("jira_only"):
+        hints.append("only in Jira: --import")
+    if result.unpushed:
+        hints.append("not pushed yet: `jtt jira push`")
+    if hints:
+        ctx.out("To settle them: " + "; ".join(hints) + " (add worklog ids to pick some).")
+
+
+def _span(seconds: int) -> str:
+    from datetime import timedelta
+
+    from jtt_tui.domain.durations import format_span
+
+    return format_span(timedelta(seconds=seconds))

@@ -80,6 +80,9 @@ class WorklogState(StrEnum):
     PENDING = "pending"  # on its way to Jira (or unknown: a retry checks first)
     PUSHED = "pushed"
     FAILED = "failed"  # Jira refused it; ``error`` says why
+    # deleted in Jira and kept here only, on purpose (reconcile's "forget"):
+    # never pushed again
+    LOCAL = "local"
 
 
 class WorklogLink(Model):
@@ -229,6 +232,8 @@ class Ticket(Record):
     story_points: Quantity | None = None
     project_id: RecordId | None = None
     jira_status: ShortText = ""
+    # Jira's status category is Done: Jira refuses worklogs on it
+    jira_done: bool = Field(default=False, exclude_if=lambda v: not v)
     source: Literal["manual", "electron", "csv", "jira"] = "manual"
 
 
@@ -308,6 +313,9 @@ class ManualTask(Record):
     hourly_rate: Money | None = None
     tags: Tags = Field(default_factory=list)
     invoice_id: RecordId | None = None
+    # where this entry's time went in Jira (entries with a ticket are pushed
+    # like segments; one imported from Jira carries the worklog it came from)
+    worklog: WorklogLink | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 class Company(Model):

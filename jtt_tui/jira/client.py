@@ -17,6 +17,7 @@ names the cause and the fix; the token never appears in one.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -27,7 +28,10 @@ from urllib.parse import quote
 
 import httpx
 
+from jtt_tui.jira.estimate import Estimate, estimate_problem
 from jtt_tui.storage.errors import redact, register_secret
+
+__all__ = ["Estimate", "JiraClient", "JiraError", "Worklog", "estimate_problem"]
 
 JiraErrorKind = Literal[
     "auth", "forbidden", "not_found", "invalid", "rate_limited", "server", "network", "timeout"
@@ -37,6 +41,10 @@ TRANSIENT: frozenset[str] = frozenset({"rate_limited", "server", "network", "tim
 SAFE_METHODS = frozenset({"GET", "PUT", "DELETE", "HEAD"})
 MAX_RETRY_AFTER_S = 60.0
 MARKER_PREFIX = "jtt:"
+# the worklog property (Cloud) that carries the push id instead of the comment
+PROPERTY_KEY = "jtt"
+WORKLOG_PAGE = 5000  # what Cloud serves at most per page; a server may cap lower
+MAX_PAGES = 1000  # a server that never ends its pages is not followed forever
 
 
 class JiraError(Exception):
@@ -71,9 +79,30 @@ class Worklog:
     started: str
     seconds: int
     comment_text: str
+    author: str = ""  # accountId on Cloud, the user name on Server
+    push_id: str = ""  # from the worklog's jtt property (Cloud)
 
     def has_marker(self, push_id: str) -> bool:
-        return f"{MARKER_PREFIX}{push_id}" in self.comment_text
+        return self.push_id == push_id or f"{MARKER_PREFIX}{push_id}" in self.comment_text
+
+    @property
+    def marker(self) -> str:
+        """The push id jtt left on it (property or comment marker), or ""."""
+        if self.push_id:
+            return self.push_id
+        found = re.search(rf"{MARKER_PREFIX}([0-9a-f]{{16,40}})", self.comment_text)
+        return found.group(1) if found else ""
+
+    @property
+    def started_at(self) -> datetime | None:
+        """``started`` as an instant (Jira writes it in the user's offset)."""
+        return parse_jira_time(self.started)
+
+    @property
+    def text(self) -> str:
+        """The comment without jtt's marker line."""
+        lines = [ln for ln in self.comment_text.splitlines() if not ln.startswith(MARKER_PREFIX)]
+        return "\n".join(lines).strip()
 
 
 @dataclass
@@ -81,6 +110,9 @@ class JiraClient:
     url: str
     token: str
     email: str = ""  # Cloud when set
+    # Cloud e-mails the issue's watchers about every worklog unless told not
+    # to (notifyUsers); Server / Data Center has no such choice
+    notify: bool = False
     timeout_s: float = 10.0
     attempts: int = 4
     backoff_s: float = 0.5
@@ -207,29 +239,70 @@ class JiraClient:
             elif not issues or start >= int(data.get("total", 0)):
                 return
 
-    def worklogs(self, issue: str) -> list[Worklog]:
+    def worklogs(
+        self,
+        issue: str,
+        *,
+        started_after: datetime | None = None,
+        started_before: datetime | None = None,
+    ) -> list[Worklog]:
+        """The issue's worklogs, oldest first, every page: a page shorter than
+        the server says it serves (or empty) is the last one (``total`` is not
+        trusted). On Cloud the period narrows the answer on the server and the
+        jtt property comes along; Server / DC sends all and they are narrowed
+        here."""
+        params: dict[str, Any] = {"maxResults": WORKLOG_PAGE}
+        if self.cloud:
+            params["expand"] = "properties"
+            if started_after is not None:
+                params["startedAfter"] = _epoch_ms(started_after)
+            if started_before is not None:
+                params["startedBefore"] = _epoch_ms(started_before)
         found: list[Worklog] = []
+        seen: set[str] = set()
         start = 0
-        while True:
+        for _ in range(MAX_PAGES):
             data = self.request(
-                "GET",
-                self._worklog_path(issue),
-                params={"startAt": start, "maxResults": 1000},
+                "GET", self._worklog_path(issue), params={**params, "startAt": start}
             )
-            page = data.get("worklogs") or []
-            found += [_worklog(raw) for raw in page]
+            page = (data or {}).get("worklogs") or []
+            fresh = [w for w in (_worklog(raw) for raw in page) if w.id not in seen]
+            seen.update(w.id for w in fresh)
+            found += fresh
+            served = int((data or {}).get("maxResults") or WORKLOG_PAGE)
+            ignored_start = int((data or {}).get("startAt") or 0) != start
+            if not fresh or len(page) < served or ignored_start:
+                break
             start += len(page)
-            if not page or start >= int(data.get("total", 0)):
-                return found
+        if not self.cloud:
+            found = [w for w in found if _within(w, started_after, started_before)]
+        return found
+
+    def worklog(self, issue: str, worklog_id: str) -> Worklog | None:
+        """One worklog by id, or None when Jira has no such worklog."""
+        try:
+            data = self.request("GET", self._worklog_path(issue, worklog_id))
+        except JiraError as exc:
+            if exc.kind == "not_found":
+                return None
+            raise
+        return _worklog(data if isinstance(data, dict) else {})
 
     def add_worklog(
-        self, issue: str, started: datetime, seconds: int, comment: str, *, adjust: str = "auto"
+        self,
+        issue: str,
+        started: datetime,
+        seconds: int,
+        comment: str,
+        *,
+        adjust: Estimate | str = "auto",
+        push_id: str = "",
     ) -> Worklog:
         data = self.request(
             "POST",
             self._worklog_path(issue),
-            params={"adjustEstimate": adjust},
-            body=self._worklog_body(started, seconds, comment),
+            params=self._write_params("POST", adjust),
+            body=self._worklog_body(started, seconds, comment, push_id),
         )
         return _written(data)
 
@@ -241,33 +314,50 @@ class JiraClient:
         seconds: int,
         comment: str,
         *,
-        adjust: str = "auto",
+        adjust: Estimate | str = "auto",
+        push_id: str = "",
     ) -> Worklog:
         data = self.request(
             "PUT",
             self._worklog_path(issue, worklog_id),
-            params={"adjustEstimate": adjust},
-            body=self._worklog_body(started, seconds, comment),
+            params=self._write_params("PUT", adjust),
+            body=self._worklog_body(started, seconds, comment, push_id),
         )
         return _written(data)
 
-    def delete_worklog(self, issue: str, worklog_id: str, *, adjust: str = "auto") -> None:
+    def delete_worklog(
+        self, issue: str, worklog_id: str, *, adjust: Estimate | str = "auto"
+    ) -> None:
         self.request(
             "DELETE",
             self._worklog_path(issue, worklog_id),
-            params={"adjustEstimate": adjust},
+            params=self._write_params("DELETE", adjust),
         )
+
+    def _write_params(self, method: str, adjust: Estimate | str) -> dict[str, Any]:
+        estimate = adjust if isinstance(adjust, Estimate) else Estimate(adjust)  # type: ignore[arg-type]
+        params: dict[str, Any] = estimate.params(method)
+        if self.cloud:
+            params["notifyUsers"] = "true" if self.notify else "false"
+        return params
 
     def _worklog_path(self, issue: str, worklog_id: str | None = None) -> str:
         path = f"{self.api}/issue/{quote(issue)}/worklog"
         return f"{path}/{quote(worklog_id)}" if worklog_id is not None else path
 
-    def _worklog_body(self, started: datetime, seconds: int, comment: str) -> dict[str, Any]:
-        return {
-            "started": jira_time(started),
-            "timeSpentSeconds": seconds,
-            "comment": adf(comment) if self.cloud else comment,
-        }
+    def _worklog_body(
+        self, started: datetime, seconds: int, comment: str, push_id: str = ""
+    ) -> dict[str, Any]:
+        """Cloud: the comment as the user wrote it and the push id in a
+        worklog property; Server / DC (no properties): the marker in the comment."""
+        body: dict[str, Any] = {"started": jira_time(started), "timeSpentSeconds": seconds}
+        if self.cloud:
+            body["comment"] = adf(comment)
+            if push_id:
+                body["properties"] = [{"key": PROPERTY_KEY, "value": {"push_id": push_id}}]
+        else:
+            body["comment"] = f"{comment}\n{MARKER_PREFIX}{push_id}" if push_id else comment
+        return body
 
 
 # -- formats ---------------------------------------------------------------------------------
@@ -277,6 +367,25 @@ def jira_time(moment: datetime) -> str:
     """Jira's ``started`` format: ``2025-03-10T09:00:00.000+0000`` (UTC)."""
     utc = moment.astimezone(UTC)
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}+0000"
+
+
+def parse_jira_time(text: str) -> datetime | None:
+    """An instant from Jira's ``started`` (``2025-03-10T10:00:00.000+0100``)."""
+    try:
+        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%f%z")
+    except ValueError:
+        return None
+
+
+def _epoch_ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def _within(worklog: Worklog, after: datetime | None, before: datetime | None) -> bool:
+    started = worklog.started_at
+    if started is None:
+        return after is None and before is None
+    return (after is None or started >= after) and (before is None or started < before)
 
 
 def adf(text: str) -> dict[str, Any]:
@@ -316,11 +425,22 @@ def _issue(raw: dict[str, Any]) -> Issue:
 
 
 def _worklog(raw: dict[str, Any]) -> Worklog:
+    author = raw.get("author") or {}
+    if not isinstance(author, dict):
+        author = {}
+    push_id = ""
+    for prop in raw.get("properties") or []:
+        if isinstance(prop, dict) and prop.get("key") == PROPERTY_KEY:
+            value = prop.get("value")
+            if isinstance(value, dict) and isinstance(value.get("push_id"), str):
+                push_id = value["push_id"]
     return Worklog(
         id=str(raw.get("id", "")),
         started=str(raw.get("started", "")),
         seconds=int(raw.get("timeSpentSeconds") or 0),
         comment_text=adf_text(raw.get("comment")),
+        author=str(author.get("accountId") or author.get("name") or author.get("key") or ""),
+        push_id=push_id,
     )
 
 

@@ -2,14 +2,16 @@
 use), and pushing tracked time as worklogs — idempotently.
 
 Push, per unit (a finished segment, or with ``push_mode = "day"`` a ticket's
-finished segments of one local day):
+finished segments of one local day; and each manual entry that names a
+ticket):
 
 1. The unit's link (:class:`WorklogLink`) is saved on its segments as
    *pending*, with our push id, before anything is sent: a crash or a timeout
    after this point leaves a record that the push may have happened.
 2. A pending link without a worklog id is first looked up in Jira (the
-   issue's worklogs, our marker ``jtt:<push id>`` in the comment); only if
-   none is found is a worklog POSTed. A POST that fails in a way that hides
+   issue's worklogs near the unit's start, our push id in the worklog's
+   ``jtt`` property on Cloud or the ``jtt:<push id>`` comment line on
+   Server / DC); only if none is found is a worklog POSTed. A POST that fails in a way that hides
    Jira's answer (timeout, 5xx, dropped connection) is followed by the same
    lookup before anything is sent again.
 3. The worklog id and what was sent are saved with the link (*pushed*). A
@@ -31,13 +33,14 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
 from jtt_tui.domain.billing import rounded_seconds
-from jtt_tui.domain.models import Session, Ticket, WorklogLink, WorklogState
+from jtt_tui.domain.calendar import local_date, local_datetime
+from jtt_tui.domain.models import ManualTask, Session, Ticket, WorklogLink, WorklogState
 from jtt_tui.domain.projects import ProjectIndex
-from jtt_tui.jira.client import MARKER_PREFIX, Issue, JiraClient, JiraError, Worklog
+from jtt_tui.jira.client import Estimate, Issue, JiraClient, JiraError, Worklog
 from jtt_tui.storage.errors import ConflictError, NotFoundError, redact
 from jtt_tui.words import count
 
@@ -49,6 +52,8 @@ log = logging.getLogger(__name__)
 
 TOKEN_SECRET = "jira-token"
 JIRA_FLOOR_S = 60  # Jira refuses worklogs under a minute
+MANUAL_HOUR = 9  # a manual entry has a day, not a time: Jira gets 09:00 local
+LOOKUP_WINDOW = timedelta(minutes=1)  # around a unit's start, for the marker lookup
 ATTEMPTS = 8
 _KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]*-[0-9]+")
 _LUCENE = re.compile(r'[+\-&|!(){}\[\]^"~*?:\\/]')
@@ -89,8 +94,27 @@ def client_for(settings: Settings, **options: object) -> JiraClient:
         config.url,
         token,
         email=config.email,
+        notify=config.notify_watchers,
         timeout_s=config.timeout_s,
         **options,  # type: ignore[arg-type]
+    )
+
+
+BOUNDED_EXAMPLE = "assignee = currentUser() AND statusCategory != Done ORDER BY updated DESC"
+
+
+def unbounded_jql(jql: str, *, cloud: bool) -> str | None:
+    """Why Jira Cloud would refuse ``jql`` as the default search (its
+    /search/jql takes only a query that narrows the issues), or None."""
+    if not cloud:
+        return None
+    condition, _ = split_order(jql)
+    if condition.strip():
+        return None
+    said = "is empty" if not jql.strip() else "only orders the issues"
+    return (
+        f"the default search {said}: Jira Cloud refuses a search that does not narrow "
+        f"the issues; give a condition, e.g. {BOUNDED_EXAMPLE!r}"
     )
 
 
@@ -161,11 +185,18 @@ def cache_issues(store: Storage, issues: Iterable[Issue]) -> int:
                         ticket_number=issue.key,
                         ticket_name=name,
                         jira_status=status,
+                        jira_done=issue.done,
                         source="jira",
                     )
                 )
-            elif (current.ticket_name, current.jira_status) != (name, status):
-                store.update_ticket(issue.key, ticket_name=name, jira_status=status)
+            elif (current.ticket_name, current.jira_status, current.jira_done) != (
+                name,
+                status,
+                issue.done,
+            ):
+                store.update_ticket(
+                    issue.key, ticket_name=name, jira_status=status, jira_done=issue.done
+                )
             else:
                 continue
         except ConflictError:
@@ -211,6 +242,12 @@ class PushUnit:
     # the segments' links as planned: a push first claims the unit by
     # checking they are still so (another jtt pushing it changes them)
     planned: tuple[WorklogLink | None, ...] = ()
+    task_id: str | None = None  # a manual entry's time (then ``starts`` is empty)
+    closed: bool = False  # the ticket cache says the issue is done in Jira
+
+    @property
+    def label(self) -> str:
+        return f"{self.issue} (manual entry)" if self.task_id else self.issue
 
     @property
     def up_to_date(self) -> bool:
@@ -224,7 +261,9 @@ class PushUnit:
         )
 
 
-Action = Literal["created", "updated", "found", "unchanged", "failed", "queued", "skipped"]
+Action = Literal[
+    "created", "updated", "found", "unchanged", "failed", "queued", "skipped", "closed"
+]
 
 
 @dataclass
@@ -252,9 +291,18 @@ def push_id_for(user_id: str, issue: str, anchor: str) -> str:
     return hashlib.sha256(f"{user_id}|{issue}|{anchor}".encode()).hexdigest()[:20]
 
 
-def comment_for(session: Session, push_id: str) -> str:
-    text = session.notes.strip() or session.ticket_name.strip() or "Work logged with jtt"
-    return f"{text}\n{MARKER_PREFIX}{push_id}"
+def comment_for(session: Session) -> str:
+    """The worklog's comment (the push id goes with it: see ``JiraClient``)."""
+    return session.notes.strip() or session.ticket_name.strip() or "Work logged with jtt"
+
+
+def task_comment(task: ManualTask) -> str:
+    return (task.description.strip() or task.title.strip() or "Work logged with jtt")[:2000]
+
+
+def manual_started(task: ManualTask, tz: object = None) -> datetime:
+    """When a manual entry's worklog starts in Jira: its day, at 09:00 local."""
+    return local_datetime(task.date, MANUAL_HOUR, 0, tz)  # type: ignore[arg-type]
 
 
 def plan(
@@ -268,7 +316,9 @@ def plan(
     only_pending: bool = False,
 ) -> list[PushUnit]:
     """The units to push: finished segments starting in ``[start, end)`` (all
-    when no range), of one ticket if given, grouped as configured."""
+    when no range), of one ticket if given, grouped as configured; and the
+    manual entries with a ticket whose day falls in the range. Time kept
+    local on purpose (reconcile's "forget") is left out."""
     if ticket is not None:
         one = store.get_session(ticket)
         sessions = [one] if one is not None else []
@@ -276,14 +326,11 @@ def plan(
         sessions = store.sessions_between(start, end)
     else:
         sessions = list(store.get_sessions().values())
-    index = ProjectIndex(store.get_projects()) if config.round_pushed else None
-    default_rule = store.get_billing_settings().rounding if config.round_pushed else None
+    rules = _Rules(store, config)
+    closed = {t.ticket_number for t in store.get_tickets().values() if t.jira_done}
     units: list[PushUnit] = []
     for session in sorted(sessions, key=lambda s: s.ticket_number):
-        rule = None
-        if index is not None:
-            project = index.for_ticket(session.ticket_number, session.project_id)
-            rule = (project.rounding if project else None) or default_rule
+        rule = rules.for_ticket(session.ticket_number, session.project_id)
         groups: dict[str, list] = defaultdict(list)
         for seg in session.segments:
             if seg.end is None:
@@ -300,6 +347,8 @@ def plan(
         for anchor, segments in groups.items():
             linked = [s.worklog for s in segments if s.worklog is not None]
             link = linked[0] if linked else None
+            if link is not None and link.state == WorklogState.LOCAL:
+                continue
             if only_pending and (link is None or link.state != WorklogState.PENDING):
                 continue
             raw = sum(int((s.end - s.start).total_seconds()) for s in segments)
@@ -313,14 +362,86 @@ def plan(
                 started=min(s.start for s in segments),
                 seconds=max(JIRA_FLOOR_S, seconds),
                 tracked_seconds=raw,
-                comment=comment_for(session, push_id),
+                comment=comment_for(session),
                 starts=[s.start for s in segments],
                 link=link,
                 all_linked=len(linked) == len(segments),
                 planned=tuple(s.worklog for s in segments),
+                closed=session.ticket_number in closed,
             )
             units.append(unit)
+    for task in _tasks_to_push(store, start=start, end=end, ticket=ticket, tz=tz):
+        link = task.worklog
+        if link is not None and link.state == WorklogState.LOCAL:
+            continue
+        if only_pending and (link is None or link.state != WorklogState.PENDING):
+            continue
+        issue = task.ticket_number or ""
+        rule = rules.for_ticket(issue, task.project_id)
+        raw = int(task.duration.total_seconds())
+        seconds = rounded_seconds(raw, rule) if rule is not None else raw
+        push_id = (
+            link.push_id if link else push_id_for(store.user_id, issue, f"manual:{task.task_id}")
+        )
+        started = manual_started(task, tz)
+        units.append(
+            PushUnit(
+                issue=issue,
+                push_id=push_id,
+                started=started,
+                seconds=max(JIRA_FLOOR_S, seconds),
+                tracked_seconds=raw,
+                comment=task_comment(task),
+                starts=[],
+                link=link,
+                planned=(link,),
+                task_id=task.task_id,
+                closed=issue in closed,
+            )
+        )
     return units
+
+
+class _Rules:
+    """The billing rounding of each ticket's time, when pushed time is rounded."""
+
+    def __init__(self, store: Storage, config: JiraConfig) -> None:
+        self.index = ProjectIndex(store.get_projects()) if config.round_pushed else None
+        self.default = store.get_billing_settings().rounding if config.round_pushed else None
+
+    def for_ticket(self, ticket: str, project_id: str | None):  # type: ignore[no-untyped-def]
+        if self.index is None:
+            return None
+        project = self.index.for_ticket(ticket, project_id)
+        return (project.rounding if project else None) or self.default
+
+
+def _tasks_to_push(
+    store: Storage,
+    *,
+    start: datetime | None,
+    end: datetime | None,
+    ticket: str | None,
+    tz: object,
+) -> list[ManualTask]:
+    """Manual entries with a ticket (never those without), in the range."""
+    if start is not None and end is not None:
+        first = local_date(start, tz)  # type: ignore[arg-type]
+        last = local_date(end - timedelta(microseconds=1), tz)  # type: ignore[arg-type]
+        tasks = store.manual_tasks_between(first, last)
+    else:
+        tasks = store.get_manual_tasks()
+    found = []
+    for task in tasks:
+        if not task.ticket_number or task.duration.total_seconds() <= 0:
+            continue
+        if ticket is not None and task.ticket_number != ticket:
+            continue
+        started = manual_started(task, tz)
+        if (start is not None and started < start) or (end is not None and started >= end):
+            continue
+        found.append(task)
+    return sorted(found, key=lambda t: (t.date, t.ticket_number or "", t.task_id))
 
 
 def _with_link(session: Session, starts: Iterable[datetime], link: WorklogLink | None) -> Session:
@@ -332,10 +453,31 @@ def _with_link(session: Session, starts: Iterable[datetime], link: WorklogLink |
     return session
 
 
-def _save_link(store: Storage, unit: PushUnit, link: WorklogLink | None) -> None:
-    """Put ``link`` on the unit's segments (re-read on a concurrent change)."""
+def _set_link(record: Session | ManualTask, unit: PushUnit, link: WorklogLink | None):  # type: ignore[no-untyped-def]
+    if isinstance(record, ManualTask):
+        return record.model_copy(update={"worklog": link})
+    return _with_link(record, unit.starts, link)
+
+
+def _links_of(record: Session | ManualTask, unit: PushUnit) -> tuple[WorklogLink | None, ...]:
+    if isinstance(record, ManualTask):
+        return (record.worklog,)
+    current = {seg.start: seg.worklog for seg in record.segments}
+    return tuple(current.get(start) for start in unit.starts)
+
+
+def _modify(store: Storage, unit: PushUnit, change) -> None:  # type: ignore[no-untyped-def]
+    """Read-modify-write the unit's record (a session, or a manual entry)."""
+    if unit.task_id is not None:
+        store.modify_manual_task(unit.task_id, change)
+    else:
+        store.modify_session(unit.issue, change)
+
+
+def save_link(store: Storage, unit: PushUnit, link: WorklogLink | None) -> None:
+    """Put ``link`` on the unit's segments or entry (re-read on a concurrent change)."""
     with suppress(NotFoundError):  # deleted meanwhile: nothing to mark
-        store.modify_session(unit.issue, lambda session: _with_link(session, unit.starts, link))
+        _modify(store, unit, lambda record: _set_link(record, unit, link))
 
 
 class Claimed(Exception):
@@ -348,33 +490,49 @@ def _claim(store: Storage, unit: PushUnit, link: WorklogLink) -> None:
     the links the unit was planned with: a version-checked read-modify-write,
     so of two jtt pushing the same time at once exactly one goes on."""
 
-    def take(session: Session) -> Session:
-        current = {seg.start: seg.worklog for seg in session.segments}
-        if tuple(current.get(start) for start in unit.starts) != unit.planned:
+    def take(record):  # type: ignore[no-untyped-def]
+        if _links_of(record, unit) != unit.planned:
             raise Claimed("changed meanwhile: another jtt is pushing it")
-        return _with_link(session, unit.starts, link)
+        if isinstance(record, ManualTask) and record.ticket_number != unit.issue:
+            raise Claimed("its ticket changed meanwhile; push again")
+        return _set_link(record, unit, link)
 
     try:
-        store.modify_session(unit.issue, take)
+        _modify(store, unit, take)
     except NotFoundError:
-        raise Claimed(f"{unit.issue} was deleted meanwhile") from None
+        raise Claimed(f"{unit.label} was deleted meanwhile") from None
     except ConflictError:
         raise Claimed("it keeps changing; push again") from None
 
 
-def _find_marked(client: JiraClient, issue: str, push_id: str) -> Worklog | None:
-    for worklog in client.worklogs(issue):
-        if worklog.has_marker(push_id):
+def _find_marked(client: JiraClient, unit: PushUnit) -> Worklog | None:
+    """The worklog this unit's push may have created: on Cloud only the
+    worklogs started around the unit's start are read (one small page even on
+    an issue with thousands); Server / DC sends them all, page by page."""
+    around = unit.link.started if unit.link is not None else unit.started
+    for worklog in client.worklogs(
+        unit.issue,
+        started_after=min(around, unit.started) - LOOKUP_WINDOW,
+        started_before=max(around, unit.started) + LOOKUP_WINDOW,
+    ):
+        if worklog.has_marker(unit.push_id):
             return worklog
     return None
 
 
 def push_unit(
-    store: Storage, client: JiraClient, unit: PushUnit, *, adjust: str, now: datetime
+    store: Storage,
+    client: JiraClient,
+    unit: PushUnit,
+    *,
+    adjust: Estimate | str,
+    now: datetime,
+    force: bool = False,
 ) -> PushOutcome:
-    """Send one unit (see the module docstring). Raises JiraError when the
-    run should stop: a rejected token, Jira down or rate-limiting."""
-    if unit.up_to_date:
+    """Send one unit (see the module docstring); ``force`` sends it even when
+    it looks up to date (reconcile's "push mine again"). Raises JiraError
+    when the run should stop: a rejected token, Jira down or rate-limiting."""
+    if unit.up_to_date and not force:
         return PushOutcome(unit, "unchanged")
     link = unit.link
     fresh = link is None or (link.state == WorklogState.FAILED and link.worklog_id is None)
@@ -387,6 +545,12 @@ def push_unit(
     except Claimed as exc:
         return PushOutcome(unit, "skipped", str(exc))
     try:
+        if link.worklog_id is not None and link.issue != unit.issue:
+            # a manual entry moved to another ticket: its worklog moves too
+            _delete_worklog(client, link.issue, link.worklog_id, adjust)
+            link = link.model_copy(update={"worklog_id": None, "issue": unit.issue})
+            save_link(store, unit, link)
+            fresh = True
         if link.worklog_id is not None:
             try:
                 worklog = client.update_worklog(
@@ -396,6 +560,7 @@ def push_unit(
                     unit.seconds,
                     unit.comment,
                     adjust=adjust,
+                    push_id=unit.push_id,
                 )
                 action: Action = "updated"
             except JiraError as exc:
@@ -410,10 +575,10 @@ def push_unit(
                         "at": now,
                     }
                 )
-                _save_link(store, unit, failed)
+                save_link(store, unit, failed)
                 return PushOutcome(unit, "failed", failed.error)
         else:
-            found = None if fresh else _find_marked(client, unit.issue, unit.push_id)
+            found = None if fresh else _find_marked(client, unit)
             if found is not None:
                 worklog, action = found, "found"
                 if (found.seconds, _same_start(found, unit)) != (unit.seconds, True):
@@ -424,6 +589,7 @@ def push_unit(
                         unit.seconds,
                         unit.comment,
                         adjust=adjust,
+                        push_id=unit.push_id,
                     )
             else:
                 worklog = _post_once(client, unit, adjust)
@@ -434,7 +600,7 @@ def push_unit(
         failed = link.model_copy(
             update={"state": WorklogState.FAILED, "error": str(exc)[:500], "at": now}
         )
-        _save_link(store, unit, failed)
+        save_link(store, unit, failed)
         return PushOutcome(unit, "failed", str(exc))
     pushed = link.model_copy(
         update={
@@ -447,31 +613,44 @@ def push_unit(
             "at": now,
         }
     )
-    _save_link(store, unit, pushed)
+    save_link(store, unit, pushed)
     return PushOutcome(unit, action, f"worklog {worklog.id}")
 
 
 def _same_start(worklog: Worklog, unit: PushUnit) -> bool:
     """Jira answers ``started`` in the user's own offset: compare instants."""
+    started = worklog.started_at
+    return started is not None and abs((started - unit.started).total_seconds()) < 1
+
+
+def _delete_worklog(
+    client: JiraClient, issue: str, worklog_id: str, adjust: Estimate | str
+) -> None:
+    """Delete it in Jira; one already gone there counts as deleted."""
     try:
-        started = datetime.strptime(worklog.started, "%Y-%m-%dT%H:%M:%S.%f%z")
-    except ValueError:
-        return False
-    return abs((started - unit.started).total_seconds()) < 1
+        client.delete_worklog(issue, worklog_id, adjust=adjust)
+    except JiraError as exc:
+        if exc.kind != "not_found":
+            raise
 
 
-def _post_once(client: JiraClient, unit: PushUnit, adjust: str) -> Worklog:
+def _post_once(client: JiraClient, unit: PushUnit, adjust: Estimate | str) -> Worklog:
     """POST the worklog; if the answer is lost (timeout, 5xx, dropped
     connection) look for it before trying again, so it is never created twice."""
     for attempt in range(client.attempts):
         try:
             return client.add_worklog(
-                unit.issue, unit.started, unit.seconds, unit.comment, adjust=adjust
+                unit.issue,
+                unit.started,
+                unit.seconds,
+                unit.comment,
+                adjust=adjust,
+                push_id=unit.push_id,
             )
         except JiraError as exc:
             if exc.kind not in ("timeout", "server", "network") or attempt == client.attempts - 1:
                 raise
-            found = _find_marked(client, unit.issue, unit.push_id)
+            found = _find_marked(client, unit)
             if found is not None:
                 return found
             client.sleep(client.backoff_s * 2**attempt)
@@ -483,14 +662,29 @@ def push(
     client: JiraClient,
     units: list[PushUnit],
     *,
-    adjust: str = "auto",
+    adjust: Estimate | str = "auto",
     now: Callable[[], datetime],
     on_outcome: Callable[[PushOutcome], None] | None = None,
+    include_closed: bool = False,
+    force: bool = False,
 ) -> PushReport:
+    """Push the units in order. An issue the ticket cache knows as done is
+    skipped (Jira refuses worklogs there) unless ``include_closed``."""
     report = PushReport()
     for position, unit in enumerate(units):
+        if unit.closed and not include_closed and not (unit.up_to_date and not force):
+            outcome = PushOutcome(
+                unit,
+                "closed",
+                f"{unit.issue} is done in Jira, which takes no worklogs there: skipped "
+                "(reopen it, or push with --include-closed to try anyway)",
+            )
+            report.outcomes.append(outcome)
+            if on_outcome is not None:
+                on_outcome(outcome)
+            continue
         try:
-            outcome = push_unit(store, client, unit, adjust=adjust, now=now())
+            outcome = push_unit(store, client, unit, adjust=adjust, now=now(), force=force)
         except JiraError as exc:
             report.stopped = exc
             for rest in units[position:]:
@@ -518,9 +712,9 @@ def _queue(store: Storage, unit: PushUnit, now: datetime, why: str) -> None:
     link = unit.link
     if link is not None and link.state == WorklogState.PENDING:
         if link.error != why[:500]:
-            _save_link(store, unit, link.model_copy(update={"error": why[:500]}))
+            save_link(store, unit, link.model_copy(update={"error": why[:500]}))
         return
-    _save_link(store, unit, _pending(unit, now, redact(why)[:500]))
+    save_link(store, unit, _pending(unit, now, redact(why)[:500]))
 
 
 def _pending(unit: PushUnit, now: datetime, error: str = "") -> WorklogLink:
@@ -551,17 +745,13 @@ def _pushed_worklogs(session: Session, starts: Iterable[datetime] | None) -> dic
 
 
 def delete_worklogs(
-    client: JiraClient, session: Session, starts: Iterable[datetime], adjust: str
+    client: JiraClient, session: Session, starts: Iterable[datetime], adjust: Estimate | str
 ) -> int:
     """Delete in Jira the worklogs of these segments (before they are
     deleted here); returns how many. A worklog already gone counts as done."""
     pushed = _pushed_worklogs(session, starts)
     for worklog_id, issue in pushed.items():
-        try:
-            client.delete_worklog(issue, worklog_id, adjust=adjust)
-        except JiraError as exc:
-            if exc.kind != "not_found":
-                raise
+        _delete_worklog(client, issue, worklog_id, adjust)
     return len(pushed)
 
 
@@ -577,7 +767,8 @@ class PushSummary:
     pushed: int = 0
     queued: int = 0
     failed: int = 0
-    unpushed: int = 0  # finished segments never sent
+    unpushed: int = 0  # finished segments (and manual entries with a ticket) never sent
+    kept_local: int = 0  # deleted in Jira and kept here on purpose
     problems: list[tuple[str, datetime, str, str]] = field(default_factory=list)
     # (ticket, segment start, state, reason) of queued and failed segments
 
@@ -646,6 +837,7 @@ class JiraService:
         end: datetime | None = None,
         only_pending: bool = False,
         only_linked: bool = False,
+        include_closed: bool = False,
     ) -> PushReport:
         """Push as planned; ``only_linked`` re-sends only time already sent
         (or on its way): an edit, never a first push."""
@@ -669,8 +861,9 @@ class JiraService:
                 self.store,
                 client,
                 units,
-                adjust=self.config.adjust_estimate,
+                adjust=self.config.estimate,
                 now=self.store.clock.now,
+                include_closed=include_closed,
             )
 
     def delete_worklogs(self, session: Session, starts: Iterable[datetime]) -> int:
@@ -679,7 +872,7 @@ class JiraService:
         next push sends it again instead of believing Jira still has it)."""
         starts = list(starts)
         with self.client() as client:
-            count = delete_worklogs(client, session, starts, self.config.adjust_estimate)
+            count = delete_worklogs(client, session, starts, self.config.estimate)
         with suppress(NotFoundError):
             self.store.modify_session(
                 session.ticket_number, lambda current: _with_link(current, starts, None)
@@ -688,23 +881,30 @@ class JiraService:
 
     def summary(self) -> PushSummary:
         summary = PushSummary()
-        for session in self.store.get_sessions().values():
-            for seg in session.segments:
-                if seg.end is None:
-                    continue
-                link = seg.worklog
-                if link is None:
-                    summary.unpushed += 1
-                elif link.state == WorklogState.PUSHED:
-                    summary.pushed += 1
+        links: list[tuple[str, datetime, WorklogLink | None]] = [
+            (session.ticket_number, seg.start, seg.worklog)
+            for session in self.store.get_sessions().values()
+            for seg in session.segments
+            if seg.end is not None
+        ]
+        links += [
+            (task.ticket_number, manual_started(task, self.tz), task.worklog)
+            for task in self.store.get_manual_tasks()
+            if task.ticket_number
+        ]
+        for ticket, start, link in links:
+            if link is None:
+                summary.unpushed += 1
+            elif link.state == WorklogState.PUSHED:
+                summary.pushed += 1
+            elif link.state == WorklogState.LOCAL:
+                summary.kept_local += 1
+            else:
+                if link.state == WorklogState.PENDING:
+                    summary.queued += 1
                 else:
-                    if link.state == WorklogState.PENDING:
-                        summary.queued += 1
-                    else:
-                        summary.failed += 1
-                    summary.problems.append(
-                        (session.ticket_number, seg.start, link.state.value, link.error)
-                    )
+                    summary.failed += 1
+                summary.problems.append((ticket, start, link.state.value, link.error))
         summary.problems.sort(key=lambda p: p[1], reverse=True)
         return summary
 
@@ -719,6 +919,12 @@ def describe(report: PushReport) -> str:
         parts.append(f"{report.count('queued')} queued: {report.stopped}")
     if report.count("skipped"):
         parts.append(f"{report.count('skipped')} left to another jtt pushing them")
+    if report.count("closed"):
+        closed = sorted({o.unit.issue for o in report.outcomes if o.action == "closed"})
+        parts.append(
+            f"{report.count('closed')} skipped: {', '.join(closed[:3])} done in Jira "
+            "(`jtt jira push --include-closed` tries anyway)"
+        )
     if not report.outcomes:
         return "Nothing to push: Jira is up to date."
     return redact("; ".join(parts))

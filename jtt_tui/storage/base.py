@@ -547,6 +547,12 @@ class Storage(ABC):
     ) -> ManualTask:
         return self._update(MANUAL_TASKS, task_id, changes, expected_version)
 
+    def modify_manual_task(
+        self, task_id: str, change: Callable[[ManualTask], ManualTask]
+    ) -> ManualTask:
+        """Like :meth:`modify_session`, for a manual entry."""
+        return self._modify(MANUAL_TASKS, task_id, change)
+
     def delete_manual_task(self, task_id: str) -> bool:
         return self._remove(MANUAL_TASKS, task_id)
 

@@ -23,4 +23,6 @@ def flavour(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def fake_jira(jira_server: HTTPServer) -> FakeJira:
-    return FakeJira(jira_server, cloud=True)
+    fake = FakeJira(jira_server, cloud=True)
+    fake.worklog_page = 2  # tiny pages: clients must follow them
+    return fake

@@ -67,7 +67,11 @@ def test_push_twice_gives_one_worklog_with_jiras_formats(store, fake_jira):
         "2025-03-10T10:00:00.000+0000",
     ]
     assert [w["timeSpentSeconds"] for w in logs] == [1800, 900]
-    assert fake_jira.comment_of(logs[0]).startswith("Fixed the redirect\njtt:")
+    # Cloud: the comment as written, the push id in the worklog's jtt property
+    assert fake_jira.comment_of(logs[0]) == "Fixed the redirect"
+    assert logs[0]["properties"] == [
+        {"key": "jtt", "value": {"push_id": links(store, "WEB-1")[0].push_id}}
+    ]
     assert {link.state for link in links(store, "WEB-1")} == {WorklogState.PUSHED}
     assert [link.worklog_id for link in links(store, "WEB-1")] == [w["id"] for w in logs]
     posts = fake_jira.count("POST")
