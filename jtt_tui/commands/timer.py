@@ -425,7 +425,13 @@ def cmd_log(ctx: Context, args: argparse.Namespace) -> int:
     grand = timedelta(0)
     # the Jira column only for people who push: ✓ pushed, … queued, ✗ failed
     with_jira = any(row.jira for day in days for row in day.rows)
-    marks = {"pushed": "✓", "pending": "… queued", "failed": "✗ failed", "": ""}
+    marks = {
+        "pushed": "✓",
+        "pending": "… queued",
+        "failed": "✗ failed",
+        "local": "kept local",
+        "": "",
+    }
     overlapping = 0
     for day in days:
         for index, row in enumerate(day.rows):

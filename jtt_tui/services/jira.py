@@ -301,7 +301,12 @@ def task_comment(task: ManualTask) -> str:
 
 
 def manual_started(task: ManualTask, tz: object = None) -> datetime:
-    """When a manual entry's worklog starts in Jira: its day, at 09:00 local."""
+    """When a manual entry's worklog starts in Jira: its day at 09:00 local,
+    or where its worklog already starts on that day (one imported from Jira,
+    or moved there) — a manual entry has a day, not a time."""
+    link = task.worklog
+    if link is not None and local_date(link.started, tz) == task.date:  # type: ignore[arg-type]
+        return link.started
     return local_datetime(task.date, MANUAL_HOUR, 0, tz)  # type: ignore[arg-type]
 
 
@@ -536,6 +541,8 @@ def push_unit(
         return PushOutcome(unit, "unchanged")
     link = unit.link
     fresh = link is None or (link.state == WorklogState.FAILED and link.worklog_id is None)
+    # a manual entry moved to another ticket: its worklog moves too
+    moved = link if link is not None and link.worklog_id and link.issue != unit.issue else None
     if link is not None and link.state == WorklogState.PENDING:
         link = link.model_copy(update={"at": now})  # a retry: keeps what it had
     else:
@@ -545,9 +552,8 @@ def push_unit(
     except Claimed as exc:
         return PushOutcome(unit, "skipped", str(exc))
     try:
-        if link.worklog_id is not None and link.issue != unit.issue:
-            # a manual entry moved to another ticket: its worklog moves too
-            _delete_worklog(client, link.issue, link.worklog_id, adjust)
+        if moved is not None and moved.worklog_id is not None:
+            _delete_worklog(client, moved.issue, moved.worklog_id, adjust)
             link = link.model_copy(update={"worklog_id": None, "issue": unit.issue})
             save_link(store, unit, link)
             fresh = True

@@ -129,6 +129,7 @@ def _task_row(task: ManualTask, key: str) -> LogRow:
         end=None,
         duration=task.duration,
         manual=True,
+        jira=task.worklog.state.value if task.worklog else "",
     )
 
 

@@ -22,7 +22,7 @@ def _settings(cli_env) -> dict:
     return tomllib.loads((Path(cli_env["JTT_CONFIG_DIR"]) / "settings.toml").read_text())
 
 
-def configure(jtt, fake, *extra: str):
+def configure(jtt, fake, *extra: str, **options):
     return jtt(
         "jira",
         "configure",
@@ -33,6 +33,7 @@ def configure(jtt, fake, *extra: str):
         "--token-stdin",
         *extra,
         stdin=fake.token + "\n",
+        **options,
     )
 
 
@@ -139,3 +140,52 @@ def test_server_flavour(jtt, cli_env):
         jtt("stop")
         assert "Pushed 1" in jtt("jira", "push").stdout
         assert all(path.startswith("/rest/api/2/") for _m, path in dc.calls)
+
+
+def test_reconcile_command_json_exit_codes_and_import(jtt, fake):
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    utc = {"TZ": "UTC"}
+    configure(jtt, fake, env=utc)
+    jtt("start", "WEB-1", env=utc)
+    jtt("stop", env=utc)
+    jtt("jira", "push", env=utc)
+    quiet = fake.queries("POST", "/worklog")[-1]
+    assert quiet["notifyUsers"] == "false"  # the default: no e-mail to the watchers
+    synced = jtt("jira", "reconcile", env=utc)
+    assert "1 in sync" in synced.stdout and "Jira and jtt agree." in synced.stdout
+    # logged in Jira's web UI, today
+    fake.add_web_worklog("WEB-1", datetime.now(UTC) - timedelta(hours=2), 1800, "Review")
+    found = jtt("jira", "reconcile", "--json", env=utc, expect=3)
+    data = json.loads(found.stdout)
+    assert data["in_sync"] is False and data["counts"]["jira_only"] == 1
+    [outside] = [e for e in data["entries"] if e["kind"] == "jira_only"]
+    assert outside["jira"]["seconds"] == 1800 and outside["jira"]["comment"] == "Review"
+    assert data["requests"] <= 1 + 1 + 1  # myself, one search, WEB-1's worklogs
+    text = jtt("jira", "reconcile", env=utc, expect=3).stdout
+    assert "Jira only" in text and "--import" in text
+    imported = jtt("jira", "reconcile", "--import", outside["worklog"], env=utc)
+    assert (
+        "imported as a manual entry" in imported.stdout and "Jira and jtt agree." in imported.stdout
+    )
+    log = jtt("log", env=utc).stdout
+    assert "Review" in log and log.count("✓") == 2  # the timed segment and the imported entry
+    assert "Nothing to push" in jtt("jira", "push", env=utc).stdout
+    unknown = jtt("jira", "reconcile", "--forget", "999", env=utc)
+    assert "no such worklog" in unknown.stderr
+
+
+def test_configure_refuses_an_unbounded_search_on_cloud_and_checks_estimates(jtt, cli_env, fake):
+    refused = configure(jtt, fake, "--jql", "ORDER BY updated DESC", expect=2)
+    assert "Jira Cloud refuses a search" in refused.stderr and "statusCategory" in refused.stderr
+    assert not (Path(cli_env["JTT_CONFIG_DIR"]) / "settings.toml").exists()
+    bad = configure(jtt, fake, "--adjust-estimate", "manual", expect=2)
+    assert "needs how much to reduce it by" in bad.stderr
+    configure(jtt, fake, "--adjust-estimate", "new", "--estimate", "2d", "--notify-watchers")
+    saved = _settings(cli_env)["jira"]
+    assert (saved["adjust_estimate"], saved["estimate_value"], saved["notify_watchers"]) == (
+        "new",
+        "2d",
+        True,
+    )

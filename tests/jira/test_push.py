@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -48,7 +49,7 @@ def track(store, ticket: str, *spans: tuple[int, int], notes: str = "") -> None:
 def run(store, client, config: JiraConfig | None = None, **plan_options):
     config = config or JiraConfig(url="https://x.example")
     units = service.plan(store, config, tz=UTC, **plan_options)
-    return service.push(store, client, units, adjust=config.adjust_estimate, now=lambda: T0)
+    return service.push(store, client, units, adjust=config.estimate, now=lambda: T0)
 
 
 def links(store, ticket: str):
@@ -368,3 +369,190 @@ def test_an_answer_without_the_worklog_id_is_looked_up_not_posted_again(store, f
     assert report.count("created") == 1 and fake_jira.count("POST") == 1
     [log] = fake_jira.all_worklogs("WEB-1")
     assert links(store, "WEB-1")[0].worklog_id == log["id"]
+
+
+# -- issue 16: quiet pushes, every worklog found, safer pushes ----------------------------------
+
+STARTED = re.compile(
+    r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d{4}"
+)  # yyyy-MM-dd'T'HH:mm:ss.SSSZ
+
+
+def test_cloud_pushes_are_quiet_unless_asked_and_server_is_never_told(store, jira_server):
+    cloud = FakeJira(jira_server, cloud=True)
+    cloud.add_issue("WEB-1", "a")
+    track(store, "WEB-1", (0, 30), (60, 30))
+    run(store, client_for(cloud))
+    writes = cloud.queries("POST", "/worklog")
+    assert [q["notifyUsers"] for q in writes] == ["false", "false"]
+    # with notify_watchers on, Jira's default (e-mail the watchers) is asked for
+    session = store.get_session("WEB-1")
+    session.segments = [s.model_copy(update={"worklog": None}) for s in session.segments]
+    store.save_session(session)
+    cloud.worklogs.clear()
+    run(store, client_for(cloud, notify=True))
+    assert [q["notifyUsers"] for q in cloud.queries("POST", "/worklog")[2:]] == ["true", "true"]
+
+
+def test_server_gets_no_notify_users_and_the_marker_in_the_comment(store, jira_server):
+    server = FakeJira(jira_server, cloud=False, token="pat-123")
+    server.add_issue("WEB-1", "a")
+    track(store, "WEB-1", (0, 30))
+    assert run(store, client_for(server)).count("created") == 1
+    assert all("notifyUsers" not in q for _m, _p, q in server.requests)
+    [log] = server.all_worklogs("WEB-1")
+    assert "properties" not in log and log["comment"].endswith(
+        f"jtt:{links(store, 'WEB-1')[0].push_id}"
+    )
+    assert STARTED.fullmatch(log["started"])
+
+
+def test_started_is_in_jiras_exact_pattern(store, fake_jira):
+    fake_jira.add_issue("WEB-1", "a")
+    track(store, "WEB-1", (0, 30))
+    run(store, client_for(fake_jira))
+    [log] = fake_jira.all_worklogs("WEB-1")
+    assert STARTED.fullmatch(log["started"]) and log["started"] == "2025-03-10T09:00:00.000+0000"
+
+
+@pytest.mark.parametrize("cloud", [True, False])
+def test_a_lost_answer_finds_the_worklog_past_the_first_page(store, jira_server, cloud):
+    fake = FakeJira(jira_server, cloud=cloud, token="tok")
+    fake.add_issue("WEB-1", "busy issue")
+    fake.worklog_page = 1000  # the server's cap
+    for n in range(1200):  # older work by the team, before ours
+        fake.add_web_worklog("WEB-1", T0 - timedelta(days=30, minutes=n), 600, author="team")
+    track(store, "WEB-1", (0, 30))
+    fake.fail("POST", "/worklog", 502, apply=True)  # stored, answer lost
+    client = client_for(fake)
+    report = run(store, client)
+    assert report.count("created") == 1 and fake.count("POST") == 1
+    assert len(fake.all_worklogs("WEB-1")) == 1201
+    lookups = fake.queries("GET", "/worklog")
+    if cloud:  # narrowed to the unit's start: one small page
+        assert len(lookups) == 1 and {"startedAfter", "startedBefore"} <= set(lookups[0])
+    else:  # Server sends them all: pages until a short one (ours is on the second)
+        assert [q["startAt"] for q in lookups] == ["0", "1000"]
+
+
+def test_the_worklog_list_pages_until_a_short_page_not_by_total(jira_server):
+    fake = FakeJira(jira_server, cloud=False, token="tok")
+    fake.add_issue("WEB-1", "a")
+    fake.worklog_page = 2
+    for n in range(5):
+        fake.add_web_worklog("WEB-1", T0 + timedelta(minutes=n), 600)
+    client = client_for(fake)
+    assert len(client.worklogs("WEB-1")) == 5
+    assert [q["startAt"] for q in fake.queries("GET", "/worklog")] == ["0", "2", "4"]
+
+
+def test_a_closed_issue_is_skipped_unless_asked(store, fake_jira):
+    fake_jira.add_issue("WEB-1", "open")
+    fake_jira.add_issue("WEB-2", "closed", "Done")
+    service.cache_issues(store, [service.Issue("WEB-2", "closed", "Done", done=True)])
+    track(store, "WEB-1", (0, 30))
+    track(store, "WEB-2", (60, 30))
+    report = run(store, client_for(fake_jira))
+    assert report.count("created") == 1 and report.count("closed") == 1
+    assert fake_jira.count("POST", "WEB-2") == 0
+    assert "WEB-2 done in Jira" in service.describe(report)
+    # tried anyway: Jira's own refusal is kept as the reason
+    config = JiraConfig(url="https://x")
+    units = [u for u in service.plan(store, config, tz=UTC) if u.issue == "WEB-2"]
+    forced = service.push(store, client_for(fake_jira), units, now=lambda: T0, include_closed=True)
+    assert forced.count("failed") == 1
+    assert "not editable" in links(store, "WEB-2")[0].error
+
+
+@pytest.mark.parametrize(
+    ("mode", "value", "post", "put", "delete"),
+    # (what POST, PUT and DELETE send)
+    [
+        (
+            "auto",
+            "",
+            {"adjustEstimate": "auto"},
+            {"adjustEstimate": "auto"},
+            {"adjustEstimate": "auto"},
+        ),
+        (
+            "leave",
+            "",
+            {"adjustEstimate": "leave"},
+            {"adjustEstimate": "leave"},
+            {"adjustEstimate": "leave"},
+        ),
+        (
+            "new",
+            "2d",
+            {"adjustEstimate": "new", "newEstimate": "2d"},
+            {"adjustEstimate": "new", "newEstimate": "2d"},
+            {"adjustEstimate": "new", "newEstimate": "2d"},
+        ),
+        (
+            "manual",
+            "1h 30m",
+            {"adjustEstimate": "manual", "reduceBy": "1h 30m"},
+            {"adjustEstimate": "leave"},  # Jira's update has no manual mode
+            {"adjustEstimate": "manual", "increaseBy": "1h 30m"},
+        ),
+    ],
+)
+def test_adjust_estimate_flavours_are_sent_as_jira_takes_them(  # noqa: PLR0917
+    store, fake_jira, mode, value, post, put, delete
+):
+    fake_jira.add_issue("WEB-1", "a")
+    track(store, "WEB-1", (0, 30))
+    config = JiraConfig(
+        url="https://x", email="me@example.com", adjust_estimate=mode, estimate_value=value
+    )
+    client = client_for(fake_jira)
+    assert run(store, client, config).count("created") == 1
+    session = store.get_session("WEB-1")
+    session.segments = [
+        s.model_copy(update={"end": s.end + timedelta(minutes=5)}) for s in session.segments
+    ]
+    store.save_session(session)
+    assert run(store, client, config).count("updated") == 1
+    service.delete_worklogs(client, store.get_session("WEB-1"), [T0], config.estimate)
+    drop = {"notifyUsers"}
+    sent = [
+        {k: v for k, v in q.items() if k not in drop}
+        for method in ("POST", "PUT", "DELETE")
+        for q in fake_jira.queries(method, "/worklog")
+    ]
+    assert sent == [post, put, delete]
+    assert not fake_jira.all_worklogs("WEB-1")
+
+
+def test_estimate_amounts_are_validated_per_flavour():
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="needs the new remaining estimate"):
+        JiraConfig(adjust_estimate="new")
+    with pytest.raises(ValidationError, match="needs how much to reduce it by"):
+        JiraConfig(adjust_estimate="manual")
+    with pytest.raises(ValidationError, match="not a Jira duration"):
+        JiraConfig(adjust_estimate="new", estimate_value="two days")
+    assert JiraConfig(adjust_estimate="leave", estimate_value="2d").estimate_value == ""
+    assert JiraConfig(adjust_estimate="manual", estimate_value=" 1d 4h ").estimate_value == "1d 4h"
+
+
+def test_the_fake_refuses_what_jira_refuses(fake_jira):
+    fake_jira.add_issue("WEB-1", "a")
+    client = client_for(fake_jira)
+    with pytest.raises(JiraError, match="new estimate"):
+        client.request("POST", "/rest/api/3/issue/WEB-1/worklog", params={"adjustEstimate": "new"})
+    with pytest.raises(JiraError, match="adjustEstimate"):
+        client.request(
+            "PUT", "/rest/api/3/issue/WEB-1/worklog/1", params={"adjustEstimate": "manual"}
+        )
+    with pytest.raises(JiraError, match="unknown query parameters"):
+        client.request("GET", "/rest/api/3/issue/WEB-1/worklog", params={"since": "1"})
+
+
+def test_cloud_refuses_an_unbounded_default_search():
+    assert service.unbounded_jql("ORDER BY updated DESC", cloud=True)
+    assert "statusCategory != Done" in service.unbounded_jql("", cloud=True)
+    assert service.unbounded_jql("project = WEB ORDER BY updated", cloud=True) is None
+    assert service.unbounded_jql("", cloud=False) is None  # Server / DC takes it

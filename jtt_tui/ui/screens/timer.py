@@ -30,7 +30,7 @@ from jtt_tui.ui.widgets.text_line import TextLine
 from jtt_tui.words import count
 
 if TYPE_CHECKING:  # the models load with the store, after the first frame
-    from jtt_tui.domain.models import ManualTask, Segment, Session
+    from jtt_tui.domain.models import ManualTask, Segment, Session, WorklogLink
     from jtt_tui.domain.projects import ProjectIndex
     from jtt_tui.domain.timer import TimerChange
 
@@ -268,7 +268,7 @@ class TimerScreen(JttScreen):
                 Text(task.ticket_number or "—"),
                 Text(plain(task.title, 40)),
                 Text(data.projects.key_for(task.ticket_number, task.project_id)),
-                Text("manual", style="italic"),
+                Text("manual ", style="italic") + jira_cell(task.worklog, self.app),
                 Text(format_clock(task.duration), justify="right"),
                 Text(format_clock(task.duration), justify="right"),
             ]
@@ -446,7 +446,7 @@ class TimerScreen(JttScreen):
                     Text(f"⚠{begin}" if shared else begin, style="bold yellow" if shared else ""),
                     Text(end_text, style=end_style),
                     Text(format_clock(hi - lo), justify="right"),
-                    jira_cell(segment, self.app),
+                    jira_cell(segment.worklog, self.app),
                     self._bill_cell(segment),
                 )
                 self._segment_rows.append(index)
@@ -1009,17 +1009,18 @@ def _day_pieces(
         day += timedelta(days=1)
 
 
-def jira_cell(segment: Segment, app: App[object]) -> Text:
-    """A segment's push status: ✓ in Jira, … queued, ✗ refused (reason
-    below). Editing pushed time sends the change at once (queued if Jira is
-    away), so a ✓ is never stale for long."""
-    link = segment.worklog
+def jira_cell(link: WorklogLink | None, app: App[object]) -> Text:
+    """Push status of a segment or manual entry: ✓ in Jira, … queued, ✗
+    refused (reason below), kept local. Editing pushed time sends the change
+    at once (queued if Jira is away), so a ✓ is never stale for long."""
     if link is None:
         return Text("")
     if link.state == "pushed":
         return Text("✓", style=tone(app, "good"))
     if link.state == "pending":
         return Text("… queued", style=tone(app, "warn"))
+    if link.state == "local":
+        return Text("kept local", style=tone(app, "muted"))
     return Text("✗ failed", style=tone(app, "bad", bold=True))
 
 
