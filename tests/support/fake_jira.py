@@ -399,8 +399,9 @@ class FakeJira:
             "until": page[-1][0] if page else since,
             "lastPage": last,
         }
-        if not last:
-            body["nextPage"] = f"{self.api}/worklog/updated?since={page[-1][0] + 1}"
+        if not last:  # like Jira: the next page starts at this one's last moment
+            # (its boundary repeats; a client drops the ids it has)
+            body["nextPage"] = f"{self.api}/worklog/updated?since={page[-1][0]}"
         return _json(body)
 
     def _worklog_list(self, request: Request) -> Response:

@@ -4,6 +4,8 @@ segment, and deleting pushed time."""
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from textual.widgets import DataTable, Input, OptionList, Static
 
 from jtt_tui.config import load_settings
@@ -192,3 +194,63 @@ async def test_editing_a_pushed_segment_updates_its_worklog_at_once(jira_app, st
     [log] = fake.all_worklogs("WEB-2")
     assert log["timeSpentSeconds"] == 55 * 60 and fake.count("PUT") == 1
     assert fake.all_worklogs("API-7") == []  # an edit never pushes other time
+
+
+async def test_reconcile_view_lists_the_differences_and_acts_on_them(jira_app, store, fake):
+    """Push, then change one worklog in Jira and log one in its web UI: the
+    Reconcile view (c on the Jira screen) shows both. API-7's time is billed:
+    t (take Jira's) is refused and changes nothing, m puts jtt's time back in
+    Jira; i imports the other; then Jira and jtt agree."""
+    from datetime import timedelta
+
+    from jtt_tui.config import JiraConfig
+    from jtt_tui.jira.client import JiraClient
+    from jtt_tui.services import jira as service
+    from jtt_tui.ui.screens.reconcile import ReconcileScreen
+    from tests.ui.conftest import NOW
+
+    units = [u for u in service.plan(store, JiraConfig(url=fake.url), tz=UTC) if u.issue == "API-7"]
+    with JiraClient(fake.url, fake.token, email=fake.email) as client:
+        assert service.push(store, client, units, now=lambda: NOW).count("created") == 1
+    [pushed] = fake.all_worklogs("API-7")
+    sent = pushed["timeSpentSeconds"]
+    pushed["timeSpentSeconds"] += 600  # ten minutes more, edited in Jira
+    fake.add_web_worklog("WEB-9", NOW - timedelta(hours=3), 1800, "Pairing")
+    before = store.get_session("API-7").segments
+
+    app = jira_app()
+    async with app.run_test(size=(100, 34)) as pilot:
+        await settle(pilot)
+        await pilot.press("5")
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ReconcileScreen)
+        table = screen.query_one(DataTable)
+        rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+        assert [r[:2] for r in rows] == [["changed", "API-7"], ["Jira only", "WEB-9"]]
+        title = str(screen.query_one("#reconcile-title", Static).render())
+        assert "1 changed" in title and "1 only in Jira" in title
+        await pilot.press("i")  # on the changed one: says what i is for, changes nothing
+        await pilot.press("t")  # billed: refused
+        await settle(pilot)
+        said = [n.message for n in app._notifications]
+        assert any("i imports" in m for m in said)
+        assert any("billed time is locked" in m for m in said)
+        assert store.get_session("API-7").segments == before
+        await pilot.press("m")
+        await settle(pilot)
+        assert fake.all_worklogs("API-7")[0]["timeSpentSeconds"] == sent
+        assert [str(table.get_row_at(0)[1])] == ["WEB-9"] and table.row_count == 1
+        await pilot.press("i")
+        await settle(pilot)
+        title = str(screen.query_one("#reconcile-title", Static).render())
+        # the seeded time never pushed makes days differ
+        assert "every worklog in Jira is as jtt sent it" in title and "not pushed yet" in title
+        assert table.row_count == 0
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not isinstance(app.screen, ReconcileScreen)
+    assert store.get_session("API-7").segments[0].end == before[0].end
+    assert any(t.title == "Pairing" and t.worklog for t in store.get_manual_tasks())

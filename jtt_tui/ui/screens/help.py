@@ -23,6 +23,7 @@ SCOPE_TITLES = {
     "timer.segments": "Timer: segment list",
     "billing.settings": "Billing: settings form",
     "reports": "Time reports",
+    "reconcile": "Jira: reconcile",
     "migrate": "The migration wizard",
     "recovery": "When the database is unreachable",
     "conflict": "Settling a conflict",

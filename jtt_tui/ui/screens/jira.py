@@ -27,7 +27,12 @@ from jtt_tui.words import count
 
 PROBLEMS_SHOWN = 5
 PUSH_MODES = [("A worklog per segment", "segment"), ("One worklog per ticket and day", "day")]
-ADJUST = [("Jira reduces the remaining estimate (auto)", "auto"), ("Leave it alone", "leave")]
+ADJUST = [
+    ("Jira reduces the remaining estimate (auto)", "auto"),
+    ("Leave it alone", "leave"),
+    ("Set it to the amount below (new)", "new"),
+    ("Reduce it by the amount below per worklog (manual)", "manual"),
+]
 
 
 class JiraForm(FieldGroup, Vertical):
@@ -66,8 +71,19 @@ class JiraForm(FieldGroup, Vertical):
         yield from text_field("jql", "Default search (JQL)", c.jql)
         yield from select_field("push_mode", "Push", PUSH_MODES, c.push_mode)
         yield from select_field("adjust_estimate", "Remaining estimate", ADJUST, c.adjust_estimate)
+        yield from text_field(
+            "estimate_value",
+            "Amount (for new or manual: 2d, 3h, 30m, 1d 4h)",
+            c.estimate_value,
+            placeholder="e.g. 2h",
+        )
         yield from check_field(
             "round_pushed", "Apply the billing rounding rules to pushed time", c.round_pushed
+        )
+        yield from check_field(
+            "notify_watchers",
+            "E-mail the issue's watchers about each worklog (Jira Cloud)",
+            c.notify_watchers,
         )
 
     def read(self) -> tuple[JiraConfig, str | None]:
@@ -78,7 +94,9 @@ class JiraForm(FieldGroup, Vertical):
             "jql": self.value("jql"),
             "push_mode": self.value("push_mode"),
             "adjust_estimate": self.value("adjust_estimate"),
+            "estimate_value": self.value("estimate_value"),
             "round_pushed": self.value("round_pushed"),
+            "notify_watchers": self.value("notify_watchers"),
         }
         try:
             config = JiraConfig.model_validate(
@@ -86,11 +104,24 @@ class JiraForm(FieldGroup, Vertical):
             )
         except ValidationError as exc:
             raise FieldErrors(
-                {str(e["loc"][0]) if e["loc"] else "url": sentence(e) for e in exc.errors()}
+                {_field_of(e["loc"], e["msg"]): sentence(e) for e in exc.errors()}
             ) from None
         if not config.url:
             raise FieldErrors({"url": "the Jira site's address, e.g. https://you.atlassian.net"})
+        from jtt_tui.services.jira import unbounded_jql
+
+        unbounded = unbounded_jql(config.jql, cloud=config.cloud)
+        if unbounded:
+            raise FieldErrors({"jql": unbounded})
         return config, self.value("token") or None
+
+
+def _field_of(loc: tuple[int | str, ...], message: str) -> str:
+    """The form field an error belongs under (the estimate's check is on the
+    whole settings: it names the amount)."""
+    if loc:
+        return str(loc[0])
+    return "estimate_value" if "estimate" in message else "url"
 
 
 class JiraScreen(JttScreen):
@@ -138,10 +169,12 @@ class JiraScreen(JttScreen):
     def _show_summary(self, summary: PushSummary) -> None:
         lines = [
             f"Pushed {summary.pushed} · queued {summary.queued} · failed {summary.failed} · "
-            f"not pushed yet {summary.unpushed} (finished segments)",
-            "p pushes everything not in Jira yet (and retries the queue); u refreshes the "
-            "ticket cache from your default search. On the Timer screen, p pushes the "
-            "selected ticket or today.",
+            f"not pushed yet {summary.unpushed} (finished segments and manual entries "
+            "with a ticket)",
+            "p pushes everything not in Jira yet (and retries the queue); c compares your "
+            "worklogs in Jira with what jtt pushed (reconcile); u refreshes the ticket cache "
+            "from your default search. On the Timer screen, p pushes the selected ticket or "
+            "today.",
         ]
         for ticket, start, state, reason in summary.problems[:PROBLEMS_SHOWN]:
             when = to_local(start, self.jtt.tz).strftime("%Y-%m-%d %H:%M")
@@ -151,6 +184,8 @@ class JiraScreen(JttScreen):
             lines.append(
                 f"  … and {len(summary.problems) - PROBLEMS_SHOWN} more (`jtt jira status`)"
             )
+        if summary.kept_local:
+            lines.append(f"  {summary.kept_local} deleted in Jira and kept in jtt only")
         if not self.service().configured:
             lines.insert(0, "Jira is not set up yet: fill in the form below and press ^s.")
         self.query_one("#jira-queue", Static).update("\n".join(lines))
@@ -260,6 +295,21 @@ class JiraScreen(JttScreen):
         self.query_one("#jira-result", Static).update(self.jtt.note_push(report))
         self.changed()
         self.refresh_data()
+
+    def action_reconcile(self) -> None:
+        from jtt_tui.domain.calendar import local_date
+        from jtt_tui.services.reconcile import Reconciler
+        from jtt_tui.ui.screens.reconcile import ReconcileScreen
+
+        service = self.service()
+        if not service.configured:
+            self.notify("Set up Jira first (the form below, then ^s).", severity="warning")
+            return
+        reconciler = Reconciler(
+            self.jtt.services.timer, service.config, service.client, tz=self.jtt.tz
+        )
+        today = local_date(self.jtt.clock.now(), self.jtt.tz)
+        self.app.push_screen(ReconcileScreen(reconciler, today), lambda _: self.refresh_data())
 
     def action_pull(self) -> None:
         from jtt_tui.services.jira import pull

@@ -268,7 +268,7 @@ class TimerScreen(JttScreen):
                 Text(task.ticket_number or "—"),
                 Text(plain(task.title, 40)),
                 Text(data.projects.key_for(task.ticket_number, task.project_id)),
-                Text("manual ", style="italic") + jira_cell(task.worklog, self.app),
+                _manual_cell(task, self.app),
                 Text(format_clock(task.duration), justify="right"),
                 Text(format_clock(task.duration), justify="right"),
             ]
@@ -1007,6 +1007,14 @@ def _day_pieces(
             return pieces
         pieces.append((day, lo, next_day, False))
         day += timedelta(days=1)
+
+
+def _manual_cell(task: ManualTask, app: App[object]) -> Text:
+    """A manual entry's status column: "manual", and its push status."""
+    cell = Text("manual", style="italic")
+    if task.worklog is not None:
+        cell += Text(" ") + jira_cell(task.worklog, app)
+    return cell
 
 
 def jira_cell(link: WorklogLink | None, app: App[object]) -> Text:
