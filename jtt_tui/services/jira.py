@@ -885,6 +885,16 @@ class JiraService:
             )
         return count
 
+    def delete_task_worklog(self, task: ManualTask) -> int:
+        """Delete a manual entry's worklog in Jira (before the entry is
+        deleted here); returns how many (0 or 1)."""
+        link = task.worklog
+        if link is None or link.worklog_id is None:
+            return 0
+        with self.client() as client:
+            _delete_worklog(client, link.issue, link.worklog_id, self.config.estimate)
+        return 1
+
     def summary(self) -> PushSummary:
         summary = PushSummary()
         links: list[tuple[str, datetime, WorklogLink | None]] = [

@@ -254,3 +254,45 @@ async def test_reconcile_view_lists_the_differences_and_acts_on_them(jira_app, s
         assert not isinstance(app.screen, ReconcileScreen)
     assert store.get_session("API-7").segments[0].end == before[0].end
     assert any(t.title == "Pairing" and t.worklog for t in store.get_manual_tasks())
+
+
+async def test_a_pushed_manual_entry_shows_its_state_and_its_deletion_offers_jira(
+    jira_app, store, fake
+):
+    from datetime import timedelta
+
+    from jtt_tui.config import JiraConfig
+    from jtt_tui.domain.models import ManualTask
+    from jtt_tui.jira.client import JiraClient
+    from jtt_tui.services import jira as service
+    from tests.ui.conftest import NOW
+
+    task = store.save_manual_task(
+        ManualTask(
+            title="Pairing", ticket_number="WEB-9", duration=timedelta(minutes=40), date=NOW.date()
+        )
+    )
+    units = [u for u in service.plan(store, JiraConfig(url=fake.url), tz=UTC) if u.task_id]
+    assert [u.task_id for u in units] == [task.task_id]  # the seeded entry has no ticket
+    with JiraClient(fake.url, fake.token, email=fake.email) as client:
+        assert service.push(store, client, units, now=lambda: NOW).count("created") == 1
+    assert len(fake.all_worklogs("WEB-9")) == 1
+    app = jira_app()
+    async with app.run_test(size=(110, 34)) as pilot:
+        await settle(pilot)
+        top = app.screen.query_one("#top", DataTable)
+        row = top.get_row_index(f"m:{task.task_id}")
+        assert "manual ✓" in str(top.get_row_at(row)[3])
+        top.move_cursor(row=row)
+        top.focus()
+        await settle(pilot)
+        await pilot.press("d")
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("y")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal)
+        assert "Delete it in Jira too" in app.screen.question
+        await pilot.press("y")
+        await settle(pilot)
+    assert fake.all_worklogs("WEB-9") == []
+    assert store.get_manual_task(task.task_id) is None

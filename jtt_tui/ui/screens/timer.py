@@ -713,10 +713,7 @@ class TimerScreen(JttScreen):
 
             def delete_task(yes: bool | None) -> None:
                 if yes:
-                    self.background(
-                        lambda: timer.delete_manual_entry(task.task_id),
-                        lambda _: self.changed("Manual entry deleted"),
-                    )
+                    self._ask_jira_delete_task(task)
 
             self.app.push_screen(ConfirmModal(question), delete_task)
             return
@@ -777,6 +774,43 @@ class TimerScreen(JttScreen):
             ConfirmModal(
                 f"This time is in Jira as {count(worklogs, 'worklog')}. Delete them in Jira too? "
                 "(n keeps them there; the time is deleted here either way)",
+                yes="Delete in Jira too",
+            ),
+            answer,
+        )
+
+    def _ask_jira_delete_task(self, task: ManualTask) -> None:
+        """Delete a manual entry; when it is in Jira, first offer to delete
+        its worklog there too (deleted there first: a failure changes nothing)."""
+        from jtt_tui.ui.modals.confirm import ConfirmModal
+        from jtt_tui.ui.screens.jira import jira_service
+
+        timer = self.jtt.services.timer
+        link = task.worklog
+        if link is None or link.worklog_id is None:
+            self.background(
+                lambda: timer.delete_manual_entry(task.task_id),
+                lambda _: self.changed("Manual entry deleted"),
+            )
+            return
+        service = jira_service(self.jtt)
+
+        def answer(also_jira: bool | None) -> None:
+            if also_jira is None:
+                return
+
+            def run() -> object:
+                if also_jira:
+                    service.delete_task_worklog(task)
+                return timer.delete_manual_entry(task.task_id)
+
+            suffix = " (and its worklog in Jira)" if also_jira else ""
+            self.background(run, lambda _: self.changed("Manual entry deleted" + suffix))
+
+        self.app.push_screen(
+            ConfirmModal(
+                f"This entry is in Jira as worklog {link.worklog_id} on {link.issue}. Delete it "
+                "in Jira too? (n keeps it there; the entry is deleted here either way)",
                 yes="Delete in Jira too",
             ),
             answer,
