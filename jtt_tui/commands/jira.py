@@ -12,7 +12,11 @@ from jtt_tui.storage.errors import redact
 from jtt_tui.words import count
 
 if TYPE_CHECKING:
+    from datetime import tzinfo
+
+    from jtt_tui.jira.client import JiraClient
     from jtt_tui.services.jira import PushOutcome
+    from jtt_tui.services.reconcile import Reconciler, Reconciliation
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -216,7 +220,7 @@ def cmd_configure(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
-def _client(ctx: Context):  # type: ignore[no-untyped-def]
+def _client(ctx: Context) -> JiraClient:
     from jtt_tui.services.jira import client_for, insecure_warning
 
     settings = ctx.settings
@@ -390,7 +394,15 @@ _ACTIONS = (
 )
 
 
-def _reconciler(ctx: Context):  # type: ignore[no-untyped-def]
+_COUNT_LABEL = {
+    "same": "in sync",
+    "changed": "changed in Jira",
+    "deleted": "deleted in Jira",
+    "jira_only": "only in Jira",
+}
+
+
+def _reconciler(ctx: Context) -> Reconciler:
     from jtt_tui.services.jira import client_for
     from jtt_tui.services.reconcile import Reconciler
 
@@ -438,7 +450,13 @@ def cmd_reconcile(ctx: Context, args: argparse.Namespace) -> int:
     return 0 if result.in_sync else 3
 
 
-def _act(ctx: Context, reconciler, result, asked, args) -> tuple[list[str], list[str]]:  # type: ignore[no-untyped-def]
+def _act(
+    ctx: Context,
+    reconciler: Reconciler,
+    result: Reconciliation,
+    asked: list[tuple[str, str, str]],
+    args: argparse.Namespace,
+) -> tuple[list[str], list[str]]:
     from jtt_tui.domain.errors import DomainError
     from jtt_tui.services.jira import describe
 
@@ -475,7 +493,9 @@ def _act(ctx: Context, reconciler, result, asked, args) -> tuple[list[str], list
     return done, refused
 
 
-def _print_reconciliation(ctx: Context, result, tz) -> None:  # type: ignore[no-untyped-def]
+def _print_reconciliation(ctx: Context, result: Reconciliation, tz: tzinfo | None) -> None:
+    from jtt_tui.services.reconcile import KINDS
+
     ctx.out(
         f"Jira against jtt, {result.first} to {result.last} "
         f"({count(result.requests, 'request')} to Jira)"
@@ -493,13 +513,7 @@ def _print_reconciliation(ctx: Context, result, tz) -> None:  # type: ignore[no-
     for issue in result.unreadable:
         ctx.out(f"  {issue}: Jira would not show its worklogs (deleted, or no permission)")
     counts = ", ".join(
-        f"{len(result.of(kind))} {label}"
-        for kind, label in (
-            ("same", "in sync"),
-            ("changed", "changed in Jira"),
-            ("deleted", "deleted in Jira"),
-            ("jira_only", "only in Jira"),
-        )
+        f"{len(result.of(kind))} {_COUNT_LABEL[kind]}" for kind in ("same", *KINDS[:3])
     )
     unpushed = f"; {count(result.unpushed, 'worklog')} not pushed yet" if result.unpushed else ""
     ctx.out(f"{counts}{unpushed}.")

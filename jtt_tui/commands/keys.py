@@ -70,7 +70,7 @@ def _save(ctx: Context, **changes: object) -> Settings:
     return ctx.reload_settings()
 
 
-def _progress(ctx: Context):  # type: ignore[no-untyped-def]
+def _progress(ctx: Context):
     tty = ctx.stderr.isatty()
 
     def report(label: str, collection: str, done: int, total: int) -> None:

@@ -34,11 +34,18 @@ from collections.abc import Callable, Iterable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from jtt_tui.domain.billing import rounded_seconds
 from jtt_tui.domain.calendar import local_date, local_datetime
-from jtt_tui.domain.models import ManualTask, Session, Ticket, WorklogLink, WorklogState
+from jtt_tui.domain.models import (
+    ManualTask,
+    Rounding,
+    Session,
+    Ticket,
+    WorklogLink,
+    WorklogState,
+)
 from jtt_tui.domain.projects import ProjectIndex
 from jtt_tui.jira.client import Estimate, Issue, JiraClient, JiraError, Worklog
 from jtt_tui.storage.errors import ConflictError, NotFoundError, redact
@@ -49,6 +56,7 @@ if TYPE_CHECKING:
     from jtt_tui.storage.base import Storage
 
 log = logging.getLogger(__name__)
+R = TypeVar("R", Session, ManualTask)
 
 TOKEN_SECRET = "jira-token"
 JIRA_FLOOR_S = 60  # Jira refuses worklogs under a minute
@@ -414,7 +422,7 @@ class _Rules:
         self.index = ProjectIndex(store.get_projects()) if config.round_pushed else None
         self.default = store.get_billing_settings().rounding if config.round_pushed else None
 
-    def for_ticket(self, ticket: str, project_id: str | None):  # type: ignore[no-untyped-def]
+    def for_ticket(self, ticket: str, project_id: str | None) -> Rounding | None:
         if self.index is None:
             return None
         project = self.index.for_ticket(ticket, project_id)
@@ -458,9 +466,10 @@ def _with_link(session: Session, starts: Iterable[datetime], link: WorklogLink |
     return session
 
 
-def _set_link(record: Session | ManualTask, unit: PushUnit, link: WorklogLink | None):  # type: ignore[no-untyped-def]
+def _set_link(record: R, unit: PushUnit, link: WorklogLink | None) -> R:
     if isinstance(record, ManualTask):
         return record.model_copy(update={"worklog": link})
+    assert isinstance(record, Session)
     return _with_link(record, unit.starts, link)
 
 
@@ -471,7 +480,7 @@ def _links_of(record: Session | ManualTask, unit: PushUnit) -> tuple[WorklogLink
     return tuple(current.get(start) for start in unit.starts)
 
 
-def _modify(store: Storage, unit: PushUnit, change) -> None:  # type: ignore[no-untyped-def]
+def _modify(store: Storage, unit: PushUnit, change: Callable[[Any], Any]) -> None:
     """Read-modify-write the unit's record (a session, or a manual entry)."""
     if unit.task_id is not None:
         store.modify_manual_task(unit.task_id, change)
@@ -495,7 +504,7 @@ def _claim(store: Storage, unit: PushUnit, link: WorklogLink) -> None:
     the links the unit was planned with: a version-checked read-modify-write,
     so of two jtt pushing the same time at once exactly one goes on."""
 
-    def take(record):  # type: ignore[no-untyped-def]
+    def take(record: R) -> R:
         if _links_of(record, unit) != unit.planned:
             raise Claimed("changed meanwhile: another jtt is pushing it")
         if isinstance(record, ManualTask) and record.ticket_number != unit.issue:

@@ -255,13 +255,13 @@ class Reconciler:
         for wid, pushed in by_id.items():
             if pushed.link.state != WorklogState.PUSHED:
                 continue  # queued or failed: the push queue's business
-            worklog = seen.get(wid)
-            if worklog is None:
+            found = seen.get(wid)
+            if found is None:
                 if pushed.issue in readable or pushed.issue in result.unreadable:
                     result.entries.append(Entry("deleted", pushed.issue, wid, jtt=pushed))
                 continue
-            kind: Kind = "same" if _same(pushed.link, worklog) else "changed"
-            result.entries.append(Entry(kind, pushed.issue, wid, jtt=pushed, jira=worklog))
+            kind: Kind = "same" if _same(pushed.link, found) else "changed"
+            result.entries.append(Entry(kind, pushed.issue, wid, jtt=pushed, jira=found))
         for wid, worklog in seen.items():
             if wid in by_id or worklog.marker in waiting:
                 continue  # ours (a push whose answer was lost is found by the next push)

@@ -612,7 +612,11 @@ def commands_for(scope: str) -> list[Command]:
     return [c for c in REGISTRY if c.scope == scope]
 
 
-def bindings_for(scope: str) -> list[Binding]:
+# what Textual's BINDINGS are typed as (a list is invariant: list[Binding] is not one)
+BindingList = list[Binding | tuple[str, str] | tuple[str, str, str]]
+
+
+def bindings_for(scope: str) -> BindingList:
     return [
         Binding(c.key, c.action, c.label, show=c.show, id=c.id, tooltip=c.help)
         for c in commands_for(scope)
