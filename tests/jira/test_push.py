@@ -417,7 +417,7 @@ def test_started_is_in_jiras_exact_pattern(store, fake_jira):
 
 @pytest.mark.parametrize("cloud", [True, False])
 def test_a_lost_answer_finds_the_worklog_past_the_first_page(store, jira_server, cloud):
-    fake = FakeJira(jira_server, cloud=cloud, token="tok")
+    fake = FakeJira(jira_server, cloud=cloud, token="pat-lookup-4711")
     fake.add_issue("WEB-1", "busy issue")
     fake.worklog_page = 1000  # the server's cap
     for n in range(1200):  # older work by the team, before ours
@@ -436,7 +436,7 @@ def test_a_lost_answer_finds_the_worklog_past_the_first_page(store, jira_server,
 
 
 def test_the_worklog_list_pages_until_a_short_page_not_by_total(jira_server):
-    fake = FakeJira(jira_server, cloud=False, token="tok")
+    fake = FakeJira(jira_server, cloud=False, token="pat-lookup-4711")
     fake.add_issue("WEB-1", "a")
     fake.worklog_page = 2
     for n in range(5):
