@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Literal
 
 from jtt_tui.domain import money
-from jtt_tui.domain.calendar import day_bounds, day_start
+from jtt_tui.domain.calendar import day_bounds, day_start, local_date
 from jtt_tui.domain.durations import hours_decimal
 from jtt_tui.domain.models import ManualTask, Session
 from jtt_tui.domain.projects import ProjectIndex
@@ -56,10 +56,8 @@ def segment_log(
     end = day_start(last + timedelta(days=1), tz)
     index = ProjectIndex(store.get_projects())
     wanted = project_key.strip().upper() if project_key else None
-    days = {
-        first + timedelta(days=n): DayLog(first + timedelta(days=n))
-        for n in range((last - first).days + 1)
-    }
+    # only the days with data: a long period costs its data, not its length
+    days: dict[date, DayLog] = _Days()
     sessions = store.sessions_between(start, end)
     overlapping = {
         (piece.ticket, piece.start)
@@ -70,7 +68,9 @@ def segment_log(
         key = index.key_for(session.ticket_number, session.project_id)
         if wanted and key != wanted:
             continue
-        for log_day, row in _session_rows(session, key, days, now, tz, overlapping=overlapping):
+        for log_day, row in _session_rows(
+            session, key, (first, last), now, tz, overlapping=overlapping
+        ):
             days[log_day].rows.append(row)
     for task in store.manual_tasks_between(first, last):
         key = index.key_for(task.ticket_number, task.project_id)
@@ -79,22 +79,39 @@ def segment_log(
         days[task.date].rows.append(_task_row(task, key))
     for log in days.values():
         log.rows.sort(key=lambda r: (r.manual, r.start or datetime.min.replace(tzinfo=now.tzinfo)))
-    return [log for log in days.values() if log.rows]
+    return [days[day] for day in sorted(days) if days[day].rows]
+
+
+class _Days(dict[date, DayLog]):
+    """A day's log, made when the day first gets a row."""
+
+    def __missing__(self, day: date) -> DayLog:
+        log = self[day] = DayLog(day)
+        return log
 
 
 def _session_rows(
     session: Session,
     key: str,
-    days: dict[date, DayLog],
+    period: tuple[date, date],
     now: datetime,
     tz: tzinfo | None,
     *,
     overlapping: set[tuple[str, datetime]],
 ) -> list[tuple[date, LogRow]]:
+    """The session's segments as rows, split at local midnight, for the
+    days of ``period`` each segment touches (its own days only: the cost is
+    the segments', never the period's length)."""
+    first, last = period
     rows = []
     for segment in session.segments:
         seg_end = segment.end or now
-        for log_day in days:
+        if seg_end < segment.start:
+            continue
+        own_first = max(first, local_date(segment.start, tz))
+        own_last = min(last, local_date(seg_end, tz))
+        for n in range((own_last - own_first).days + 1):
+            log_day = own_first + timedelta(days=n)
             lo, hi = day_bounds(log_day, tz)
             piece_start, piece_end = max(segment.start, lo), min(seg_end, hi)
             if piece_start >= piece_end and not (
@@ -150,7 +167,9 @@ def calendar_offsets(start: datetime, end: datetime, tz: tzinfo | None) -> Offse
         return int(delta.total_seconds() * 1000)
 
     offsets: Offsets = [(0, offset_at(start))]
-    step = timedelta(hours=6)
+    # a week at a time, then to the second where it changed: no zone has
+    # changed its offset and back within a week (DST, Ramadan pauses: months)
+    step = timedelta(days=7)
     cursor = start
     while cursor < end:
         following = min(cursor + step, end)

@@ -55,6 +55,21 @@ def test_segment_log_splits_at_midnight_and_adds_manual_entries(store, clock):
         segment_log(store, date(2025, 3, 10), date(2025, 3, 9))
 
 
+def test_segment_log_costs_its_segments_not_the_length_of_the_period(store, monkeypatch):
+    """A log over 2,000 years with three segments looks at their days only
+    (it looked at every day of the period for every segment)."""
+    from jtt_tui.services import reports
+
+    store.save_session(_closed("WEB-1", datetime(2025, 3, 9, 23, 30, tzinfo=UTC), 60))
+    store.save_session(_closed("API-2", START, 30))
+    calls = []
+    real = reports.day_bounds
+    monkeypatch.setattr(reports, "day_bounds", lambda *a: calls.append(a) or real(*a))
+    days = segment_log(store, date(1000, 1, 1), date(2999, 12, 31), tz=UTC)
+    assert [d.day for d in days] == [date(2025, 3, 9), date(2025, 3, 10)]
+    assert len(calls) == 3  # WEB-1's two days, API-2's one
+
+
 def test_running_segment_shows_as_open(store, clock):
     from jtt_tui.domain import TimerMachine
 
