@@ -65,8 +65,27 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     resume.set_defaults(handler=cmd_resume)
 
-    status = commands.add_parser("status", help="running and paused timers, today's total")
-    status.add_argument("--json", action="store_true", help="machine-readable output")
+    status = commands.add_parser(
+        "status",
+        help="running and paused timers, today's total",
+        description="Running and paused timers and today's total. For a shell prompt or a "
+        "tmux status line: --short, or --format with the fields "
+        + ", ".join("{" + f + "}" for f in STATUS_FIELDS)
+        + " (the running timer, else the paused one; empty fields when there is none).",
+    )
+    shown = status.add_mutually_exclusive_group()
+    shown.add_argument("--json", action="store_true", help="machine-readable output")
+    shown.add_argument(
+        "--short",
+        action="store_true",
+        help="one short line for a prompt, e.g. '▶ WEB-12 1:23'; empty when nothing runs",
+    )
+    shown.add_argument(
+        "--format",
+        dest="status_format",
+        metavar="FORMAT",
+        help="one line in your own format, e.g. '{ticket} {elapsed} ({today} today)'",
+    )
     status.set_defaults(handler=cmd_status)
 
     log = commands.add_parser("log", help="tracked segments and daily totals")
@@ -328,8 +347,74 @@ def _ask(ctx: Context, item: Any, verb: str) -> Any:
 # -- status and log ----------------------------------------------------------------------
 
 
+STATUS_FIELDS = ("ticket", "name", "elapsed", "elapsed_min", "today", "state", "project")
+
+
+def _status_format(text: str) -> list[str]:
+    """The fields a --format uses; an unknown one (or a broken brace) is a
+    usage error that names the fields there are."""
+    import string
+
+    fields = []
+    try:
+        for _literal, name, _spec, _conversion in string.Formatter().parse(text):
+            if name is not None:
+                fields.append(name)
+    except ValueError as exc:
+        raise CommandFailed(
+            f"--format {text!r}: {exc} (write {{{{ for a brace)", exit_code=2
+        ) from None
+    unknown = [f for f in fields if f not in STATUS_FIELDS]
+    if unknown:
+        there = ", ".join("{" + f + "}" for f in STATUS_FIELDS)
+        raise CommandFailed(
+            f"--format: no field {{{unknown[0]}}}; the fields are {there}", exit_code=2
+        )
+    return fields
+
+
+def _hours_minutes(duration: Any) -> str:
+    """``1:23`` (hours and minutes): short enough for a prompt."""
+    minutes = max(int(duration.total_seconds()), 0) // 60
+    return f"{minutes // 60}:{minutes % 60:02d}"
+
+
+def _status_line(ctx: Context, args: argparse.Namespace) -> str:
+    """--short or --format: one line, quiet (no questions, no warnings)."""
+    fields = _status_format(args.status_format) if args.status_format else []
+    service = ctx.services.timer
+    status = service.status()
+    now = status.now
+    current = status.running[0] if status.running else None
+    if args.short:
+        if current is None:
+            return ""
+        return f"▶ {current.ticket_number} {_hours_minutes(current.elapsed(now))}"
+    current = current or (status.paused[0] if status.paused else None)
+    values = dict.fromkeys(STATUS_FIELDS, "")
+    values["state"] = str(current.status) if current is not None else "idle"
+    values["today"] = _hours_minutes(status.today_total)
+    if current is not None:
+        elapsed = current.elapsed(now)
+        values.update(
+            ticket=current.ticket_number,
+            name=clean(current.ticket_name),
+            elapsed=_hours_minutes(elapsed),
+            elapsed_min=str(int(elapsed.total_seconds()) // 60),
+        )
+        if "project" in fields:
+            from jtt_tui.domain.projects import ProjectIndex
+
+            index = ProjectIndex(ctx.store.get_projects())
+            values["project"] = index.key_for(current.ticket_number, current.project_id)
+    return str(args.status_format).format(**values)
+
+
 def cmd_status(ctx: Context, args: argparse.Namespace) -> int:
     service = ctx.services.timer
+    if args.short or args.status_format:
+        ctx.out(_status_line(ctx, args))
+        return 0
     if not args.json:
         found = _suspicious(ctx)
         if found and ctx.interactive:
