@@ -60,7 +60,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="show details (a redacted traceback) when something fails",
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
-    from jtt_tui.commands import billing, data, database, history, jira, keys, migrate, timer
+    from jtt_tui.commands import (
+        billing,
+        completion,
+        data,
+        database,
+        history,
+        jira,
+        keys,
+        migrate,
+        timer,
+    )
 
     timer.register(commands)
     history.register(commands)
@@ -70,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     billing.register(commands)
     keys.register(commands)
     jira.register(commands)
+    completion.register(commands)
     return parser
 
 
@@ -80,6 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from jtt_tui.ui.launch import run_app
 
         return run_app()
+    if arguments[0] == "__complete":  # what the completion scripts ask: never fails loudly
+        return _complete(arguments[1:])
     from jtt_tui.commands.context import Context
 
     args = build_parser().parse_args(_join_relative_times(arguments))
@@ -105,6 +118,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return ctx.report(exc)
     finally:
         ctx.close()
+
+
+def _complete(arguments: list[str]) -> int:
+    """``jtt __complete CWORD WORDS…``: the candidates for ``WORDS[CWORD]``."""
+    from jtt_tui.commands.completion import complete
+
+    try:
+        cword = int(arguments[0])
+        complete(build_parser(), arguments[1:], cword)
+    except Exception:  # a completion offers nothing rather than an error
+        return EXIT_FAILED
+    return EXIT_OK
 
 
 def run_tui(ctx: Any) -> int:
