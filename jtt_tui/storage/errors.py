@@ -129,7 +129,7 @@ SUGGESTIONS: dict[str, tuple[str, ...]] = {
         "Work offline meanwhile: jtt keeps your changes and sends them when it is back.",
     ),
     "timeout": (
-        "The server did not answer in time: check the network, or raise "
+        "The server could not be reached in time: check the network, or raise "
         "MONGODB_SERVER_SELECTION_TIMEOUT_MS.",
         "On Atlas, a missing IP access-list entry looks like a timeout: check Network Access.",
         "A paused Atlas cluster can take a minute to resume.",
@@ -182,6 +182,18 @@ TITLES: dict[str, str] = {
 }
 
 _RECOVERABLE = {"network", "timeout", "conflict", "unknown"}
+
+# the server was reached, but one operation outlasted its time limit (a
+# throttled Atlas tier, a slow link, a big write): another hint than "cannot
+# be reached"
+OPERATION_TIMEOUT_SUGGESTIONS: tuple[str, ...] = (
+    "One database operation took longer than its time limit: raise "
+    "MONGODB_SOCKET_TIMEOUT_MS (the time limit of each operation, in milliseconds; "
+    "e.g. 30000).",
+    "Atlas's shared tiers (M0/M2/M5) cap operations per second, and a slow link makes big "
+    "writes slow: a dedicated tier or a closer region helps.",
+    "Nothing was lost: what was written is kept, and running it again completes it.",
+)
 
 
 @dataclass(frozen=True)
@@ -247,8 +259,36 @@ def classify(exc: BaseException) -> StorageFailure:
             recoverable = None
             if kind == "disk":
                 recoverable = _is_transient_disk(cause)
-            return failure(kind, message, recoverable=recoverable)
+            found = failure(kind, message, recoverable=recoverable)
+            if kind == "timeout" and is_operation_timeout(exc):
+                from dataclasses import replace
+
+                found = replace(found, suggestions=OPERATION_TIMEOUT_SUGGESTIONS)
+            return found
     return failure("unknown", message)
+
+
+def is_operation_timeout(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what it wraps) is one operation outlasting its time
+    limit on a server that was reached — not a server that could not be
+    found (server selection). Splitting a write in smaller ones helps here."""
+    errors = sys.modules.get("pymongo.errors")
+    if errors is None:
+        return False
+    # the driver's own "operation cancelled": the time limit ran out between
+    # two round trips of one operation
+    cancelled = getattr(errors, "_OperationCancelled", errors.NetworkTimeout)
+    for cause in _chain(exc):
+        if isinstance(cause, errors.ServerSelectionTimeoutError):
+            return False
+        if isinstance(
+            cause,
+            errors.NetworkTimeout | errors.ExecutionTimeout | errors.WTimeoutError | cancelled,
+        ):
+            return True
+        if isinstance(cause, errors.OperationFailure) and cause.code in (50, 262):
+            return True
+    return False
 
 
 _TLS_WORDS = ("ssl", "tls", "certificate", "handshake")

@@ -51,7 +51,13 @@ from jtt_tui.storage.base import (
     visible_to,
 )
 from jtt_tui.storage.bulk import gc_paused
-from jtt_tui.storage.errors import ConflictError, StorageError, StoreUnavailableError, redact
+from jtt_tui.storage.errors import (
+    ConflictError,
+    StorageError,
+    StoreUnavailableError,
+    is_operation_timeout,
+    redact,
+)
 from jtt_tui.storage.kinds import (
     ALL_KINDS,
     BILLING,
@@ -68,6 +74,8 @@ from jtt_tui.storage.mongo_codec import from_bson, from_document, to_document
 ClientFactory = Callable[..., Any]
 
 DEFAULT_BATCH_SIZE = 1000
+# the smallest write batch a timeout halves a batch to before giving up
+MIN_BATCH_SIZE = 8
 PING_TIMEOUT_S = 1.5
 
 # Indexes created on connect (idempotent), per collection.
@@ -179,6 +187,7 @@ class MongoStore(Storage):
         self._factory = client_factory or default_client_factory
         self._options = {"appname": "jtt", **options}
         self.batch_size = batch_size
+        self.halvings = 0  # batches cut in half after a timeout (tests, the bench)
         # called with True / False after each driver heartbeat (see StorageService)
         self.on_heartbeat: Callable[[bool], None] | None = None
         self._client: Any = None
@@ -746,6 +755,23 @@ class MongoStore(Storage):
     ) -> ImportReport:
         if mode not in ("merge", "replace"):
             raise ValueError("mode must be 'merge' or 'replace'")
+        while True:
+            try:
+                return self._import_once(bundle, mode, journal)
+            except StorageError as exc:
+                # in a transaction a timeout aborted all of it: plan it again
+                # and send it in smaller batches (outside one, _bulk_write
+                # halves the batch that timed out and goes on)
+                if not (self._transactional() and is_operation_timeout(exc)):
+                    raise
+                if self.batch_size <= MIN_BATCH_SIZE:
+                    raise
+                self.batch_size = max(MIN_BATCH_SIZE, self.batch_size // 2)
+                self.halvings += 1
+
+    def _import_once(
+        self, bundle: DataBundle, mode: ImportMode, journal: JournalEntry | None
+    ) -> ImportReport:
         report = ImportReport(mode=mode)
         now = self.clock.now()
         # Plan everything first (reads only): a conflict aborts before any write.
@@ -758,13 +784,7 @@ class MongoStore(Storage):
                 self._store(JOURNAL, journal, 0, session=session)
             for kind, records, operations in plans:
                 collection = self._collection(kind)
-                for start in range(0, len(operations), self.batch_size):
-                    with _translated():
-                        collection.bulk_write(
-                            operations[start : start + self.batch_size],
-                            ordered=True,
-                            session=session,
-                        )
+                self._bulk_write(collection, operations, session)
                 if mode == "replace":
                     # Delete what the bundle does not have only after writing
                     # it, so an interrupted replace never leaves less data.
@@ -776,6 +796,31 @@ class MongoStore(Storage):
                         )
                     report.for_kind(kind).deleted = result.deleted_count
         return report
+
+    def _bulk_write(self, collection: Any, operations: list[UpdateOne], session: Any) -> None:
+        """Send the operations in batches. A batch that outlasts the time
+        limit (a throttled server, a slow link) is sent again in halves, down
+        to ``MIN_BATCH_SIZE`` — the upserts are idempotent, so a batch the
+        server applied after the client gave up is simply written again — and
+        later batches keep the smaller size. Inside a transaction a timeout
+        has aborted it: that is left to the caller."""
+        start = 0
+        while start < len(operations):
+            batch = operations[start : start + self.batch_size]
+            try:
+                with _translated():
+                    collection.bulk_write(batch, ordered=True, session=session)
+            except StorageError as exc:
+                if session is not None or not is_operation_timeout(exc):
+                    raise
+                if len(batch) <= MIN_BATCH_SIZE:
+                    raise StorageError(
+                        f"{exc} (even a write of {len(batch)} records outlasted the time limit)"
+                    ) from exc
+                self.batch_size = max(MIN_BATCH_SIZE, len(batch) // 2)
+                self.halvings += 1
+                continue
+            start += len(batch)
 
     def _plan_import(
         self, kind: Kind, records: Sequence[Record], report: ImportReport, now: datetime

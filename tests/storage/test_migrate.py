@@ -332,3 +332,65 @@ def test_all_times_survive_to_the_millisecond(sqlite, mongo):
     remote = mongo()
     assert migrate(source, remote).verified
     assert canonical_bundle(remote.export_all()) == canonical_bundle(source.export_all())
+
+
+def test_a_throttled_server_gets_smaller_batches_and_the_migration_completes(sqlite, wire, clock):
+    """Each write takes 2 ms per record on the server and is applied even
+    when the client gave up: a 500-record batch outlasts the 600 ms limit.
+    The batch is sent again in halves (idempotent upserts): the migration
+    completes and verifies, nothing duplicated."""
+    source = sqlite("source")
+    source.import_all(
+        source.export_all().model_copy(update={"sessions": make_sessions(1500, now=NOW)})
+    )
+    wire.write_latency_per_doc = 0.002
+    target = MongoStore(
+        wire.uri, "throttled", user_id="tester", clock=clock, **{**WIRE_OPTIONS, "timeoutMS": 600}
+    )
+    try:
+        report = migrate(source, target, batch_size=500)
+        assert report.verified and report.copied == source.export_all().record_count()
+        assert target.halvings >= 1 and target.batch_size < 500
+        stored = wire.data["throttled"]["sessions"]
+        assert stored.count_documents({}) == 1500  # every one once
+        keys = [doc["ticketNumber"] for doc in stored.find({}, {"ticketNumber": 1})]
+        assert len(set(keys)) == len(keys)
+    finally:
+        target.disconnect()
+
+
+def test_when_even_a_small_batch_times_out_the_hint_names_the_operation_limit(sqlite, wire, clock):
+    source = sqlite("source")
+    source.import_all(
+        source.export_all().model_copy(update={"sessions": make_sessions(200, now=NOW)})
+    )
+    wire.write_latency_per_doc = 0.2  # 8 records: 1.6 s
+    target = MongoStore(
+        wire.uri, "crawling", user_id="tester", clock=clock, **{**WIRE_OPTIONS, "timeoutMS": 500}
+    )
+    try:
+        with pytest.raises(MigrationError) as caught:
+            migrate(source, target, batch_size=100)
+    finally:
+        wire.write_latency_per_doc = 0.0
+        target.disconnect()
+    failure = caught.value.failure
+    assert failure is not None and failure.kind == "timeout"
+    assert "MONGODB_SOCKET_TIMEOUT_MS" in failure.suggestions[0]
+    assert "SERVER_SELECTION" not in " ".join(failure.suggestions)
+
+
+def test_a_server_that_cannot_be_found_keeps_the_server_selection_hint():
+    from pymongo.errors import ServerSelectionTimeoutError
+
+    from jtt_tui.storage.errors import StorageError, classify
+
+    try:
+        try:
+            raise ServerSelectionTimeoutError("db.example.net:27017: timed out")
+        except ServerSelectionTimeoutError as exc:
+            raise StorageError(f"MongoDB: {exc}") from exc
+    except StorageError as wrapped:
+        failure = classify(wrapped)
+    assert failure.kind == "timeout"
+    assert "MONGODB_SERVER_SELECTION_TIMEOUT_MS" in failure.suggestions[0]

@@ -65,6 +65,10 @@ class WireServer:
         # what connectionStatus reports (tests set users and roles)
         self.auth_info: dict[str, Any] = {"authenticatedUsers": [], "authenticatedUserRoles": []}
         self.latency = 0.0
+        # a throttled server (Atlas's shared tiers, a slow link): each write
+        # command takes this long per document it writes — and is applied
+        # even when the client gave up waiting for the answer
+        self.write_latency_per_doc = 0.0
         self.commands: list[str] = []  # names of the data commands received, in order
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -145,6 +149,9 @@ class WireServer:
             if handler is None:
                 return request.command_err(59, f"no such command: '{name}'")
             self.commands.append(name)
+            if self.write_latency_per_doc and name in ("insert", "update", "delete"):
+                statements = doc_count(request.doc)
+                time.sleep(self.write_latency_per_doc * statements)
             with self._lock:
                 reply = handler(self._client[request.doc["$db"]], request.doc)
             return request.replies(reply)
@@ -330,6 +337,14 @@ class WireServer:
         return self._cursor(
             db, "$cmd.listCollections", [{"name": n, "type": "collection"} for n in names]
         )
+
+
+def doc_count(doc: dict[str, Any]) -> int:
+    """How many documents a write command carries."""
+    for field in ("documents", "updates", "deletes"):
+        if field in doc:
+            return len(doc[field])
+    return 1
 
 
 def _find_by_keys(collection: Any, doc: dict[str, Any]) -> list[Any] | None:
