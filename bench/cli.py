@@ -1,5 +1,8 @@
-"""Whole-process latency of `jtt status`, `jtt start`, `jtt stop` at 1k, 10k
-and 100k stored sessions (median of repeated runs), next to `python -c pass`;
+"""Whole-process latency of `jtt status`, `status --short`, `start`, `stop`,
+`pause` and a shell completion (`jtt __complete`) at 1k, 10k and 100k stored
+sessions (median of repeated runs), each next to `python -c pass` measured in
+the same run (the ratio is what the targets are about: it cancels the shared
+machine's speed); the top 10 imports of `jtt status` (`python -X importtime`);
 the undo journal full (its 500 newest changes kept) as after months of use,
 and the same start + stop measured in one process (less noise: the ledger's
 own cost, journal write included).
@@ -45,7 +48,16 @@ def main() -> None:
     jtt = [sys.executable, "-m", "jtt_tui"]
     results: dict[int, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        base = {k: v for k, v in os.environ.items() if not k.startswith(("MONGODB_", "JTT_"))}
+        # as installed: with bytecode caches (pip writes them; a shell that sets
+        # PYTHONDONTWRITEBYTECODE would recompile every module on every run)
+        base = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("MONGODB_", "JTT_")) and k != "PYTHONDONTWRITEBYTECODE"
+        }
+        import compileall
+
+        compileall.compile_dir(str(ROOT / "jtt_tui"), quiet=1)
         baseline = _median_ms([sys.executable, "-c", "pass"], base, args.repeat)
         for size in sizes:
             data = Path(tmp) / f"data-{size}"
@@ -72,34 +84,73 @@ def main() -> None:
             journal = len(store.journal_entries(10_000))
             store.disconnect()
             row = {"status": _median_ms([*jtt, "status"], env, args.repeat)}
+            row["status --short"] = _median_ms([*jtt, "status", "--short"], env, args.repeat)
+            row["completion"] = _median_ms(
+                [*jtt, "__complete", "2", "jtt", "start", "B"], env, args.repeat
+            )
+            if size == sizes[0]:
+                imports = _top_imports([*jtt, "status"], env)
             row["in-process"] = statistics.median(in_process) * 1000
             row["journal"] = journal
-            starts, stops = [], []
+            starts, pauses, stops = [], [], []
             for i in range(args.repeat):
                 t0 = time.perf_counter()
                 subprocess.run(
                     [*jtt, "start", f"BENCH-{i}"], env=env, check=True, capture_output=True
                 )
                 t1 = time.perf_counter()
-                subprocess.run([*jtt, "stop"], env=env, check=True, capture_output=True)
+                subprocess.run([*jtt, "pause"], env=env, check=True, capture_output=True)
                 t2 = time.perf_counter()
+                subprocess.run([*jtt, "stop"], env=env, check=True, capture_output=True)
+                t3 = time.perf_counter()
                 starts.append(t1 - t0)
-                stops.append(t2 - t1)
+                pauses.append(t2 - t1)
+                stops.append(t3 - t2)
             row["start"] = statistics.median(starts) * 1000
+            row["pause"] = statistics.median(pauses) * 1000
             row["stop"] = statistics.median(stops) * 1000
             results[size] = row
     print(f"python -c pass: {baseline:.0f} ms (interpreter start-up on this machine)")
     journals = ", ".join(f"{results[size]['journal']:.0f}" for size in sizes)
     print(f"journal entries kept: {journals} (bounded; every change writes one)\n")
-    print(f"{'command':14}" + "".join(f"{size:>12,}" for size in sizes) + "   ratio")
-    for command in ("status", "start", "stop"):
+    print(
+        f"{'command':19}"
+        + "".join(f"{size:>12,}" for size in sizes)
+        + "   largest/smallest   ÷ python -c pass"
+    )
+    for command in ("status", "status --short", "start", "pause", "stop", "completion"):
         ratio = results[sizes[-1]][command] / results[sizes[0]][command]
         cells = "".join(f"{results[size][command]:10.0f}ms" for size in sizes)
-        print(f"jtt {command:10}{cells}   {ratio:.2f}x")
+        passes = " / ".join(f"{results[size][command] / baseline:.1f}x" for size in sizes)
+        print(f"jtt {command:15}{cells}   {ratio:13.2f}x   {passes}")
     ratio = results[sizes[-1]]["in-process"] / results[sizes[0]]["in-process"]
     cells = "".join(f"{results[size]['in-process']:10.1f}ms" for size in sizes)
     print(f"{'start+stop *':14}{cells}   {ratio:.2f}x")
     print("\n* in one process: the ledger's checks, the journal and the commits only")
+    print(f"\nthe 10 costliest imports of `jtt status` (cumulative, {sizes[0]:,} sessions):")
+    for name, micros in imports:
+        print(f"  {micros / 1000:7.1f} ms  {name}")
+
+
+def _top_imports(argv: list[str], env: dict[str, str], top: int = 10) -> list[tuple[str, int]]:
+    """``python -X importtime``: the modules with the largest cumulative
+    import time."""
+    done = subprocess.run(
+        [argv[0], "-X", "importtime", *argv[1:]],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    rows = []
+    for line in done.stderr.splitlines():
+        if not line.startswith("import time:") or "|" not in line:
+            continue
+        _self, cumulative, name = line.removeprefix("import time:").split("|")
+        if cumulative.strip().isdigit():
+            rows.append((name.rstrip(), int(cumulative)))
+    rows.sort(key=lambda r: r[1], reverse=True)
+    return [(name.strip(), micros) for name, micros in rows[:top]]
 
 
 if __name__ == "__main__":
