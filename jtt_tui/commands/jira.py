@@ -185,10 +185,19 @@ def cmd_configure(ctx: Context, args: argparse.Namespace) -> int:
             exit_code=2,
         )
     current = settings.jira.model_dump(exclude={"token"})
+    mode = changes.get("adjust_estimate", current.get("adjust_estimate"))
+    if args.estimate_value is not None and mode not in ("new", "manual"):
+        raise CommandFailed(
+            f"--estimate is the amount for --adjust-estimate new or manual, not {mode} "
+            "(nothing was changed)",
+            exit_code=2,
+        )
     try:
         config = JiraConfig.model_validate({**current, **changes})
     except ValidationError as exc:
-        raise CommandFailed(explain(exc, context="Jira settings"), exit_code=2) from None
+        raise CommandFailed(
+            explain(exc, context="Jira settings") + " (nothing was changed)", exit_code=2
+        ) from None
     if not config.url:
         raise CommandFailed("give the Jira site with --url (nothing was changed)", exit_code=2)
     unbounded = unbounded_jql(config.jql, cloud=config.cloud)
@@ -289,7 +298,7 @@ def _line(outcome: PushOutcome) -> str:
 def cmd_push(ctx: Context, args: argparse.Namespace) -> int:
     from jtt_tui.domain.calendar import day_start, local_date
     from jtt_tui.domain.parsing import parse_day
-    from jtt_tui.services.jira import plan, push
+    from jtt_tui.services.jira import plan, push, refresh_done
 
     settings = ctx.settings
     store = ctx.store
@@ -308,7 +317,14 @@ def cmd_push(ctx: Context, args: argparse.Namespace) -> int:
     units = plan(store, settings.jira, start=start, end=end, ticket=ticket)
     todo = [u for u in units if not u.up_to_date]
     if args.dry_run:
+        skipped = [u for u in todo if u.closed and not args.include_closed]
         for unit in todo:
+            if unit in skipped:
+                ctx.out(
+                    f"  {unit.issue:<12} {unit.started.astimezone().strftime('%Y-%m-%d %H:%M')}  "
+                    f"{unit.seconds // 60:>5} min  skip: done in Jira (--include-closed tries it)"
+                )
+                continue
             tracked = (
                 f" (tracked {unit.tracked_seconds // 60} min)"
                 if unit.tracked_seconds != unit.seconds
@@ -316,18 +332,23 @@ def cmd_push(ctx: Context, args: argparse.Namespace) -> int:
             )
             ctx.out(
                 f"  {unit.issue:<12} {unit.started.astimezone().strftime('%Y-%m-%d %H:%M')}  "
-                f"{unit.seconds // 60:>5} min  would {'update' if unit.link else 'create'}"
+                f"{unit.seconds // 60:>5} min  "
+                f"would {'update' if unit.link and unit.link.worklog_id else 'create'}"
                 f"{' (manual entry)' if unit.task_id else ''}{tracked}"
-                f"{'  (done in Jira: skipped)' if unit.closed and not args.include_closed else ''}"
             )
+        also = f", {len(skipped)} on issues done in Jira" if skipped else ""
         ctx.out(
-            f"Dry run: {count(len(todo), 'worklog')} to send, {len(units) - len(todo)} up to date."
+            f"Dry run: {count(len(todo) - len(skipped), 'worklog')} to send, "
+            f"{len(units) - len(todo)} up to date{also} (the ticket cache's status: the push "
+            "asks Jira)."
         )
         return 0
     if not todo:
         ctx.out(f"Nothing to push: {count(len(units), 'worklog')} already up to date in Jira.")
         return 0
     with _client(ctx) as client:
+        if not args.include_closed:
+            refresh_done(store, client, todo)
         report = push(
             store,
             client,
@@ -434,10 +455,14 @@ def cmd_reconcile(ctx: Context, args: argparse.Namespace) -> int:
         (name, kinds, method) for name, kinds, method in _ACTIONS if getattr(args, name) is not None
     ]
     if asked:
+        unknown = _unknown_ids(result, asked, args)
+        if unknown:  # nothing is done when one of the ids is not what its option settles
+            raise CommandFailed("; ".join(unknown) + " (nothing was changed)", exit_code=2)
         requests = result.requests
         done, refused = _act(ctx, reconciler, result, asked, args)
-        result = reconciler.run(first, last)
-        result.requests += requests
+        if done:
+            result = reconciler.run(first, last)
+            result.requests += requests
         if not args.json:
             for line in done:
                 ctx.out(line)
@@ -448,6 +473,29 @@ def cmd_reconcile(ctx: Context, args: argparse.Namespace) -> int:
     else:
         _print_reconciliation(ctx, result, reconciler.tz)
     return 0 if result.in_sync else 3
+
+
+_KIND_WORDS = {
+    "changed": "changed in Jira",
+    "deleted": "deleted in Jira",
+    "jira_only": "logged only in Jira",
+}
+
+
+def _unknown_ids(
+    result: Reconciliation, asked: list[tuple[str, str, str]], args: argparse.Namespace
+) -> list[str]:
+    problems = []
+    for name, kinds, _method in asked:
+        ids = {e.worklog_id for e in result.entries if e.kind in kinds.split()}
+        for worklog_id in getattr(args, name):
+            if worklog_id not in ids:
+                what = " or ".join(_KIND_WORDS[k] for k in kinds.split())
+                problems.append(
+                    f"--{name.replace('_', '-')} {worklog_id}: no worklog {what} has that id "
+                    f"from {result.first} to {result.last}"
+                )
+    return problems
 
 
 def _act(
@@ -469,12 +517,6 @@ def _act(
             for e in result.entries
             if e.kind in kinds.split() and (not wanted or e.worklog_id in wanted)
         ]
-        missing = wanted - {e.worklog_id for e in chosen}
-        for worklog_id in sorted(missing):
-            refused.append(
-                f"--{name.replace('_', '-')} {worklog_id}: no such worklog among the "
-                f"{' or '.join(_KIND_LABEL[k] for k in kinds.split())} ones"
-            )
         for entry in chosen:
             try:
                 outcome = getattr(reconciler, method)(entry)
@@ -509,33 +551,46 @@ def _print_reconciliation(ctx: Context, result: Reconciliation, tz: tzinfo | Non
     if differing:
         ctx.out("Days whose totals differ (Jira / jtt):")
         for day in differing:
-            ctx.out(f"  {day.day}  {_span(day.jira_seconds):>7} / {_span(day.jtt_seconds):<7}")
+            ctx.out(f"  {day.day}  {_span(day.jira_seconds):>7} / {_span(day.jtt_seconds)}")
     for issue in result.unreadable:
         ctx.out(f"  {issue}: Jira would not show its worklogs (deleted, or no permission)")
     counts = ", ".join(
         f"{len(result.of(kind))} {_COUNT_LABEL[kind]}" for kind in ("same", *KINDS[:3])
     )
     unpushed = f"; {count(result.unpushed, 'worklog')} not pushed yet" if result.unpushed else ""
-    ctx.out(f"{counts}{unpushed}.")
+    refused = f"; {count(result.refused, 'worklog')} refused by Jira" if result.refused else ""
+    ctx.out(f"{counts}{unpushed}{refused}.")
+    if result.on_done:
+        ctx.out(
+            f"Time on {', '.join(result.on_done)}, done in Jira, is not sent (Jira takes no "
+            "worklogs there) and left out of the totals: reopen the issue to push it."
+        )
     if result.in_sync:
         ctx.out("Jira and jtt agree.")
         return
     hints = []
     if result.of("changed"):
-        hints.append("changed: --take-jira or --push-mine")
+        hints.append("changed in Jira: --take-jira or --push-mine")
     if result.of("deleted"):
-        hints.append("deleted: --push-mine or --forget")
+        hints.append("deleted in Jira: --push-mine or --forget")
     if result.of("jira_only"):
         hints.append("only in Jira: --import")
-    if result.unpushed:
-        hints.append("not pushed yet: `jtt jira push`")
     if hints:
-        ctx.out("To settle them: " + "; ".join(hints) + " (add worklog ids to pick some).")
+        ctx.out(
+            "To settle them: "
+            + "; ".join(hints)
+            + " (each takes worklog ids, or settles every one of its kind)."
+        )
+    if result.unpushed:
+        ctx.out("Not pushed yet: `jtt jira push` sends them.")
+    if result.refused:
+        ctx.out("Refused by Jira: `jtt jira status` says why.")
 
 
 def _span(seconds: int) -> str:
+    """Whole minutes (``0m``, ``45m``, ``1h 05m``)."""
     from datetime import timedelta
 
     from jtt_tui.domain.durations import format_span
 
-    return format_span(timedelta(seconds=seconds))
+    return format_span(timedelta(minutes=seconds // 60)) if seconds >= 60 else "0m"

@@ -612,6 +612,10 @@ def push_unit(
     except JiraError as exc:
         if exc.transient or exc.kind == "auth":
             raise  # stays pending: queued for the next push
+        if _not_editable(exc):
+            _mark_done(store, unit.issue)
+            save_link(store, unit, unit.link)  # as before the claim: not sent
+            return PushOutcome(unit, "closed", f"{unit.issue} is done in Jira: {exc}")
         failed = link.model_copy(
             update={"state": WorklogState.FAILED, "error": str(exc)[:500], "at": now}
         )
@@ -636,6 +640,19 @@ def _same_start(worklog: Worklog, unit: PushUnit) -> bool:
     """Jira answers ``started`` in the user's own offset: compare instants."""
     started = worklog.started_at
     return started is not None and abs((started - unit.started).total_seconds()) < 1
+
+
+def _not_editable(exc: JiraError) -> bool:
+    """Jira's refusal of a worklog on an issue in a done (non-editable) status."""
+    return exc.kind == "invalid" and "not editable" in str(exc).lower()
+
+
+def _mark_done(store: Storage, issue: str) -> None:
+    with suppress(NotFoundError, ConflictError):
+        if store.get_ticket(issue) is None:
+            store.save_ticket(Ticket(ticket_number=issue, jira_done=True, source="jira"))
+        else:
+            store.update_ticket(issue, jira_done=True)
 
 
 def _delete_worklog(
@@ -670,6 +687,35 @@ def _post_once(client: JiraClient, unit: PushUnit, adjust: Estimate | str) -> Wo
                 return found
             client.sleep(client.backoff_s * 2**attempt)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+STATUS_PAGE = 50  # issue keys per status search
+
+
+def refresh_done(store: Storage, client: JiraClient, units: list[PushUnit]) -> None:
+    """Ask Jira which of the units' issues are done (one search per 50
+    issues) and keep the answer in the ticket cache, so that a push skips
+    them — the default search leaves done issues out, so the cache alone
+    would never learn it. A search Jira refuses (a key it does not know
+    makes the whole query a 400) or cannot answer leaves the cache as it
+    is: the worklog's own refusal then tells."""
+    keys = sorted({u.issue for u in units if not u.up_to_date})
+    issues: list[Issue] = []
+    try:
+        for start in range(0, len(keys), STATUS_PAGE):
+            chunk = keys[start : start + STATUS_PAGE]
+            jql = "key in (" + ", ".join(_jql_string(k) for k in chunk) + ")"
+            issues += client.search(jql, limit=len(chunk))
+    except JiraError as exc:
+        if exc.kind == "auth":
+            raise
+        log.info("could not refresh the status of %d issues: %s", len(keys), exc)
+    if issues:
+        cache_issues(store, issues)
+        done = {i.key for i in issues if i.done}
+        for unit in units:
+            if unit.issue in {i.key for i in issues}:
+                unit.closed = unit.issue in done
 
 
 def push(
@@ -872,6 +918,8 @@ class JiraService:
         if not units:
             return PushReport()
         with self.client() as client:
+            if not include_closed:
+                refresh_done(self.store, client, units)
             return push(
                 self.store,
                 client,

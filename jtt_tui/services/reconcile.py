@@ -64,11 +64,16 @@ class Pushed:
     link: WorklogLink
     starts: tuple[datetime, ...] = ()  # the segments it covers ((): a manual entry)
     task_id: str | None = None
-    billed: bool = False  # on an invoice: its time is locked
+    billed: bool = False  # on a sent or paid invoice: its time is locked
 
     @property
     def label(self) -> str:
         return f"{self.issue} (manual entry)" if self.task_id else self.issue
+
+    @property
+    def imported(self) -> bool:
+        """Imported from Jira (reconcile's import), not sent by jtt."""
+        return (self.task_id or "").startswith(IMPORT_PREFIX)
 
 
 @dataclass
@@ -94,10 +99,11 @@ class Entry:
 
         jtt = side(self.jtt.link.started, self.jtt.link.seconds) if self.jtt else ""
         jira = side(self.jira.started_at, self.jira.seconds) if self.jira else ""
+        sent = "jtt has" if self.jtt is not None and self.jtt.imported else "jtt sent"
         if self.kind == "changed":
-            return f"jtt sent {jtt}, Jira has {jira}"
+            return f"{sent} {jtt}, Jira has {jira}"
         if self.kind == "deleted":
-            return f"jtt sent {jtt}, not in Jira any more"
+            return f"{sent} {jtt}, not in Jira any more"
         if self.kind == "jira_only":
             text = self.jira.text if self.jira else ""
             return f"in Jira only: {jira}" + (f" ({text[:60]})" if text else "")
@@ -140,6 +146,10 @@ class Reconciliation:
     entries: list[Entry] = field(default_factory=list)
     days: list[DayTotal] = field(default_factory=list)
     unpushed: int = 0  # units in the period never pushed
+    refused: int = 0  # units Jira refused (failed; the push queue says why)
+    # units on issues done in Jira: Jira takes no worklogs there, so they
+    # are left out of jtt's day totals (reopen the issue to push them)
+    on_done: list[str] = field(default_factory=list)
     requests: int = 0
     unreadable: list[str] = field(default_factory=list)  # issues Jira would not show
 
@@ -161,6 +171,8 @@ class Reconciliation:
             "in_sync": self.in_sync,
             "counts": {kind: len(self.of(kind)) for kind in KINDS},
             "not_pushed_yet": self.unpushed,
+            "refused_by_jira": self.refused,
+            "on_done_issues": self.on_done,
             "entries": [e.as_json() for e in self.entries],
             "days": [
                 {
@@ -267,7 +279,13 @@ class Reconciler:
                 continue  # ours (a push whose answer was lost is found by the next push)
             result.entries.append(Entry("jira_only", issue_of[wid], wid, jira=worklog))
         result.entries.sort(key=lambda e: (KINDS.index(e.kind), e.started, e.issue))
+        done = {u.issue for u in units if u.closed and not u.up_to_date}
+        result.on_done = sorted(done)
+        units = [u for u in units if u.issue not in done]
         result.unpushed = sum(1 for u in units if u.link is None)
+        result.refused = sum(
+            1 for u in units if u.link is not None and u.link.state == WorklogState.FAILED
+        )
         result.days = _day_totals(
             first, last, units=units, worklogs=seen.values(), start=start, end=end, tz=self.tz
         )
@@ -278,16 +296,17 @@ class Reconciler:
     def take_jiras(self, entry: Entry) -> str:
         """The local time becomes Jira's (through the ledger: undoable, billed
         time locked, overlaps refused)."""
-        pushed, worklog = entry.jtt, entry.jira
-        if entry.kind != "changed" or pushed is None or worklog is None:
+        pushed = entry.jtt
+        if entry.kind != "changed" or pushed is None or entry.jira is None:
             raise ReconcileRefused("only a worklog changed in Jira can be taken from Jira")
+        worklog = self._still_in_jira(entry)  # as it is now, not as it was read
         started = worklog.started_at
         if started is None:
             raise ReconcileRefused(f"Jira's start of worklog {worklog.id} cannot be read")
         if pushed.billed:
             raise ReconcileRefused(
-                f"{pushed.label}: this time is on an invoice, and billed time is locked; "
-                "push mine again to put jtt's time back in Jira"
+                f"{pushed.label}: this time is on a sent or paid invoice, and billed time is "
+                "locked; push mine again to put jtt's time back in Jira"
             )
         link = pushed.link.model_copy(
             update={"started": started, "seconds": worklog.seconds, "error": ""}
@@ -374,9 +393,9 @@ class Reconciler:
 
     def import_entry(self, entry: Entry) -> ManualTask:
         """A worklog made outside jtt, as a manual entry carrying its id."""
-        worklog = entry.jira
-        if entry.kind != "jira_only" or worklog is None:
+        if entry.kind != "jira_only" or entry.jira is None:
             raise ReconcileRefused("only a worklog logged outside jtt can be imported")
+        worklog = self._still_in_jira(entry)  # as it is now, not as it was read
         started = worklog.started_at
         if started is None:
             raise ReconcileRefused(f"Jira's start of worklog {worklog.id} cannot be read")
@@ -415,6 +434,18 @@ class Reconciler:
         assert isinstance(stored, ManualTask)
         return stored
 
+    def _still_in_jira(self, entry: Entry) -> Worklog:
+        """The worklog as Jira has it now (one request): the list may be a
+        while old, and an action never trusts a stale row."""
+        with self.client() as client:
+            worklog = client.worklog(entry.issue, entry.worklog_id)
+        if worklog is None:
+            raise ReconcileRefused(
+                f"worklog {entry.worklog_id} on {entry.issue} is no longer in Jira "
+                "(deleted there meanwhile); nothing was changed"
+            )
+        return worklog
+
     def _unit(self, pushed: Pushed, *, linked: bool = True) -> PushUnit:
         """The push unit that holds this worklog now."""
         for unit in plan(self.store, self.config, ticket=pushed.issue, tz=self.tz):
@@ -433,8 +464,11 @@ class Reconciler:
 # -- helpers ---------------------------------------------------------------------------------
 
 
+IMPORT_PREFIX = "jira-worklog-"
+
+
 def _import_id(worklog_id: str) -> str:
-    return f"jira-worklog-{worklog_id}"
+    return f"{IMPORT_PREFIX}{worklog_id}"
 
 
 def _same(link: WorklogLink, worklog: Worklog) -> bool:
@@ -455,6 +489,19 @@ def _segment_at(session: Session, start: datetime) -> int:
 
 def _pushed_in(store: Any, start: datetime, end: datetime, tz: tzinfo | None) -> list[Pushed]:
     """Every link of jtt's time whose worklog started in ``[start, end)``."""
+    from jtt_tui.services.ledger import LOCKING
+
+    locked_ids: dict[str, bool] = {}
+
+    def locked(invoice_id: str | None) -> bool:
+        """On a sent or paid invoice (a draft's time may still change)."""
+        if invoice_id is None:
+            return False
+        if invoice_id not in locked_ids:
+            invoice = store.get_invoice(invoice_id)
+            locked_ids[invoice_id] = invoice is not None and invoice.status in LOCKING
+        return locked_ids[invoice_id]
+
     found: list[Pushed] = []
     for session in store.sessions_between(start - timedelta(days=1), end + timedelta(days=1)):
         groups: dict[str, list] = defaultdict(list)
@@ -472,7 +519,7 @@ def _pushed_in(store: Any, start: datetime, end: datetime, tz: tzinfo | None) ->
                     issue=link.issue,
                     link=link,
                     starts=tuple(s.start for s in segments),
-                    billed=any(s.invoice_id is not None for s in segments),
+                    billed=any(locked(s.invoice_id) for s in segments),
                 )
             )
     first, last = local_date(start, tz), local_date(end - timedelta(microseconds=1), tz)
@@ -485,7 +532,7 @@ def _pushed_in(store: Any, start: datetime, end: datetime, tz: tzinfo | None) ->
                 issue=link.issue,
                 link=link,
                 task_id=task.task_id,
-                billed=task.invoice_id is not None,
+                billed=locked(task.invoice_id),
             )
         )
     return found

@@ -488,7 +488,7 @@ REGISTRY: tuple[Command, ...] = (
         "Forget",
         "Deleted in Jira: keep the time in jtt only, never push it again",
         "reconcile",
-        rank=1,
+        rank=2,
     ),
     Command(
         "reconcile.import",

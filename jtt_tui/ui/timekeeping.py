@@ -56,7 +56,7 @@ class Timekeeping:
                 return
             text = done.description.removeprefix(f"{verb}: ")
             word = "Undid" if verb == "undo" else "Redid"
-            self.app.call_from_thread(self.app.notify, f"{word}: {text}", title=word, timeout=6)
+            self.app.call_from_thread(self.app.notify, f"{word}: {text}", timeout=6)
             self.app.call_from_thread(self.app.data_changed)
 
         self.app.run_worker(run, group="undo", exclusive=False, thread=True, exit_on_error=False)

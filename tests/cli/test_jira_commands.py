@@ -172,8 +172,11 @@ def test_reconcile_command_json_exit_codes_and_import(jtt, fake):
     log = jtt("log", env=utc).stdout
     assert "Review" in log and log.count("✓") == 2  # the timed segment and the imported entry
     assert "Nothing to push" in jtt("jira", "push", env=utc).stdout
-    unknown = jtt("jira", "reconcile", "--forget", "999", env=utc)
-    assert "no such worklog" in unknown.stderr
+    requests = len(fake.requests)
+    unknown = jtt("jira", "reconcile", "--forget", "999", env=utc, expect=2)
+    assert "--forget 999: no worklog deleted in Jira has that id" in unknown.stderr
+    assert "nothing was changed" in unknown.stderr
+    assert len(fake.requests) - requests == 3  # read once: nothing to read again
 
 
 def test_configure_refuses_an_unbounded_search_on_cloud_and_checks_estimates(jtt, cli_env, fake):
@@ -181,7 +184,9 @@ def test_configure_refuses_an_unbounded_search_on_cloud_and_checks_estimates(jtt
     assert "Jira Cloud refuses a search" in refused.stderr and "statusCategory" in refused.stderr
     assert not (Path(cli_env["JTT_CONFIG_DIR"]) / "settings.toml").exists()
     bad = configure(jtt, fake, "--adjust-estimate", "manual", expect=2)
-    assert "needs how much to reduce it by" in bad.stderr
+    assert "needs how much to reduce it by" in bad.stderr and "nothing was changed" in bad.stderr
+    pointless = configure(jtt, fake, "--adjust-estimate", "leave", "--estimate", "3h", expect=2)
+    assert "--estimate is the amount for --adjust-estimate new or manual" in pointless.stderr
     configure(jtt, fake, "--adjust-estimate", "new", "--estimate", "2d", "--notify-watchers")
     saved = _settings(cli_env)["jira"]
     assert (saved["adjust_estimate"], saved["estimate_value"], saved["notify_watchers"]) == (

@@ -460,8 +460,36 @@ def test_a_closed_issue_is_skipped_unless_asked(store, fake_jira):
     config = JiraConfig(url="https://x")
     units = [u for u in service.plan(store, config, tz=UTC) if u.issue == "WEB-2"]
     forced = service.push(store, client_for(fake_jira), units, now=lambda: T0, include_closed=True)
-    assert forced.count("failed") == 1
-    assert "not editable" in links(store, "WEB-2")[0].error
+    # Jira's own refusal: said, and the time stays unsent (not "failed")
+    [outcome] = forced.outcomes
+    assert outcome.action == "closed" and "not editable" in outcome.detail
+    assert links(store, "WEB-2") == [None]
+
+
+def test_a_push_asks_jira_which_issues_are_done_before_sending(store, fake_jira):
+    """The default search leaves done issues out, so the cache never learns
+    that one is done: the push asks Jira first (one search) and skips it."""
+    fake_jira.add_issue("WEB-1", "open")
+    fake_jira.add_issue("WEB-3", "old bug", "Done")
+    track(store, "WEB-1", (0, 30))
+    track(store, "WEB-3", (60, 30))
+    service.cache_issues(store, [service.Issue("WEB-3", "old bug", "In Progress")])  # stale
+    config = JiraConfig(url=fake_jira.url, email=fake_jira.email)
+    units = service.plan(store, config, tz=UTC)
+    client = client_for(fake_jira)
+    service.refresh_done(store, client, units)
+    report = service.push(store, client, units, now=lambda: T0)
+    assert [(o.unit.issue, o.action) for o in report.outcomes] == [
+        ("WEB-1", "created"),
+        ("WEB-3", "closed"),
+    ]
+    assert fake_jira.count("GET", "/search") == 1 and fake_jira.count("POST", "WEB-3") == 0
+    assert store.get_ticket("WEB-3").jira_done
+    # a key Jira does not know makes its search a 400: the cache is used as it is
+    track(store, "GONE-1", (120, 30))
+    units = [u for u in service.plan(store, config, tz=UTC) if not u.up_to_date]
+    service.refresh_done(store, client, units)
+    assert [u.closed for u in units] == [False, True]
 
 
 @pytest.mark.parametrize(

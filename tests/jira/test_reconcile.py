@@ -137,7 +137,16 @@ def test_take_jiras_changes_the_local_segment_through_the_ledger(store, four_cas
     assert unit.up_to_date
 
 
+def bill(store, invoice_id: str, status: str) -> None:
+    from jtt_tui.domain.models import Invoice
+
+    store.save_invoice(
+        Invoice(invoice_id=invoice_id, invoice_number="INV-1", issue_date=DAY, status=status)
+    )
+
+
 def test_billed_time_is_never_changed_by_take_jiras(store, jira):
+    bill(store, "inv-1", "sent")
     track(store, "WEB-2", (60, 30), invoice="inv-1")
     push_all(store, jira)
     jira.all_worklogs("WEB-2")[0]["timeSpentSeconds"] = 2700
@@ -208,6 +217,49 @@ def test_import_a_worklog_made_in_jira_as_a_manual_entry(store, four_cases):
     assert jira.count("POST") == posts and len(jira.all_worklogs("OPS-1")) == 2
     again = made.run(DAY, DAY)
     assert "OPS-1" in [e.issue for e in again.of("same")] and not again.of("jira_only")
+
+
+def test_time_on_a_draft_invoice_may_take_jiras(store, jira):
+    """A draft is not billed yet: its time may change (the draft is then out
+    of date, as with any edit)."""
+    bill(store, "draft-1", "draft")
+    track(store, "WEB-2", (60, 30), invoice="draft-1")
+    push_all(store, jira)
+    jira.all_worklogs("WEB-2")[0]["timeSpentSeconds"] = 2700
+    made = reconciler(store, jira)
+    changed = made.run(DAY, DAY).of("changed")[0]
+    assert not changed.jtt.billed
+    made.take_jiras(changed)
+    [segment] = store.get_session("WEB-2").segments
+    assert segment.end - segment.start == timedelta(minutes=45)
+
+
+def test_an_action_reads_the_worklog_again_and_refuses_a_stale_row(store, four_cases):
+    jira = four_cases
+    made = reconciler(store, jira)
+    result = made.run(DAY, DAY)
+    mine = {"accountId": jira.me}
+    jira.worklogs["OPS-1"] = [w for w in jira.worklogs["OPS-1"] if w["author"] != mine]
+    with pytest.raises(ReconcileRefused, match="no longer in Jira"):
+        made.import_entry(result.of("jira_only")[0])
+    assert store.get_manual_tasks() == []
+    # changed again in Jira since it was read: what is taken is Jira's latest
+    jira.all_worklogs("WEB-2")[0]["timeSpentSeconds"] = 3600
+    made.take_jiras(result.of("changed")[0])
+    [segment] = store.get_session("WEB-2").segments
+    assert segment.end - segment.start == timedelta(hours=1)
+
+
+def test_time_on_a_done_issue_is_left_out_of_the_day_totals(store, jira):
+    from jtt_tui.services.jira import Issue, cache_issues
+
+    track(store, "WEB-1", (0, 30))
+    push_all(store, jira)
+    track(store, "WEB-3", (60, 30))
+    cache_issues(store, [Issue("WEB-3", "Issue WEB-3", "Done", done=True)])
+    result = reconciler(store, jira).run(DAY, DAY)
+    assert result.on_done == ["WEB-3"] and result.unpushed == 0
+    assert result.in_sync  # Jira takes no worklogs there: not a difference to settle
 
 
 def test_take_jiras_for_an_imported_manual_entry(store, jira):

@@ -188,6 +188,13 @@ class FakeJira:
     def _matching(self, jql: str) -> list[str]:
         if "worklogAuthor = currentUser()" in jql:
             return self._logged_by_me(jql)
+        listed = re.fullmatch(r"key in \((.*)\)", jql.strip())
+        if listed:
+            keys = re.findall(r'"([^"]+)"', listed.group(1))
+            unknown = [k for k in keys if k not in self.issues]
+            if unknown:  # Jira: the whole query is refused
+                raise _Refused(f"An issue with key '{unknown[0]}' does not exist for field 'key'.")
+            return keys
         key = re.search(r'key = "([^"]+)"', jql)
         if key:
             if key.group(1) not in self.issues:
@@ -232,7 +239,10 @@ class FakeJira:
         }
 
     def _search_cloud(self, request: Request) -> Response:
-        keys = self._matching(request.args.get("jql", ""))
+        try:
+            keys = self._matching(request.args.get("jql", ""))
+        except _Refused as exc:
+            return _json({"errorMessages": [str(exc)]}, 400)
         size = int(request.args.get("maxResults", 50))
         start = int(request.args.get("nextPageToken") or 0)
         page = keys[start : start + size]
@@ -244,7 +254,10 @@ class FakeJira:
         return _json(body)
 
     def _search_server(self, request: Request) -> Response:
-        keys = self._matching(request.args.get("jql", ""))
+        try:
+            keys = self._matching(request.args.get("jql", ""))
+        except _Refused as exc:
+            return _json({"errorMessages": [str(exc)]}, 400)
         size = int(request.args.get("maxResults", 50))
         start = int(request.args.get("startAt", 0))
         page = keys[start : start + size]
@@ -439,6 +452,10 @@ class FakeJira:
 
     def comment_of(self, log: dict[str, Any]) -> str:
         return adf_text(log.get("comment"))
+
+
+class _Refused(Exception):
+    """A query Jira answers with 400."""
 
 
 def _adf(text: str) -> dict[str, Any]:

@@ -217,6 +217,8 @@ async def test_reconcile_view_lists_the_differences_and_acts_on_them(jira_app, s
     pushed["timeSpentSeconds"] += 600  # ten minutes more, edited in Jira
     fake.add_web_worklog("WEB-9", NOW - timedelta(hours=3), 1800, "Pairing")
     before = store.get_session("API-7").segments
+    [invoice] = store.get_invoices()
+    store.update_invoice(invoice.invoice_id, status="sent")  # billed: its time is locked
 
     app = jira_app()
     async with app.run_test(size=(100, 34)) as pilot:

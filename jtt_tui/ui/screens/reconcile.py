@@ -6,7 +6,7 @@ jtt's. The same service as `jtt jira reconcile`."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -67,8 +67,10 @@ class ReconcileScreen(JttScreen):
         table = self.query_one(DataTable)
         table.add_column("", key="kind")
         table.add_column("ticket", key="issue")
+        table.add_column("day", key="day")
+        table.add_column("jtt", key="jtt")
+        table.add_column("Jira", key="jira")
         table.add_column("worklog", key="worklog")
-        table.add_column("jtt / Jira", key="what")
         table.focus()
         self.refresh_data()
 
@@ -83,29 +85,52 @@ class ReconcileScreen(JttScreen):
         self.query_one("#reconcile-title", Static).update(
             f"Reading your worklogs in Jira, {first} to {last} …"
         )
-        self.background(lambda: self.reconciler.run(first, last), self._show, group="reconcile")
 
-    def _show(self, result: Reconciliation) -> None:
-        self.result = result
+        def run() -> Reconciliation | str:
+            from jtt_tui.jira.client import JiraError
+
+            try:
+                return self.reconciler.run(first, last)
+            except JiraError as exc:
+                return str(exc)
+
+        self.background(run, self._show, group="reconcile")
+
+    def _show(self, result: Reconciliation | str) -> None:
         table = self.query_one(DataTable)
-        selected = self._selected_key()
+        if isinstance(result, str):  # Jira could not be read: no rows to act on
+            self.result = None
+            table.clear()
+            self.query_one("#reconcile-title", Static).update(
+                f"Could not read Jira: {result}. ^r tries again."
+            )
+            self.query_one("#reconcile-days", Static).update("")
+            return
+        self.result = result
+        selected, row = self._selected_key(), table.cursor_row
         table.clear()
-        for entry in result.entries:
-            if entry.kind == "same":
-                continue
+        tz = self.jtt.tz
+        for entry in result.differences:
+            day = f"{entry.started.astimezone(tz):%m-%d}"
+            jtt = entry.jtt
             table.add_row(
                 Text(LABELS[entry.kind], style=tone(self.app, TONES[entry.kind])),  # type: ignore[arg-type]
                 entry.issue,
+                day,
+                _side(jtt.link.started, jtt.link.seconds, tz, day) if jtt else "—",
+                _jira_side(entry, tz, day),
                 entry.worklog_id,
-                plain(entry.describe(self.jtt.tz), 90),
                 key=entry.worklog_id,
             )
         keys = [e.worklog_id for e in result.differences]
-        if selected in keys:
+        if selected in keys:  # the same worklog; or, when it was settled, the row in its place
             table.move_cursor(row=keys.index(selected), scroll=False)
+        elif keys:
+            table.move_cursor(row=min(row, len(keys) - 1), scroll=False)
         counts = (
-            f"{len(result.of('same'))} in sync · {len(result.of('changed'))} changed · "
-            f"{len(result.of('deleted'))} deleted · {len(result.of('jira_only'))} only in Jira"
+            f"{len(result.of('same'))} in sync · {len(result.of('changed'))} changed in Jira · "
+            f"{len(result.of('deleted'))} deleted in Jira · {len(result.of('jira_only'))} "
+            "only in Jira"
         )
         if result.in_sync:
             state = "Jira and jtt agree."
@@ -143,7 +168,15 @@ class ReconcileScreen(JttScreen):
             self.notify("Nothing selected: every worklog is in sync.", severity="warning")
             return
         if entry.kind not in kinds:
-            self.notify(f"{entry.issue} is {LABELS[entry.kind]}: {hint}.", severity="warning")
+            what = {
+                "changed": "changed in Jira",
+                "deleted": "deleted in Jira",
+                "jira_only": "logged only in Jira",
+            }[entry.kind]
+            self.notify(
+                f"Worklog {entry.worklog_id} ({entry.issue}) was {what}: {hint}.",
+                severity="warning",
+            )
             return
         method = getattr(self.reconciler, name)
 
@@ -172,6 +205,9 @@ class ReconcileScreen(JttScreen):
 
         def said(report: PushReport) -> tuple[bool, str]:
             ok = not report.count("failed") and report.stopped is None
+            if ok and report.sent:
+                unit = report.outcomes[0].unit
+                return True, f"{unit.label}: jtt's time is in Jira again"
             return ok, describe(report)
 
         self._act("push_mine", said)
@@ -190,11 +226,37 @@ class ReconcileScreen(JttScreen):
         self.refresh_data()
 
     def action_later(self) -> None:
+        if self.last >= self.today:
+            self.notify("These are the latest 14 days.", timeout=2)
+            return
         self.last = min(self.today, self.last + timedelta(days=DEFAULT_DAYS))
         self.refresh_data()
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+def _side(started: datetime | None, seconds: int, tz: tzinfo | None, day: str) -> str:
+    """``09:00 45m`` (with its day when not the row's): both sides fit on 60 columns."""
+    if started is None:
+        return f"? {minutes(seconds)}"
+    local = started.astimezone(tz)
+    when = f"{local:%H:%M}" if f"{local:%m-%d}" == day else f"{local:%m-%d %H:%M}"
+    return f"{when} {minutes(seconds)}"
+
+
+def _jira_side(entry: Entry, tz: tzinfo | None, day: str) -> str:
+    if entry.jira is None:
+        return "deleted"
+    side = _side(entry.jira.started_at, entry.jira.seconds, tz, day)
+    if entry.kind == "jira_only" and entry.jira.text:
+        side += f" {plain(entry.jira.text.splitlines()[0], 40)}"
+    return side
+
+
+def minutes(seconds: int) -> str:
+    """``1h 05m`` / ``45m`` / ``0m``: day totals in whole minutes."""
+    return format_span(timedelta(minutes=seconds // 60)) if seconds >= 60 else "0m"
 
 
 def _days_text(result: Reconciliation) -> str:
@@ -203,17 +265,25 @@ def _days_text(result: Reconciliation) -> str:
     if differing:
         lines.append("Days whose totals differ (Jira / jtt):")
         for day in differing:
-            jira = format_span(timedelta(seconds=day.jira_seconds))
-            jtt = format_span(timedelta(seconds=day.jtt_seconds))
+            jira, jtt = minutes(day.jira_seconds), minutes(day.jtt_seconds)
             lines.append(f"  {day.day:%a %Y-%m-%d}  {jira:>7} / {jtt}")
     if result.unpushed:
         lines.append(f"{count(result.unpushed, 'worklog')} not pushed yet: p on the Jira screen.")
+    if result.refused:
+        lines.append(
+            f"{count(result.refused, 'worklog')} refused by Jira: the Jira screen says why."
+        )
+    if result.on_done:
+        lines.append(
+            f"Time on {', '.join(result.on_done)}, done in Jira, is not sent (Jira takes no "
+            "worklogs there): reopen the issue to push it."
+        )
     for issue in result.unreadable:
         lines.append(f"{issue}: Jira would not show its worklogs (deleted, or no permission).")
     if not lines and result.in_sync:
         lines.append("Every worklog in Jira is as jtt sent it, and every day adds up.")
     lines.append(
         "t take Jira's · m push mine again · f forget (deleted in Jira) · i import · "
-        "[ ] other 14 days"
+        "[ and ] the 14 days before or after"
     )
     return "\n".join(lines)
