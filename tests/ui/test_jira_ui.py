@@ -294,6 +294,13 @@ async def test_a_pushed_manual_entry_shows_its_state_and_its_deletion_offers_jir
         await pilot.pause()
         assert isinstance(app.screen, ConfirmModal)
         assert "Delete it in Jira too" in app.screen.question
+        await pilot.press("escape")  # neither: nothing is deleted anywhere
+        await settle(pilot)
+        assert store.get_manual_task(task.task_id) is not None
+        assert len(fake.all_worklogs("WEB-9")) == 1
+        await pilot.press("d")
+        await pilot.press("y")
+        await pilot.pause()
         await pilot.press("y")
         await settle(pilot)
     assert fake.all_worklogs("WEB-9") == []

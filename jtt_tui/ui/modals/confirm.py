@@ -1,4 +1,5 @@
-"""Yes / no, answered with y or n (or Enter / Escape)."""
+"""Yes / no, answered with y or n (or Enter / Escape); with ``cancel``,
+a third answer: Escape (or the Cancel button) changes nothing (None)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label
 
 
-class ConfirmModal(ModalScreen[bool]):
+class ConfirmModal(ModalScreen[bool | None]):
     DEFAULT_CSS = """
     ConfirmModal { align: center middle; }
     ConfirmModal > Vertical {
@@ -23,13 +24,16 @@ class ConfirmModal(ModalScreen[bool]):
     """
     BINDINGS = [
         Binding("y", "answer(True)", "Yes", id="confirm.yes"),
-        Binding("n,escape", "answer(False)", "No", id="confirm.no"),
+        Binding("n", "answer(False)", "No", id="confirm.no"),
     ]
 
-    def __init__(self, question: str, *, danger: bool = False, yes: str = "Yes") -> None:
+    def __init__(
+        self, question: str, *, danger: bool = False, yes: str = "Yes", cancel: bool = False
+    ) -> None:
         super().__init__(classes="-danger" if danger else "")
         self.question = question
         self.yes = yes
+        self.cancel = cancel  # Escape: neither yes nor no, nothing happens
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -41,12 +45,18 @@ class ConfirmModal(ModalScreen[bool]):
                     variant="error" if self.has_class("-danger") else "primary",
                 )
                 yield Button("No (n)", id="no")
+                if self.cancel:
+                    yield Button("Cancel (esc)", id="cancel")
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "yes")
+        self.dismiss(None if event.button.id == "cancel" else event.button.id == "yes")
 
     def action_answer(self, answer: bool) -> None:
         self.dismiss(answer)
+
+    def key_escape(self) -> None:
+        """Escape: "no", or with ``cancel`` nothing at all."""
+        self.dismiss(None if self.cancel else False)

@@ -410,6 +410,7 @@ class TimerScreen(JttScreen):
                 f"{task.date} · {format_span(task.duration)} · "
                 f"{'billable' if task.billable else 'not billable'}"
                 + (f" · {plain(task.category)}" if task.category else "")
+                + _task_jira_line(task)
                 + (f"\n{plain(task.description, 200)}" if task.description else "")
             )
             return
@@ -773,8 +774,9 @@ class TimerScreen(JttScreen):
         self.app.push_screen(
             ConfirmModal(
                 f"This time is in Jira as {count(worklogs, 'worklog')}. Delete them in Jira too? "
-                "(n keeps them there; the time is deleted here either way)",
+                "(n keeps them there and deletes the time here; Esc deletes nothing)",
                 yes="Delete in Jira too",
+                cancel=True,
             ),
             answer,
         )
@@ -810,8 +812,9 @@ class TimerScreen(JttScreen):
         self.app.push_screen(
             ConfirmModal(
                 f"This entry is in Jira as worklog {link.worklog_id} on {link.issue}. Delete it "
-                "in Jira too? (n keeps it there; the entry is deleted here either way)",
+                "in Jira too? (n keeps it there and deletes the entry here; Esc deletes nothing)",
                 yes="Delete in Jira too",
+                cancel=True,
             ),
             answer,
         )
@@ -1041,6 +1044,22 @@ def _day_pieces(
             return pieces
         pieces.append((day, lo, next_day, False))
         day += timedelta(days=1)
+
+
+def _task_jira_line(task: ManualTask) -> str:
+    """Where a manual entry's time is in Jira, in words."""
+    link = task.worklog
+    if not task.ticket_number:
+        return " · no ticket: not sent to Jira"
+    if link is None:
+        return f" · {task.ticket_number}: not in Jira yet (the next push sends it)"
+    states = {
+        "pushed": f"in Jira as worklog {link.worklog_id} on {link.issue}",
+        "pending": "queued for Jira",
+        "failed": f"Jira refused it: {plain(link.error, 80)}",
+        "local": "kept in jtt only (deleted in Jira)",
+    }
+    return f" · {states.get(str(link.state), str(link.state))}"
 
 
 def _manual_cell(task: ManualTask, app: App[object]) -> Text:
