@@ -535,12 +535,14 @@ def cmd_report(ctx: Context, args: argparse.Namespace) -> int:
     if args.format == "csv":
         import csv
 
+        from jtt_tui.storage.exporters import cell
+
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow([args.by, "hours", "billable_hours", "currency", "amount"])
         for row in [*report.rows, report.total]:
             amounts = sorted(row.amounts.items()) or [("", Decimal(0))]
             for currency, amount in amounts:
-                writer.writerow([row.label, row.hours, row.billable_hours, currency, amount])
+                writer.writerow([cell(row.label), row.hours, row.billable_hours, currency, amount])
         return 0
     if not report.rows:
         ctx.out(f"Nothing tracked from {first} to {last}.")

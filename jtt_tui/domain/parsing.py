@@ -33,12 +33,18 @@ def parse_day(text: str, *, today: date, what: str = "the date") -> date:
     if weekday is not None:
         return today - timedelta(days=(today.weekday() - weekday) % 7)
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise DomainError(
             f"{what} {text!r} is not a date; use YYYY-MM-DD, today, yesterday, -N (days ago) "
             "or a weekday"
         ) from None
+    if day > LAST_DAY:  # its end, the next midnight, is past what a clock can say
+        raise DomainError(f"{what} {text!r} is past the last day jtt can count ({LAST_DAY})")
+    return day
+
+
+LAST_DAY = date(9999, 12, 30)
 
 
 def _weekday(text: str) -> int | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from jtt_tui.domain.calendar import local_date, to_local
 from jtt_tui.domain.durations import format_span
@@ -82,11 +82,20 @@ def overlaps(changed: Iterable[Piece], others: Iterable[Piece], now: datetime) -
     return found
 
 
+# no tracked time is older than this (clocks, file formats and every
+# timestamp jtt reads start there)
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def check_sane(
     piece: Piece, segment: Segment, now: datetime, *, force: bool, tz: tzinfo | None
 ) -> None:
     """Clock sanity of a new or changed segment; DomainError says why not."""
     what = piece.describe(tz, now=now)
+    if piece.start < EARLIEST:
+        raise DomainError(
+            f"{what}: starts before 1970 ({to_local(piece.start, tz):%Y-%m-%d}); check the date"
+        )
     if piece.start > now:
         raise DomainError(
             f"{what}: starts in the future ({to_local(piece.start, tz):%Y-%m-%d %H:%M}); "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta, tzinfo
 
@@ -131,6 +132,12 @@ def tracked_csv(
     return buffer.getvalue()
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def cell(text: str) -> str:
-    """A cell a spreadsheet will not run as a formula."""
+    """A cell a spreadsheet will not run as a formula (``=``, ``+``, ``-``,
+    ``@``, tab or CR first get a ``'``), without control characters (a
+    terminal showing the file would obey them); every CSV jtt writes."""
+    text = _CONTROL.sub("", text)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

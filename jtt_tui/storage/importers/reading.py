@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -57,16 +58,45 @@ def load_json(path: Path, raw: bytes) -> Any:
     except UnicodeDecodeError as exc:
         raise ImportFileError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     try:
-        data = json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)
+        data = json.loads(
+            text, parse_float=_number, parse_int=_integer, parse_constant=_refuse_constant
+        )
+        check_keys(data, path)
     except json.JSONDecodeError as exc:
         raise ImportFileError(
             f"{path}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg} "
             "(is the file complete?)"
         ) from None
+    except RecursionError:
+        raise ImportFileError(
+            f"{path}: nested too deeply to be jtt data (lists or objects inside each other "
+            "hundreds of levels down)"
+        ) from None
     except ValueError as exc:
         raise ImportFileError(f"{path}: {exc}") from None
-    check_keys(data, path)
     return data
+
+
+# a number beyond these is no time, amount or count jtt keeps: refused before
+# it is converted (turning 1e999999999 into an integer takes minutes and GBs)
+MAX_INTEGER_DIGITS = 20
+MAX_EXPONENT = 20
+
+
+def _integer(text: str) -> int:
+    digits = len(text.lstrip("-"))
+    if digits > MAX_INTEGER_DIGITS:
+        raise ValueError(f"the number {text[:12]}… ({digits} digits) is out of range")
+    return int(text)
+
+
+def _number(text: str) -> Decimal:
+    if len(text) > 60:
+        raise ValueError(f"the number {text[:12]}… ({len(text)} characters) is out of range")
+    value = Decimal(text)
+    if value and not -MAX_EXPONENT <= value.adjusted() <= MAX_EXPONENT:
+        raise ValueError(f"the number {text} is out of range")
+    return value
 
 
 def _refuse_constant(name: str) -> Any:
@@ -75,7 +105,13 @@ def _refuse_constant(name: str) -> Any:
 
 def check_keys(data: Any, path: Path, where: str = "") -> None:
     """Refuse keys that could act as MongoDB operators or paths: ``$…``,
-    anything with a dot or a NUL character."""
+    anything with a dot or a NUL character; and NUL characters in text (no
+    name or note has one; C programs and terminals cut text there)."""
+    if isinstance(data, str):
+        if "\0" in data:
+            place = f" in {where}" if where else ""
+            raise ImportFileError(f"{path}: a NUL character{place} (text may not contain one)")
+        return
     if isinstance(data, dict):
         for key, value in data.items():
             if not isinstance(key, str):
@@ -112,7 +148,13 @@ def detect_format(path: Path, raw: bytes) -> ImportFormat:
     )
 
 
-def read_import(path: Path, fmt: ImportFormat | Literal["auto"], *, user_id: str) -> ParsedImport:
+def read_import(
+    path: Path,
+    fmt: ImportFormat | Literal["auto"],
+    *,
+    user_id: str,
+    now: datetime | None = None,
+) -> ParsedImport:
     """Read and validate a whole file; raises ImportFileError on any problem."""
     raw = read_bytes(path)
     if fmt == "auto":
@@ -126,9 +168,43 @@ def read_import(path: Path, fmt: ImportFormat | Literal["auto"], *, user_id: str
         raise ImportFileError(f"{path}: expected a JSON object at the top level")
     if fmt == "bundle":
         try:
-            return ParsedImport("bundle", DataBundle.model_validate(data))
+            parsed = ParsedImport("bundle", DataBundle.model_validate(data))
         except ValidationError as exc:
             raise ImportFileError(explain(exc, context=str(path))) from None
-    from jtt_tui.storage.importers.electron import parse_electron
+    else:
+        from jtt_tui.storage.importers.electron import parse_electron
 
-    return parse_electron(path, data, user_id=user_id)
+        parsed = parse_electron(path, data, user_id=user_id)
+    check_plausible(parsed.bundle, path, now or datetime.now(UTC))
+    return parsed
+
+
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+AHEAD = timedelta(days=1)  # clocks differ; more than a day ahead is a wrong date
+
+
+def check_plausible(bundle: DataBundle, path: Path, now: datetime) -> None:
+    """Time that cannot be real is refused, naming where: a segment or a
+    manual entry before 1970 or more than a day in the future (a segment
+    from year 1 to 9999 would count as every day's 24 hours)."""
+    latest = now + AHEAD
+
+    def when(moment: datetime) -> str:
+        return f"{moment:%Y-%m-%d %H:%M} UTC"
+
+    for session in bundle.sessions:
+        for number, segment in enumerate(session.segments, start=1):
+            where = f"{path}: {session.ticket_number}, segment {number}"
+            for moment in (segment.start, segment.end):
+                if moment is None:
+                    continue
+                if moment < EARLIEST:
+                    raise ImportFileError(f"{where}: {when(moment)} is before 1970")
+                if moment > latest:
+                    raise ImportFileError(f"{where}: {when(moment)} is in the future")
+    for task in bundle.manual_tasks:
+        if not EARLIEST.date() <= task.date <= latest.date():
+            side = "before 1970" if task.date < EARLIEST.date() else "in the future"
+            raise ImportFileError(
+                f"{path}: the manual entry {task.title[:40]!r} is dated {task.date}, {side}"
+            )

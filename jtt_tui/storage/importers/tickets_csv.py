@@ -43,6 +43,10 @@ def parse_tickets_csv(path: Path, raw: bytes) -> ParsedImport:
                 raise ImportFileError(
                     f"{path}, line {line}: {len(row)} fields, the header has {len(names)}"
                 )
+            if any("\0" in cell for cell in row):
+                raise ImportFileError(
+                    f"{path}, line {line}: a NUL character (text may not contain one)"
+                )
             values = dict(zip(names, row, strict=True))
             points = values.get("story_points", "").strip()
             try:
