@@ -104,7 +104,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if handler is None:
             return run_tui(ctx)
-        return int(handler(ctx, args) or EXIT_OK)
+        code = int(handler(ctx, args) or EXIT_OK)
+        ctx.say_queued()
+        return code
     except KeyboardInterrupt:
         ctx.err("interrupted")
         return 130

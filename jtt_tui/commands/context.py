@@ -109,6 +109,20 @@ class Context:
         """Whether a person is at the terminal to answer a question."""
         return self.stdout is sys.stdout and sys.stdin.isatty() and sys.stdout.isatty()
 
+    def say_queued(self) -> None:
+        """After a command: if a write could not be confirmed by MongoDB and
+        went to the outbox, say so (it is saved on this machine and sent
+        when the server answers), so nothing reads as confirmed that is not."""
+        if self._opened is None:
+            return
+        queued = getattr(self._opened.store, "queued_writes", 0)
+        if queued:
+            self.err(
+                "Saved offline: MongoDB did not confirm in time, so this change is kept on "
+                "this machine and sent by the next jtt that reaches the server (the app "
+                "retries on its own)."
+            )
+
     def close(self) -> None:
         if self._opened is None:
             return

@@ -183,6 +183,9 @@ class StorageService(DelegatedQueries):
         self._touched: list[tuple[Kind, str, Any]] | None = None
         self.last_ping: PingResult | None = None
         self.metrics = StorageMetrics()
+        # writes that went to the outbox (not confirmed by the remote) since
+        # this service opened: a command says so instead of claiming it is saved there
+        self.queued_writes = 0
         self._heartbeat_watchers: list[Callable[[bool], None]] = []
         self._hear(backend)
 
@@ -308,6 +311,7 @@ class StorageService(DelegatedQueries):
             result = read(self._mirror)
             self.metrics.record(time.perf_counter() - started)
             if write:
+                self.queued_writes += 1
                 self._publish(OutboxChanged(self._mirror.pending_count()))
             return result, False
 

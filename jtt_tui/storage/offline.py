@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -268,7 +269,10 @@ class OfflineMirror(SQLiteStore):
         import fcntl
 
         lock_path = self.path.with_suffix(".replay.lock")
-        handle = open(lock_path, "a")  # noqa: SIM115 (held across the yield)
+        # created readable by this user only, like every file jtt writes
+        fd = os.open(lock_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.fchmod(fd, 0o600)  # one made 0644 by an earlier version
+        handle = os.fdopen(fd, "a")
         try:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -200,3 +200,22 @@ def test_doctor_names_files_others_can_read(jtt, cli_env):
     data.chmod(0o755)
     out = jtt("doctor").stdout
     assert "WARN  file permissions" in out and f"{data}/ (0755)" in out
+
+
+def test_a_write_whose_answer_is_lost_says_it_was_saved_offline(jtt, wire):
+    """The server carries the write out but its answer never arrives: the
+    command must not read as confirmed — it says the change is queued."""
+    jtt("db", "configure", "--uri", wire.uri.split("?")[0], env=UNREACHABLE)
+    env = {
+        **UNREACHABLE,
+        "MONGODB_ENABLED": "true",
+        "MONGODB_URI": wire.uri,
+        "MONGODB_SOCKET_TIMEOUT_MS": "500",
+    }
+    assert "Saved offline" not in jtt("start", "AR-1", env=env).stderr  # confirmed
+    wire.mode = "lose_replies"
+    stopped = jtt("stop", env=env)
+    assert "Stopped AR-1" in stopped.stdout
+    assert "Saved offline" in stopped.stderr and "sent by the next jtt" in stopped.stderr
+    wire.mode = "normal"
+    assert "Saved offline" not in jtt("status", env=env).stderr  # a read queues nothing

@@ -8,6 +8,8 @@ MongoDB's for everything jtt uses. Faults can be switched on at any time:
 - ``mode = "hangup"``: every command is answered by closing the connection
 - ``mode = "silent"``: nothing is ever answered (a hung server)
 - ``mode = "auth_refused"``: authentication fails with code 18
+- ``mode = "lose_replies"``: data commands are carried out, but their
+  answers never arrive (pings are answered: the server looks alive)
 - ``latency``: seconds added before every reply
 
 Facts learnt building it: pymongo >= 4.20 refuses maxWireVersion < 8, every
@@ -154,6 +156,8 @@ class WireServer:
                 time.sleep(self.write_latency_per_doc * statements)
             with self._lock:
                 reply = handler(self._client[request.doc["$db"]], request.doc)
+            if self.mode == "lose_replies" and name != "ping":
+                return True  # done, but the answer never arrives
             return request.replies(reply)
         except OperationFailure as exc:
             return request.command_err(exc.code or 8, str(exc))
