@@ -20,6 +20,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     SecretStr,
     ValidationError,
     ValidationInfo,
@@ -306,7 +307,8 @@ _SECRET_PATHS = set(_SECRET_HELP)
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_default=True)
+    # nan and inf are no interval, timeout or size: "a finite number"
+    model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)
 
 
 class MongoConfig(_Section):
@@ -583,6 +585,13 @@ class Settings(_Section):
     config_dir: Path
     data_dir: Path
     env_file: Path | None = None
+    # what was read but not used (a .env line that could not be parsed, an
+    # unknown JTT_/MONGODB_ variable): said once by the interface
+    _warnings: list[str] = PrivateAttr(default_factory=list)
+
+    @property
+    def warnings(self) -> list[str]:
+        return self._warnings
 
     @property
     def settings_path(self) -> Path:
@@ -612,29 +621,54 @@ def _default_dirs(env: Mapping[str, str]) -> tuple[Path, Path]:
     return Path(config).expanduser(), Path(data).expanduser()
 
 
-def _read_env_file(environ: Mapping[str, str]) -> tuple[dict[str, str], Path | None]:
+def _read_env_file(
+    environ: Mapping[str, str],
+) -> tuple[dict[str, str], Path | None, list[str]]:
+    """The .env file's variables, its path, and what could not be read of it."""
     named = environ.get("JTT_ENV_FILE")
     path = Path(named).expanduser() if named else Path.cwd() / ".env"
     if not path.is_file():
         if named:
             raise ConfigError(f"JTT_ENV_FILE={named}: no such file")
-        return {}, None
-    from dotenv import dotenv_values  # only paid for when a .env exists
+        return {}, None, []
+    import io
 
-    values = {k: v for k, v in dotenv_values(path).items() if v is not None}
-    return values, path
+    from dotenv import dotenv_values  # only paid for when a .env exists
+    from dotenv.parser import parse_stream
+
+    text = _read_text(path)
+    warnings = [
+        f"{path}, line {binding.original.line}: cannot be read (an unterminated quote?): ignored"
+        for binding in parse_stream(io.StringIO(text))
+        if binding.error
+    ]
+    values = {k: v for k, v in dotenv_values(stream=io.StringIO(text)).items() if v is not None}
+    return values, path, warnings
+
+
+def _read_text(path: Path) -> str:
+    """A settings file as text; one that is not UTF-8 is named with its line."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{path}, line {line}: not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the "
+            "file as UTF-8"
+        ) from None
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
     if not path.is_file():
         return {}
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
+        return tomllib.loads(_read_text(path))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc}); fix or delete the file") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
 
 
 def _set_path(target: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
@@ -656,8 +690,11 @@ def load_settings(
 ) -> Settings:
     """Settings from every source. Raises ConfigError with one clear line."""
     process_env = dict(os.environ if environ is None else environ)
-    file_env, env_file = _read_env_file(process_env)
+    file_env, env_file, warnings = _read_env_file(process_env)
     env = {**file_env, **process_env}
+    unknown = _unknown_variables(env)
+    if unknown:
+        warnings.append(f"unknown setting{'s' * (len(unknown) > 1)} ignored: {', '.join(unknown)}")
     config_dir, data_dir = _default_dirs(env)
     toml_path = config_dir / SETTINGS_FILE
     data: dict[str, Any] = _read_toml(toml_path)
@@ -686,7 +723,29 @@ def load_settings(
             register_secret(secret.get_secret_value())
     if not settings.user_id:
         settings.user_id = _stored_or_new_user_id(settings, persist=persist_user_id)
+    settings.warnings.extend(warnings)
     return settings
+
+
+# read by jtt but not settings (folders, the .env file) or only by its tests
+_OTHER_VARIABLES = frozenset({"JTT_CONFIG_DIR", "JTT_DATA_DIR", "JTT_LOG_DIR", "JTT_ENV_FILE"})
+
+
+def _unknown_variables(env: Mapping[str, str]) -> list[str]:
+    """JTT_… and MONGODB_… names jtt does not know (a typo would otherwise
+    go unnoticed), each with the likely name meant."""
+    import difflib
+
+    known = {var.name for var in ENV_VARS} | _OTHER_VARIABLES
+    found = []
+    for name in sorted(env):
+        if not name.startswith(("JTT_", "MONGODB_")) or name in known:
+            continue
+        if name.startswith("JTT_TEST_"):
+            continue  # the test suite's own
+        close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.8)
+        found.append(f"{name} (did you mean {close[0]}?)" if close else name)
+    return found
 
 
 def _stored_or_new_user_id(settings: Settings, *, persist: bool) -> str:

@@ -69,6 +69,8 @@ class Context:
             from jtt_tui.config import load_settings  # pydantic: only when needed
 
             self._settings = load_settings(self.environ)
+            for warning in self._settings.warnings:
+                self.err(f"warning: {warning}")
         return self._settings
 
     def reload_settings(self) -> Settings:

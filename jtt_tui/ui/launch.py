@@ -38,7 +38,8 @@ def run_app(environ: Mapping[str, str] | None = None, *, debug: bool = False) ->
         # MongoDB unreachable: the store opens offline on the cached data and
         # the app shows the recovery modal (result.store.failure says why)
         services = Services.configured(result.store, settings)
-        return Booted(services, settings, list(result.warnings), result.store.pending())
+        warnings = [*settings.warnings, *result.warnings]
+        return Booted(services, settings, warnings, result.store.pending())
 
     app = JttApp(boot=boot, settings=settings, log_path=log_path, debug=debug)
     try:
