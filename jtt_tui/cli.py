@@ -70,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
         keys,
         migrate,
         timer,
+        user,
     )
 
     timer.register(commands)
@@ -80,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     billing.register(commands)
     keys.register(commands)
     jira.register(commands)
+    user.register(commands)
     completion.register(commands)
     return parser
 

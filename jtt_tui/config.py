@@ -686,7 +686,10 @@ def _get_path(source: Mapping[str, Any], path: tuple[str, ...]) -> Any:
 
 
 def load_settings(
-    environ: Mapping[str, str] | None = None, *, persist_user_id: bool = True
+    environ: Mapping[str, str] | None = None,
+    *,
+    persist_user_id: bool = True,
+    find_owner: bool = True,
 ) -> Settings:
     """Settings from every source. Raises ConfigError with one clear line."""
     process_env = dict(os.environ if environ is None else environ)
@@ -721,7 +724,7 @@ def load_settings(
     for secret in (settings.mongodb.password, settings.encryption.data_key, settings.jira.token):
         if secret is not None:
             register_secret(secret.get_secret_value())
-    if not settings.user_id:
+    if not settings.user_id and find_owner:
         settings.user_id = _stored_or_new_user_id(settings, persist=persist_user_id)
     settings.warnings.extend(warnings)
     return settings
@@ -749,10 +752,30 @@ def _unknown_variables(env: Mapping[str, str]) -> list[str]:
 
 
 def _stored_or_new_user_id(settings: Settings, *, persist: bool) -> str:
-    """A stable id: generated once, then kept in settings.toml."""
+    """A stable id: generated once, then kept in settings.toml. Without one
+    (settings lost), the local store says whose data it holds: its one
+    owner is taken (and written back); several are a question for the user
+    — a new id is never made silently over existing data. (A MongoDB store
+    is shared by a team: there a new id is normal; `jtt doctor` lists the
+    ids it holds.)"""
     stored = _get_path(_read_toml(settings.settings_path), ("user_id",))
     if isinstance(stored, str) and stored:
         return stored
+    if settings.backend == "local":
+        from jtt_tui.storage.owners import describe, local_owners
+
+        owners = local_owners(settings.store_path)
+        if len(owners) == 1:
+            (owner,) = owners
+            if persist:
+                update_settings_file(settings.config_dir, {"user_id": owner})
+            return owner
+        if owners:
+            raise ConfigError(
+                f"no user id is set ({settings.settings_path} has none) and "
+                f"{settings.store_path} holds the data of {describe(owners)}: say which is "
+                "you with `jtt user adopt ID` (or set DEFAULT_USER_ID)"
+            )
     import getpass
 
     try:

@@ -84,6 +84,7 @@ class Context:
             self._opened = open_storage(self.settings)
             for warning in self._opened.warnings:
                 self.err(f"warning: {warning}")
+            self._say_owner(self._opened.store)
             if self._opened.failure is not None:
                 failure = self._opened.failure
                 self.err(
@@ -92,6 +93,20 @@ class Context:
                     "is back. Run `jtt doctor` for hints."
                 )
         return self._opened
+
+    def _say_owner(self, store: Storage) -> None:
+        """The local store holds nobody's data under this user id but
+        someone else's: say so (settings lost or moved?)."""
+        if self.settings.backend != "local":
+            return  # a team's MongoDB: other ids are colleagues (`jtt doctor` lists them)
+        from jtt_tui.storage.owners import owner_warning
+
+        try:
+            note = owner_warning(self.settings.user_id, store.owners())
+        except (StorageError, NotImplementedError):
+            return
+        if note:
+            self.err(f"warning: {note}")
 
     @property
     def store(self) -> Storage:

@@ -87,6 +87,7 @@ def check_local_store(settings: Settings) -> list[Check]:
             )
             if integrity == "ok":
                 checks.append(timeline_check(store, settings, "local store timeline"))
+                checks.append(owner_check(settings.user_id, store.owners()))
         except StorageError as exc:
             checks.append(
                 Check("FAIL", "local store", redact(str(exc)), classify(exc).suggestions[0])
@@ -185,6 +186,19 @@ def check_mongodb(
         checks.extend(_index_checks(store))
         checks.extend(privilege_checks(store.connection_status(), config.database))
         checks.append(timeline_check(store, settings, "mongodb timeline"))
+        from jtt_tui.storage.owners import describe
+
+        owners = store.owners()
+        checks.append(
+            Check(
+                "OK",
+                "mongodb users",
+                describe(owners, limit=10) if owners else "no records yet",
+                ""
+                if owners.get(settings.user_id) or not owners
+                else f"none are yours ('{settings.user_id}'): `jtt user adopt ID` if one is",
+            )
+        )
     except StorageError as exc:
         failure = classify(exc)
         checks.append(
@@ -198,6 +212,19 @@ def check_mongodb(
     finally:
         store.disconnect()
     return checks
+
+
+def owner_check(user_id: str, owners: dict[str, int]) -> Check:
+    """Whether the records here are this user's (settings lost or moved?)."""
+    from jtt_tui.storage.owners import describe, owner_warning
+
+    note = owner_warning(user_id, owners)
+    if note:
+        return Check("WARN", "owner", note)
+    others = {u: n for u, n in owners.items() if u != user_id}
+    mine = owners.get(user_id, 0)
+    detail = f"'{user_id}': {mine} record{'s' * (mine != 1)}" if mine else "no records yet"
+    return Check("OK", "owner", detail + (f"; also {describe(others)}" if others else ""))
 
 
 def timeline_check(store: Any, settings: Settings, label: str) -> Check:

@@ -405,6 +405,11 @@ class Storage(ABC):
         )
         return [(self.user_id, own)]
 
+    def owners(self) -> dict[str, int]:
+        """Records per user id in the store, whoever they belong to (the
+        store knows its owners: see ``storage/owners.py``)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot list its owners")
+
     @abstractmethod
     def manual_tasks_between(self, first: date, last: date) -> list[ManualTask]:
         """Manual entries dated ``first`` to ``last`` (inclusive), by date."""
@@ -845,6 +850,9 @@ class DelegatedQueries(Storage):
 
     def team_time(self, project: Project) -> list[tuple[str, timedelta]]:
         return self._query(lambda s: s.team_time(project))  # type: ignore[no-any-return]
+
+    def owners(self) -> dict[str, int]:
+        return self._query(lambda s: s.owners())  # type: ignore[no-any-return]
 
     def recent_sessions(
         self, limit: int = 50, offset: int = 0, text: str | None = None

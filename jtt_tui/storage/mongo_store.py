@@ -886,6 +886,21 @@ class MongoStore(Storage):
                 for kind in ALL_KINDS
             }
 
+    def owners(self) -> dict[str, int]:
+        """Records per user id in this database (a team's: for `jtt doctor`)."""
+        from jtt_tui.storage.owners import DATA_TABLES
+
+        counts: dict[str, int] = {}
+        with _translated():
+            for kind in ALL_KINDS:
+                if kind.name not in DATA_TABLES:
+                    continue
+                pipeline = [{"$group": {"_id": "$userId", "n": {"$sum": 1}}}]
+                for row in self._collection(kind).aggregate(pipeline):
+                    user = str(row["_id"])
+                    counts[user] = counts.get(user, 0) + int(row["n"])
+        return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
     def server_info(self) -> dict[str, Any]:
         """Version and similar facts about the server (for `jtt doctor`)."""
         with _translated():

@@ -726,6 +726,13 @@ class SQLiteStore(Storage):
                 ).fetchone()[0]
         return counts
 
+    def owners(self) -> dict[str, int]:
+        """Records per user id in this file (whoever they belong to)."""
+        from jtt_tui.storage.owners import count_owners
+
+        with self._read() as conn:
+            return count_owners(conn)
+
     def integrity_check(self) -> str:
         """SQLite's own consistency check: ``"ok"`` when the file is sound."""
         with self._read() as conn:

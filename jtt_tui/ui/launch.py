@@ -39,6 +39,12 @@ def run_app(environ: Mapping[str, str] | None = None, *, debug: bool = False) ->
         # the app shows the recovery modal (result.store.failure says why)
         services = Services.configured(result.store, settings)
         warnings = [*settings.warnings, *result.warnings]
+        if settings.backend == "local":
+            from jtt_tui.storage.owners import owner_warning
+
+            note = owner_warning(settings.user_id, result.store.owners())
+            if note:
+                warnings.append(note[:1].upper() + note[1:] + ".")
         return Booted(services, settings, warnings, result.store.pending())
 
     app = JttApp(boot=boot, settings=settings, log_path=log_path, debug=debug)
