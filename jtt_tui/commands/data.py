@@ -73,6 +73,17 @@ def register(commands: argparse._SubParsersAction) -> None:
     reset.add_argument("--yes", action="store_true", help="confirm: really delete")
     reset.set_defaults(handler=cmd_reset)
 
+    restore = commands.add_parser(
+        "restore",
+        help="put a backup of the local store back (what it replaces is kept)",
+        description="Replace the local store with a backup (from the backups folder, "
+        "`jtt doctor` shows where). The backup is checked first; the store it replaces is "
+        "kept as replaced-….db in the backups folder. Close the app first.",
+    )
+    restore.add_argument("backup", help="the backup file (jtt-YYYYMMDD-HHMMSS.db)")
+    restore.add_argument("--yes", action="store_true", help="confirm: really replace the store")
+    restore.set_defaults(handler=cmd_restore)
+
 
 def cmd_export(ctx: Context, args: argparse.Namespace) -> int:
     from jtt_tui.services.data import export_data
@@ -186,4 +197,38 @@ def cmd_reset(ctx: Context, args: argparse.Namespace) -> int:
     for kind in sorted(chosen):
         deleted = report.kinds[kind].deleted if kind in report.kinds else 0
         ctx.out(f"Deleted {deleted} {kind.replace('_', ' ')}")
+    return 0
+
+
+def cmd_restore(ctx: Context, args: argparse.Namespace) -> int:
+    from datetime import datetime
+    from pathlib import Path
+
+    from jtt_tui.services.backup import RestoreRefused, restore
+
+    settings = ctx.settings
+    if settings.backend != "local":
+        raise CommandFailed(
+            "restore puts back the local store; MongoDB is in use (`jtt db use local` first)"
+        )
+    backup = Path(args.backup).expanduser()
+    store_path = settings.store_path
+    if not args.yes:
+        if not ctx.interactive:
+            raise CommandFailed(
+                f"this replaces {store_path} with {backup}; add --yes to confirm (what it "
+                "replaces is kept in the backups folder)",
+                exit_code=2,
+            )
+        answer = input(f"Replace {store_path} with {backup}? [y/N] ").strip().lower()
+        if answer not in ("y", "yes"):
+            ctx.out("Nothing was changed.")
+            return 1
+    try:
+        kept = restore(backup, store_path, settings.backup_dir, datetime.now())
+    except RestoreRefused as exc:
+        raise CommandFailed(str(exc)) from None
+    ctx.out(f"Restored {store_path} from {backup}.")
+    if kept is not None:
+        ctx.out(f"What it replaced is kept in {kept}.")
     return 0

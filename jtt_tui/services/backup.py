@@ -57,3 +57,89 @@ def local_backend(store: Storage) -> SQLiteStore | None:
         return None
     backend = getattr(store, "active", store)
     return backend if isinstance(backend, SQLiteStore) else None
+
+
+class RestoreRefused(ValueError):
+    """The file cannot be restored; nothing was changed."""
+
+
+def restore(backup: Path, store_path: Path, backup_dir: Path, now: datetime) -> Path | None:
+    """Put ``backup`` in place of the local store. What it replaces is kept
+    first (``replaced-….db`` in the backups folder; returned), so a restore
+    can itself be undone. The backup is checked before anything changes:
+    an SQLite file with jtt's tables that passes SQLite's integrity check."""
+    import os
+    import shutil
+    import sqlite3
+
+    from jtt_tui.files import ensure_private_dir
+    from jtt_tui.storage.factory import SQLITE_MAGIC
+
+    def refuse(why: str) -> RestoreRefused:
+        return RestoreRefused(f"{backup} {why}; nothing was changed")
+
+    if not backup.is_file():
+        raise refuse("is not a file")
+    with backup.open("rb") as handle:
+        if handle.read(len(SQLITE_MAGIC)) != SQLITE_MAGIC:
+            raise refuse("is not a jtt database (not an SQLite file)")
+    try:
+        conn = sqlite3.connect(f"file:{backup}?mode=ro", uri=True)
+        try:
+            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+            verdict = conn.execute("PRAGMA integrity_check").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise refuse(f"cannot be read ({exc})") from None
+    if "sessions" not in tables:
+        raise refuse("is not a jtt database (no sessions table)")
+    if verdict != "ok":
+        raise refuse(f"is damaged ({verdict})")
+    ensure_private_dir(backup_dir)
+    kept = None
+    if store_path.exists():
+        kept = backup_dir / f"replaced-{now.strftime('%Y%m%d-%H%M%S')}.db"
+        _keep_copy(store_path, kept)
+    tmp = store_path.with_name(f".{store_path.name}.restoring")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with backup.open("rb") as source, os.fdopen(fd, "wb") as target:
+            shutil.copyfileobj(source, target)
+            target.flush()
+            os.fsync(target.fileno())
+        for extra in ("-wal", "-shm"):  # the replaced file's: they would not fit the new one
+            Path(f"{store_path}{extra}").unlink(missing_ok=True)
+        os.replace(tmp, store_path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    directory = os.open(store_path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+    return kept
+
+
+def _keep_copy(path: Path, target: Path) -> None:
+    """A copy of the store being replaced: consistent (SQLite's backup API)
+    when it can be read as a database, else its bytes as they are."""
+    import os
+    import shutil
+    import sqlite3
+
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.close(fd)
+    try:
+        source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            copy = sqlite3.connect(target)
+            try:
+                source.backup(copy)
+            finally:
+                copy.close()
+        finally:
+            source.close()
+    except sqlite3.Error:
+        shutil.copyfile(path, target)

@@ -52,12 +52,20 @@ def check_settings(settings: Settings) -> list[Check]:
 
 def check_local_store(settings: Settings) -> list[Check]:
     from jtt_tui.services.backup import LocalBackups
+    from jtt_tui.storage.factory import check_store_file
     from jtt_tui.storage.sqlite_store import SQLiteStore
 
     path = settings.store_path
     checks: list[Check] = []
+    try:
+        check_store_file(path, settings.backup_dir)
+        refused = ""
+    except StorageError as exc:
+        refused = str(exc)
     if not path.exists():
         checks.append(Check("OK", "local store", f"{path} (not created yet)"))
+    elif refused:
+        checks.append(Check("FAIL", "local store", redact(refused)))
     else:
         level, perms = _permissions(path)
         size = path.stat().st_size / 1024 / 1024

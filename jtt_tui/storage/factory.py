@@ -20,6 +20,7 @@ from jtt_tui.storage.errors import (
     SettingsIncompleteError,
     StorageError,
     StorageFailure,
+    StoreUnavailableError,
     classify,
     register_secret,
 )
@@ -80,9 +81,74 @@ def cipher_for(settings: Settings) -> FieldCipher:
     return FieldCipher(provider, active)
 
 
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def check_store_file(path: Path, backup_dir: Path | None = None) -> None:
+    """Refuse a store file that exists but is not a jtt store, before
+    anything is written into it: an empty file (a failed copy, a truncated
+    restore) where backups exist is not a new store; a file that is not
+    SQLite, or an SQLite file of something else, is not jtt's."""
+    if not path.is_file():
+        return
+    size = path.stat().st_size
+    wal = Path(f"{path}-wal")
+    if size == 0:
+        if wal.is_file() and wal.stat().st_size > 0:
+            return  # a WAL store not checkpointed yet: its pages are in the -wal
+        newest = _newest_backup(backup_dir)
+        if newest is None:
+            return  # nothing was ever saved elsewhere: a new store, made just now
+        raise StoreUnavailableError(
+            f"the local store {path} is empty (0 bytes: a failed copy or a truncated "
+            f"restore?) and nothing was written to it. The newest backup is {newest}: "
+            f"`jtt restore {newest}` puts it back"
+        )
+    with path.open("rb") as handle:
+        head = handle.read(len(SQLITE_MAGIC))
+    if head != SQLITE_MAGIC:
+        raise StoreUnavailableError(
+            f"{path} is not a jtt database (not an SQLite file); move it away or set "
+            "LOCAL_STORE_PATH to jtt's file" + _backup_hint(backup_dir)
+        )
+    tables = _tables(path)
+    if tables and "sessions" not in tables:
+        raise StoreUnavailableError(
+            f"{path} is not a jtt database (an SQLite file with the tables "
+            f"{', '.join(sorted(tables)[:5])}); set LOCAL_STORE_PATH to jtt's file"
+        )
+
+
+def _tables(path: Path) -> set[str]:
+    import sqlite3
+
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        try:
+            rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            return {str(name) for (name,) in rows if not str(name).startswith("sqlite_")}
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return set()  # damaged: opening it says so, with its own words
+
+
+def _newest_backup(backup_dir: Path | None) -> Path | None:
+    if backup_dir is None or not backup_dir.is_dir():
+        return None
+    backups = sorted(backup_dir.glob("jtt-*.db"))
+    return backups[-1] if backups else None
+
+
+def _backup_hint(backup_dir: Path | None) -> str:
+    newest = _newest_backup(backup_dir)
+    return f"; the newest backup is {newest} (`jtt restore {newest}`)" if newest else ""
+
+
 def local_store(
     settings: Settings, *, clock: Clock | None = None, cipher: FieldCipher | None = None
 ) -> SQLiteStore:
+    check_store_file(settings.store_path, settings.backup_dir)
     store = SQLiteStore(settings.store_path, user_id=settings.user_id, clock=clock)
     store.cipher = cipher or cipher_for(settings)
     return store
