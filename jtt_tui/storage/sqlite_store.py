@@ -136,8 +136,7 @@ class SQLiteStore(Storage):
             except sqlite3.DatabaseError as exc:
                 conn.close()
                 raise StoreUnavailableError(
-                    f"the local store {self.path} is not usable: {exc} (if the file is "
-                    "damaged, restore a backup from the same folder)"
+                    f"the local store {self.path} is not usable: {exc} ({diagnose(exc, self.path)})"
                 ) from exc
             except BaseException:
                 conn.close()
@@ -793,13 +792,48 @@ def _translated(path: Path) -> Iterator[None]:
     try:
         yield
     except sqlite3.Error as exc:
-        text = str(exc)
-        if "locked" in text or "busy" in text:
-            hint = "another jtt process holds it; try again in a moment"
-        elif "readonly" in text:
-            hint = f"the file or its folder is read-only ({path.parent})"
-        elif "disk" in text or "full" in text:
-            hint = "the disk may be full or failing"
-        else:
-            hint = "if it persists, run `jtt doctor`"
-        raise StorageError(f"local store {path}: {text} ({hint})") from exc
+        raise StorageError(f"local store {path}: {exc} ({diagnose(exc, path)})") from exc
+
+
+def diagnose(exc: sqlite3.Error, path: Path) -> str:
+    """What happened to the store file, and the fix: a full disk, a
+    read-only file or folder, a damaged file, a write-ahead log deleted
+    under a running jtt, or the disk itself failing — told apart by SQLite's
+    own error name and a look at the files, not by words in the message."""
+    import shutil
+
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    text = str(exc).lower()
+    folder = path.parent
+    wal, shm = Path(f"{path}-wal"), Path(f"{path}-shm")
+    if "locked" in text or "busy" in text or name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return "another jtt process holds it; try again in a moment"
+    if name.startswith("SQLITE_READONLY") or "readonly" in text:
+        return (
+            f"the file or its folder ({folder}) is read-only: check its permissions, or "
+            "whether the disk is mounted read-only"
+        )
+    if name == "SQLITE_FULL" or "disk is full" in text:
+        return f"the disk holding {folder} is full: free some space; nothing was saved"
+    if name in ("SQLITE_CORRUPT", "SQLITE_NOTADB") or "malformed" in text:
+        return (
+            "the file is damaged: restore the newest backup from the backups folder "
+            "(`jtt restore BACKUP`; what it replaces is kept)"
+        )
+    if name.startswith("SQLITE_IOERR") or "i/o error" in text:
+        try:
+            free = shutil.disk_usage(folder).free
+        except OSError:
+            free = None
+        if free is not None and free < 1024 * 1024:
+            return f"the disk holding {folder} is full: free some space; nothing was saved"
+        if path.exists() and (not wal.exists() or not shm.exists()):
+            return (
+                f"its write-ahead log ({wal.name}) or index ({shm.name}) was deleted while "
+                "jtt had the store open: quit every jtt and start again (the changes since "
+                "the last checkpoint may be lost; backups are in the backups folder)"
+            )
+        return "the disk reports an error: it may be failing; copy the data folder to safety"
+    if name == "SQLITE_CANTOPEN":
+        return f"it cannot be opened: check that {folder} exists and is writable"
+    return "if it persists, run `jtt doctor`"

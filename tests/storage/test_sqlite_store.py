@@ -67,7 +67,7 @@ def test_a_store_from_a_newer_jtt_is_refused(tmp_path):
 def test_a_damaged_file_gives_a_clear_error(tmp_path):
     path = tmp_path / "jtt.db"
     path.write_bytes(b"this is not a database" * 100)
-    with pytest.raises(StoreUnavailableError, match="not usable.*restore a backup"):
+    with pytest.raises(StoreUnavailableError, match="not usable.*damaged.*jtt restore"):
         SQLiteStore(path, user_id="alice").connect()
 
 
