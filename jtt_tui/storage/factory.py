@@ -148,6 +148,14 @@ def _backup_hint(backup_dir: Path | None) -> str:
 def local_store(
     settings: Settings, *, clock: Clock | None = None, cipher: FieldCipher | None = None
 ) -> SQLiteStore:
+    folder = settings.store_path.parent
+    if settings.local.store_path is not None and not folder.is_dir():
+        # the default folder is made as needed; a path someone typed with a
+        # folder that is not there is more likely a typo than a wish
+        raise StoreUnavailableError(
+            f"LOCAL_STORE_PATH={settings.store_path}: the folder {folder} does not exist; "
+            f"create it (`mkdir -p {folder}`) or fix the path"
+        )
     check_store_file(settings.store_path, settings.backup_dir)
     store = SQLiteStore(settings.store_path, user_id=settings.user_id, clock=clock)
     store.cipher = cipher or cipher_for(settings)

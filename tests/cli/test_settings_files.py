@@ -37,3 +37,12 @@ def test_unknown_jtt_and_mongodb_variables_are_named_once(jtt):
 def test_a_number_that_is_not_a_number_says_so(jtt):
     refused = jtt("status", env={"JTT_HEALTH_INTERVAL_S": "nan"}, expect=2)
     assert "JTT_HEALTH_INTERVAL_S=nan" in refused.stderr and "finite number" in refused.stderr
+
+
+def test_an_explicit_store_path_in_a_missing_folder_is_refused(jtt, tmp_path):
+    wanted = tmp_path / "nonexistent" / "dir" / "x.db"
+    refused = jtt("status", env={"LOCAL_STORE_PATH": str(wanted)}, expect=1)
+    assert f"the folder {wanted.parent} does not exist" in refused.stderr
+    assert "mkdir -p" in refused.stderr and not wanted.parent.exists()
+    wanted.parent.mkdir(parents=True)
+    assert jtt("status", env={"LOCAL_STORE_PATH": str(wanted)}).returncode == 0
