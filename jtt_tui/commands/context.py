@@ -85,6 +85,7 @@ class Context:
             for warning in self._opened.warnings:
                 self.err(f"warning: {warning}")
             self._say_owner(self._opened.store)
+            self._complete_interrupted(self._opened.store)
             if self._opened.failure is not None:
                 failure = self._opened.failure
                 self.err(
@@ -93,6 +94,21 @@ class Context:
                     "is back. Run `jtt doctor` for hints."
                 )
         return self._opened
+
+    def _complete_interrupted(self, store: Storage) -> None:
+        """MongoDB without transactions writes a change's records one by
+        one: finish one that an earlier jtt was cut off in the middle of."""
+        if self.settings.backend != "mongodb":
+            return  # SQLite commits a change as one transaction
+        from jtt_tui.services.container import ledger_rules
+        from jtt_tui.services.ledger import Ledger, LedgerRefused
+
+        try:
+            done = Ledger(store, rules=ledger_rules(self.settings)).complete_interrupted()
+        except (StorageError, LedgerRefused):
+            return  # the next command tries again
+        if done:
+            self.err(f"Completed a change that was cut off earlier: {done}")
 
     def _say_owner(self, store: Storage) -> None:
         """The local store holds nobody's data under this user id but

@@ -435,6 +435,38 @@ class Ledger:
 
     # -- undo and redo -----------------------------------------------------------------
 
+    def complete_interrupted(self) -> str | None:
+        """Finish the newest change if it was cut off half-way (kill -9, a
+        dropped link) on a store without transactions, where its writes go
+        one after another: the journal entry is written first, so it says
+        what the whole change was. Records still as they were before it get
+        their state from after it (each conditional on the version read);
+        records already done are left. When any record changed otherwise
+        since, nothing is touched. Returns what was completed, or None."""
+        entries = self.store.journal_entries(1)
+        if not entries:
+            return None
+        entry = entries[0]
+        if entry.op != "change" or entry.undone or not entry.undoable:
+            return None
+        pending: list[Write] = []
+        for image in entry.images:
+            kind = KINDS_BY_NAME[image.kind]
+            current = self.store.load(kind, image.key)
+            after = _from_image(kind, image.after)
+            before = _from_image(kind, image.before)
+            now, done = _content(current, kind), _content(after, kind)
+            if now == done:
+                continue
+            if now != _content(before, kind):
+                return None  # changed by something else since: not ours to finish
+            version = current.version if current is not None else 0
+            pending.append(Write(kind, image.key, after, version, before=current))
+        if not pending:
+            return None
+        self.store.commit(pending)
+        return entry.description
+
     def history(self, limit: int = 20) -> list[JournalEntry]:
         return self.store.journal_entries(limit)
 

@@ -3,6 +3,7 @@ worker loads the settings, opens the configured store and builds services."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Mapping
 from typing import Any
@@ -38,7 +39,17 @@ def run_app(environ: Mapping[str, str] | None = None, *, debug: bool = False) ->
         # MongoDB unreachable: the store opens offline on the cached data and
         # the app shows the recovery modal (result.store.failure says why)
         services = Services.configured(result.store, settings)
+        interrupted: str | None = None
+        if settings.backend == "mongodb" and result.failure is None:
+            # without transactions a change's records are written one by one:
+            # finish one an earlier jtt was cut off in the middle of
+            from jtt_tui.storage.errors import StorageError
+
+            with contextlib.suppress(StorageError):
+                interrupted = services.ledger.complete_interrupted()
         warnings = [*settings.warnings, *result.warnings]
+        if interrupted:
+            warnings.append(f"Completed a change that was cut off earlier: {interrupted}.")
         if settings.backend == "local":
             from jtt_tui.storage.owners import owner_warning
 
