@@ -56,6 +56,9 @@ class Booted:
     settings: Settings | None
     notes: list[str] = field(default_factory=list)
     pending: int = 0  # writes waiting in the outbox (read off the UI thread)
+    # the one other user id the local store holds data of, when this user
+    # has none there (settings lost?): the app offers to adopt it
+    adoptable: tuple[str, int] | None = None
 
 
 class StorageChanged(Message):
@@ -140,6 +143,7 @@ class JttApp(App[int]):
         self.timekeeping: Timekeeping | None = None  # undo, forgotten timers, reminders
         self.live: ChangeWatcher | None = None  # changes made elsewhere
         self._settling_conflicts = False  # a conflict dialog (or its next one) is on its way
+        self.restart = False  # exit, then open again (new settings: an adopted user id)
         self._conflicts_later = False  # the user chose "decide later"
         from jtt_tui.ui.keys import OrderedKeys
 
@@ -213,6 +217,8 @@ class JttApp(App[int]):
         self._keys.opened.set()  # the keys held meanwhile run now, in order
         for note in booted.notes:
             self.notify(note, severity="warning", timeout=15)
+        if booted.adoptable is not None:
+            self._offer_adoption(*booted.adoptable)
         if not storage.online and storage.failure is not None:
             # MongoDB configured but unreachable: the cached data, and why
             self._show_recovery(storage.failure)
@@ -233,6 +239,36 @@ class JttApp(App[int]):
         self.live.start()
         if self._pending_mode is not None:
             self.switch_mode(self._pending_mode)
+
+    def _offer_adoption(self, owner: str, records: int) -> None:
+        """This user has no records here, one other id has: settings lost or
+        moved? Offer to go on as that id (saved in settings.toml; the app
+        opens again on its data)."""
+        from jtt_tui.ui.modals.confirm import ConfirmModal
+
+        settings = self.settings
+        if settings is None:
+            return
+
+        def answer(yes: bool | None) -> None:
+            if not yes:
+                return
+            from jtt_tui.config import update_settings_file
+
+            update_settings_file(settings.config_dir, {"user_id": owner})
+            self.restart = True
+            self.exit()
+
+        self.push_screen(
+            ConfirmModal(
+                f"This store holds no data for you ('{settings.user_id}') but {records} "
+                f"record{'s' * (records != 1)} of '{owner}'. Settings lost or moved? Use "
+                f"'{owner}' as yours? (saved in {settings.settings_path}; n keeps things as "
+                f"they are — `jtt user adopt {owner}` does it later)",
+                yes=f"Use '{owner}'",
+            ),
+            answer,
+        )
 
     def _changed_elsewhere(self) -> None:
         """From the watcher's thread: another process changed the store."""

@@ -13,7 +13,15 @@ from jtt_tui.ui.app import Booted, BootFailed, JttApp
 
 def run_app(environ: Mapping[str, str] | None = None, *, debug: bool = False) -> int:
     """Run the app; its exit code: 0, 1 after a crash or a store that cannot
-    open, 2 for a bad setting (said before anything is drawn)."""
+    open, 2 for a bad setting (said before anything is drawn). An app that
+    asks to open again (new settings: an adopted user id) is run again."""
+    while True:
+        code, restart = _run_once(environ, debug=debug)
+        if not restart:
+            return code
+
+
+def _run_once(environ: Mapping[str, str] | None, *, debug: bool) -> tuple[int, bool]:
     from jtt_tui.config import ConfigError, load_settings
     from jtt_tui.logs import setup_logging
 
@@ -23,7 +31,7 @@ def run_app(environ: Mapping[str, str] | None = None, *, debug: bool = False) ->
     except ConfigError as exc:
         # before the first frame: the terminal is untouched, the line stays readable
         print(f"jtt: configuration error: {exc}", file=sys.stderr)
-        return 2
+        return 2, False
     opened: dict[str, Any] = {}
 
     def boot() -> Booted:
@@ -50,24 +58,30 @@ def run_app(environ: Mapping[str, str] | None = None, *, debug: bool = False) ->
         warnings = [*settings.warnings, *result.warnings]
         if interrupted:
             warnings.append(f"Completed a change that was cut off earlier: {interrupted}.")
+        adoptable = None
         if settings.backend == "local":
             from jtt_tui.storage.owners import owner_warning
 
-            note = owner_warning(settings.user_id, result.store.owners())
-            if note:
+            owners = result.store.owners()
+            note = owner_warning(settings.user_id, owners)
+            if note and len(owners) == 1:
+                adoptable = next(iter(owners.items()))  # asked in a dialog
+            elif note:
                 warnings.append(note[:1].upper() + note[1:] + ".")
-        return Booted(services, settings, warnings, result.store.pending())
+        return Booted(services, settings, warnings, result.store.pending(), adoptable=adoptable)
 
     app = JttApp(boot=boot, settings=settings, log_path=log_path, debug=debug)
     try:
         app.run()
     finally:
         _tidy_up(opened)
+    if app.restart and not app.exit_message:
+        return 0, True
     if app.exit_message:
         print(app.exit_message, file=sys.stderr)
     if app.farewell:
         print(app.farewell)
-    return app.return_code or 0
+    return app.return_code or 0, False
 
 
 def _tidy_up(opened: dict[str, Any]) -> None:

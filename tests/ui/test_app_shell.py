@@ -153,3 +153,25 @@ async def test_hostile_names_stay_on_one_line(make_app, store):
         evil = next(name for name in names if "evil" in name)
         assert "\n" not in evil and "\x1b" not in evil and "\u202e" not in evil
         assert str(app.screen.query_one("#status-timer").render()).startswith("▶")
+
+
+async def test_the_app_offers_to_adopt_the_one_owner_of_the_data(make_app, settings):
+    """Settings lost: the store holds another id's data only. The app asks;
+    y saves that id and asks run_app to open again on its data."""
+    import tomllib
+
+    from jtt_tui.ui.modals.confirm import ConfirmModal
+    from tests.ui.conftest import settle
+
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app._offer_adoption("mia-1234", 42)
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal)
+        assert "42 records of 'mia-1234'" in app.screen.question
+        await pilot.press("y")
+        await pilot.pause()
+    assert app.restart
+    saved = tomllib.loads(settings.settings_path.read_text())
+    assert saved["user_id"] == "mia-1234"
