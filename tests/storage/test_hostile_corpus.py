@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import multiprocessing
 import resource
+import sys
 import time
 from pathlib import Path
 
@@ -20,6 +21,10 @@ DEADLINE_S = 20.0
 
 def _import_in_child(path: str, fmt: str, answer) -> None:  # type: ignore[no-untyped-def]
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+    # as in jtt's own process: the interpreter's default recursion limit (a
+    # test worker may have raised it — hypothesis does — and a JSON decoder
+    # allowed to recurse that deep overflows the C stack instead of raising)
+    sys.setrecursionlimit(1000)
     from jtt_tui.storage.importers import read_import
     from jtt_tui.storage.importers.reading import ImportFileError
 
