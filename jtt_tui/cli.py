@@ -59,6 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="show details (a redacted traceback) when something fails",
     )
+    parser.add_argument(
+        "--create",
+        action="store_true",
+        help="make the folder of LOCAL_STORE_PATH if it does not exist yet",
+    )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
     from jtt_tui.commands import (
         billing,
@@ -102,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from jtt_tui.logs import setup_logging
 
     setup_logging(debug=args.debug)
-    ctx = Context(debug=args.debug)
+    ctx = Context(debug=args.debug, create_folder=args.create)
     try:
         if handler is None:
             return run_tui(ctx)
@@ -139,7 +144,7 @@ def _complete(arguments: list[str]) -> int:
 def run_tui(ctx: Any) -> int:
     from jtt_tui.ui.launch import run_app
 
-    return run_app(ctx.environ, debug=ctx.debug)
+    return run_app(ctx.environ, debug=ctx.debug, create_folder=ctx.create_folder)
 
 
 if __name__ == "__main__":

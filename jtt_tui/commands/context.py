@@ -32,11 +32,13 @@ class Context:
         self,
         *,
         debug: bool = False,
+        create_folder: bool = False,
         environ: Mapping[str, str] | None = None,
         out: IO[str] | None = None,
         error_stream: IO[str] | None = None,
     ) -> None:
         self.debug = debug
+        self.create_folder = create_folder  # --create: make LOCAL_STORE_PATH's folder
         self.environ = environ if environ is not None else os.environ
         self.stdout = out or sys.stdout
         self.stderr = error_stream or sys.stderr
@@ -81,7 +83,7 @@ class Context:
         if self._opened is None:
             from jtt_tui.storage.factory import open_storage
 
-            self._opened = open_storage(self.settings)
+            self._opened = open_storage(self.settings, create_folder=self.create_folder)
             for warning in self._opened.warnings:
                 self.err(f"warning: {warning}")
             self._say_owner(self._opened.store)

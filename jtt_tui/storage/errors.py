@@ -8,6 +8,7 @@ import sqlite3
 import sys
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 # user:password@ inside any URI-looking text (mongodb://, mongodb+srv://, http …)
@@ -105,6 +106,15 @@ class SchemaTooNewError(StorageError):
 
 class StoreUnavailableError(StorageError):
     """The store could not be reached or opened (the message says why)."""
+
+
+class MissingStoreFolder(StoreUnavailableError):
+    """LOCAL_STORE_PATH names a file in a folder that does not exist: a
+    typo more likely than a wish; made only when the user says so."""
+
+    def __init__(self, message: str, folder: Path) -> None:
+        super().__init__(message)
+        self.folder = folder
 
 
 class MissingCredentialsError(StoreUnavailableError):

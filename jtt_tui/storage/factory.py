@@ -17,6 +17,7 @@ from jtt_tui.domain.clock import Clock
 from jtt_tui.storage.base import Storage
 from jtt_tui.storage.errors import (
     MissingCredentialsError,
+    MissingStoreFolder,
     SettingsIncompleteError,
     StorageError,
     StorageFailure,
@@ -146,16 +147,23 @@ def _backup_hint(backup_dir: Path | None) -> str:
 
 
 def local_store(
-    settings: Settings, *, clock: Clock | None = None, cipher: FieldCipher | None = None
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    cipher: FieldCipher | None = None,
+    create_folder: bool = False,
 ) -> SQLiteStore:
     folder = settings.store_path.parent
     if settings.local.store_path is not None and not folder.is_dir():
         # the default folder is made as needed; a path someone typed with a
         # folder that is not there is more likely a typo than a wish
-        raise StoreUnavailableError(
-            f"LOCAL_STORE_PATH={settings.store_path}: the folder {folder} does not exist; "
-            f"create it (`mkdir -p {folder}`) or fix the path"
-        )
+        if not create_folder:
+            raise MissingStoreFolder(
+                f"LOCAL_STORE_PATH={settings.store_path}: the folder {folder} does not "
+                "exist; fix the path, or run again with --create to make it",
+                folder,
+            )
+        folder.mkdir(parents=True, mode=0o700)
     check_store_file(settings.store_path, settings.backup_dir)
     store = SQLiteStore(settings.store_path, user_id=settings.user_id, clock=clock)
     store.cipher = cipher or cipher_for(settings)
@@ -315,6 +323,7 @@ def open_storage(
     *,
     clock: Clock | None = None,
     client_factory: Callable[..., Any] | None = None,
+    create_folder: bool = False,
 ) -> OpenedStorage:
     """The configured store, connected and wrapped in a StorageService.
 
@@ -364,7 +373,7 @@ def open_storage(
         except StorageError as exc:
             service.mark_offline(classify(exc))
         return OpenedStorage(service, failure=service.failure, warnings=warnings)
-    local = local_store(settings, clock=clock, cipher=cipher)
+    local = local_store(settings, clock=clock, cipher=cipher, create_folder=create_folder)
     local.connect()
     return OpenedStorage(StorageService(local), warnings=warnings)
 

@@ -73,9 +73,10 @@ class StorageChanged(Message):
 class BootFailed(Exception):
     """Start-up cannot continue; ``exit_code`` and the message go to the shell."""
 
-    def __init__(self, message: str, exit_code: int) -> None:
+    def __init__(self, message: str, exit_code: int, *, folder: Path | None = None) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+        self.folder = folder  # LOCAL_STORE_PATH's missing folder: the app offers to make it
 
 
 def _screen(name: str) -> Any:
@@ -195,8 +196,43 @@ class JttApp(App[int]):
         self.run_worker(run, group="boot", thread=True, exit_on_error=False)
 
     def _boot_failed(self, failure: BootFailed) -> None:
+        if failure.folder is not None:
+            self._offer_folder(failure)
+            return
         self.exit_message = str(failure)
         self.exit(return_code=failure.exit_code)
+
+    def _offer_folder(self, failure: BootFailed) -> None:
+        """LOCAL_STORE_PATH names a folder that is not there: a typo, or a
+        new place? Ask; yes makes it and opens again, no quits saying why."""
+        from jtt_tui.ui.modals.confirm import ConfirmModal
+
+        folder = failure.folder
+        assert folder is not None
+        self._keys.opened.set()  # no store will open: the keys go to this question
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                try:
+                    folder.mkdir(parents=True, mode=0o700)
+                except OSError as exc:
+                    self.exit_message = f"jtt: cannot make {folder}: {exc.strerror}"
+                    self.exit(return_code=1)
+                    return
+                self.restart = True
+                self.exit()
+                return
+            self.exit_message = str(failure)
+            self.exit(return_code=failure.exit_code)
+
+        self.push_screen(
+            ConfirmModal(
+                f"LOCAL_STORE_PATH points into {folder}, which does not exist. A typo? "
+                "Create the folder and keep the store there?",
+                yes="Create it",
+            ),
+            answer,
+        )
 
     def _on_booted(self, booted: Booted) -> None:
         self._services = booted.services

@@ -11,17 +11,21 @@ from typing import Any
 from jtt_tui.ui.app import Booted, BootFailed, JttApp
 
 
-def run_app(environ: Mapping[str, str] | None = None, *, debug: bool = False) -> int:
+def run_app(
+    environ: Mapping[str, str] | None = None, *, debug: bool = False, create_folder: bool = False
+) -> int:
     """Run the app; its exit code: 0, 1 after a crash or a store that cannot
     open, 2 for a bad setting (said before anything is drawn). An app that
     asks to open again (new settings: an adopted user id) is run again."""
     while True:
-        code, restart = _run_once(environ, debug=debug)
+        code, restart = _run_once(environ, debug=debug, create_folder=create_folder)
         if not restart:
             return code
 
 
-def _run_once(environ: Mapping[str, str] | None, *, debug: bool) -> tuple[int, bool]:
+def _run_once(
+    environ: Mapping[str, str] | None, *, debug: bool, create_folder: bool
+) -> tuple[int, bool]:
     from jtt_tui.config import ConfigError, load_settings
     from jtt_tui.logs import setup_logging
 
@@ -36,11 +40,13 @@ def _run_once(environ: Mapping[str, str] | None, *, debug: bool) -> tuple[int, b
 
     def boot() -> Booted:
         from jtt_tui.services.container import Services
-        from jtt_tui.storage.errors import StoreUnavailableError
+        from jtt_tui.storage.errors import MissingStoreFolder, StoreUnavailableError
         from jtt_tui.storage.factory import open_storage
 
         try:
-            result = open_storage(settings)
+            result = open_storage(settings, create_folder=create_folder)
+        except MissingStoreFolder as exc:
+            raise BootFailed(f"jtt: {exc}", exit_code=1, folder=exc.folder) from None
         except StoreUnavailableError as exc:
             raise BootFailed(f"jtt: {exc}", exit_code=1) from None
         opened["store"], opened["settings"] = result.store, settings

@@ -43,6 +43,7 @@ def test_an_explicit_store_path_in_a_missing_folder_is_refused(jtt, tmp_path):
     wanted = tmp_path / "nonexistent" / "dir" / "x.db"
     refused = jtt("status", env={"LOCAL_STORE_PATH": str(wanted)}, expect=1)
     assert f"the folder {wanted.parent} does not exist" in refused.stderr
-    assert "mkdir -p" in refused.stderr and not wanted.parent.exists()
-    wanted.parent.mkdir(parents=True)
+    assert "--create" in refused.stderr and not wanted.parent.exists()
+    assert jtt("--create", "status", env={"LOCAL_STORE_PATH": str(wanted)}).returncode == 0
+    assert wanted.parent.is_dir() and wanted.exists()
     assert jtt("status", env={"LOCAL_STORE_PATH": str(wanted)}).returncode == 0

@@ -175,3 +175,29 @@ async def test_the_app_offers_to_adopt_the_one_owner_of_the_data(make_app, setti
     assert app.restart
     saved = tomllib.loads(settings.settings_path.read_text())
     assert saved["user_id"] == "mia-1234"
+
+
+async def test_a_missing_store_folder_is_asked_about_and_made(tmp_path, settings):
+    """LOCAL_STORE_PATH into a folder that is not there: the app asks; yes
+    makes it and asks run_app to open again, no quits with the reason."""
+    from jtt_tui.ui.app import BootFailed, JttApp
+    from jtt_tui.ui.modals.confirm import ConfirmModal
+
+    folder = tmp_path / "new" / "place"
+
+    def boot():  # what launch's boot raises for it
+        raise BootFailed(f"jtt: the folder {folder} does not exist", exit_code=1, folder=folder)
+
+    for key, made in (("n", False), ("y", True)):
+        app = JttApp(boot=boot, settings=settings)
+        async with app.run_test(size=(100, 30)) as pilot:
+            for _ in range(20):
+                await pilot.pause(0.05)
+                if isinstance(app.screen, ConfirmModal):
+                    break
+            assert isinstance(app.screen, ConfirmModal)
+            assert str(folder) in app.screen.question
+            await pilot.press(key)
+            await pilot.pause()
+        assert folder.is_dir() is made and app.restart is made
+        assert (app.return_code == 1) is not made, (app.exit_message, app.return_code)
