@@ -15,12 +15,22 @@ import pytest
 
 from tests.support.hostile_corpus import CASES, write_corpus
 
-MEMORY_LIMIT = 400 * 1024 * 1024  # bytes of address space for the child
+MEMORY_LIMIT = 400 * 1024 * 1024  # bytes of address space the import may add
 DEADLINE_S = 20.0
 
 
+def _address_space() -> int:
+    """Bytes of address space this process uses now (a forked child starts
+    with its parent's: a test worker's can be large)."""
+    import os
+
+    pages = int(Path("/proc/self/statm").read_text().split()[0])
+    return pages * os.sysconf("SC_PAGE_SIZE")
+
+
 def _import_in_child(path: str, fmt: str, answer) -> None:  # type: ignore[no-untyped-def]
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+    limit = _address_space() + MEMORY_LIMIT  # what the import itself may take
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     # as in jtt's own process: the interpreter's default recursion limit (a
     # test worker may have raised it — hypothesis does — and a JSON decoder
     # allowed to recurse that deep overflows the C stack instead of raising)
