@@ -721,9 +721,14 @@ def load_settings(
         raise ConfigError(_explain(exc, data, sources, toml_path)) from None
     from jtt_tui.storage.errors import register_secret
 
-    for secret in (settings.mongodb.password, settings.encryption.data_key, settings.jira.token):
-        if secret is not None:
-            register_secret(secret.get_secret_value())
+    secrets: tuple[SecretStr | None, ...] = (
+        settings.mongodb.password,
+        settings.encryption.data_key,
+        settings.jira.token,
+    )
+    for kept in secrets:
+        if kept is not None:
+            register_secret(kept.get_secret_value())
     if not settings.user_id and find_owner:
         settings.user_id = _stored_or_new_user_id(settings, persist=persist_user_id)
     settings.warnings.extend(warnings)

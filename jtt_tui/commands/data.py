@@ -6,12 +6,17 @@ import argparse
 import sys
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 from jtt_tui.commands import argtypes
 from jtt_tui.commands.context import CommandFailed, Context
 from jtt_tui.commands.output import table
 from jtt_tui.domain.calendar import day_start, local_date
 from jtt_tui.domain.parsing import parse_day
+
+if TYPE_CHECKING:
+    from jtt_tui.services.data import ExportFormat
+    from jtt_tui.storage.importers.reading import ImportFormat
 
 EPOCH_DAY = date(1970, 1, 1)  # "from the beginning" for --to without --from
 ELECTRON_FOLDERS = ("project-time-tracker", "jira-time-tracker", "my-nextron-app")
@@ -89,7 +94,7 @@ def cmd_export(ctx: Context, args: argparse.Namespace) -> int:
     from jtt_tui.services.data import export_data
 
     store = ctx.store
-    fmt = args.format or ("csv" if args.path.lower().endswith(".csv") else "json")
+    fmt: ExportFormat = args.format or ("csv" if args.path.lower().endswith(".csv") else "json")
     start = end = None
     if args.start or args.end:
         today = local_date(store.clock.now())
@@ -127,7 +132,7 @@ def cmd_import(ctx: Context, args: argparse.Namespace) -> int:
         if args.path:
             raise CommandFailed("give a path or --from-electron, not both", exit_code=2)
         path = find_electron_file()
-        fmt = "electron"
+        fmt: ImportFormat | Literal["auto"] = "electron"
         ctx.out(f"Found {path}")
     elif args.path:
         path = Path(args.path).expanduser()

@@ -317,9 +317,9 @@ def cmd_push(ctx: Context, args: argparse.Namespace) -> int:
     units = plan(store, settings.jira, start=start, end=end, ticket=ticket)
     todo = [u for u in units if not u.up_to_date]
     if args.dry_run:
-        skipped = [u for u in todo if u.closed and not args.include_closed]
+        on_done = [u for u in todo if u.closed and not args.include_closed]
         for unit in todo:
-            if unit in skipped:
+            if unit in on_done:
                 ctx.out(
                     f"  {unit.issue:<12} {unit.started.astimezone().strftime('%Y-%m-%d %H:%M')}  "
                     f"{unit.seconds // 60:>5} min  skip: done in Jira (--include-closed tries it)"
@@ -336,9 +336,9 @@ def cmd_push(ctx: Context, args: argparse.Namespace) -> int:
                 f"would {'update' if unit.link and unit.link.worklog_id else 'create'}"
                 f"{' (manual entry)' if unit.task_id else ''}{tracked}"
             )
-        also = f", {len(skipped)} on issues done in Jira" if skipped else ""
+        also = f", {len(on_done)} on issues done in Jira" if on_done else ""
         ctx.out(
-            f"Dry run: {count(len(todo) - len(skipped), 'worklog')} to send, "
+            f"Dry run: {count(len(todo) - len(on_done), 'worklog')} to send, "
             f"{len(units) - len(todo)} up to date{also} (the ticket cache's status: the push "
             "asks Jira)."
         )

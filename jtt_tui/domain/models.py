@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Literal, Self
+from typing import Final, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
@@ -40,7 +40,7 @@ from jtt_tui.domain.types import (
     new_id,
 )
 
-FORMAT_VERSION = 1
+FORMAT_VERSION: Final = 1
 
 
 class Model(BaseModel):

@@ -404,7 +404,8 @@ def adf_text(node: Any) -> str:
     if isinstance(node, str):
         return node
     if isinstance(node, dict):
-        own = node.get("text") if isinstance(node.get("text"), str) else ""
+        text = node.get("text")
+        own = text if isinstance(text, str) else ""
         between = "\n" if node.get("type") == "doc" else ""  # a line per paragraph
         return own + between.join(adf_text(child) for child in node.get("content") or [])
     if isinstance(node, list):

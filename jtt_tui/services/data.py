@@ -151,7 +151,7 @@ def _merge_tickets(store: Storage, incoming: list[Ticket]) -> DataBundle:
         if current is None:
             merged.append(ticket.model_copy(update={"updated_at": now}))
             continue
-        changes = {}
+        changes: dict[str, object] = {}
         if ticket.ticket_name and ticket.ticket_name != current.ticket_name:
             changes["ticket_name"] = ticket.ticket_name
         if ticket.story_points is not None and ticket.story_points != current.story_points:

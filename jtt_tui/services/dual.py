@@ -118,10 +118,10 @@ class DualStorage(DelegatedQueries):
             return call(self.remote)  # (its offline copy if it is away too)
 
     def _load(self, kind: Kind[R], key: str) -> R | None:
-        return self._read(lambda s: s._load(kind, key))  # type: ignore[no-any-return]
+        return self._read(lambda s: s._load(kind, key))
 
     def _load_all(self, kind: Kind[R]) -> list[R]:
-        return self._read(lambda s: s._load_all(kind))  # type: ignore[no-any-return]
+        return self._read(lambda s: s._load_all(kind))
 
     def _query(self, call: Callable[[Storage], Any]) -> Any:
         return self._read(call)

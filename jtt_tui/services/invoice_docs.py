@@ -312,7 +312,7 @@ def printable(text: str, has_glyph: Any) -> str:
 def _pdf_class() -> Any:
     from fpdf import FPDF
 
-    class InvoicePDF(FPDF):  # type: ignore[misc]
+    class InvoicePDF(FPDF):
         """Every text passes through :func:`printable` for the font in use,
         so fpdf2 never drops a glyph (or warns about it on stderr)."""
 

@@ -646,7 +646,7 @@ class StorageService(DelegatedQueries):
         found, remote = self._call_on(lambda s: s._load(kind, key))
         if found is not None and remote:
             self._mirrored(kind, key, found, read=True)
-        return found  # type: ignore[no-any-return]
+        return found
 
     def _load_all(self, kind: Kind[R]) -> list[R]:
         result: list[R] = self._call(lambda s: s._load_all(kind))
@@ -658,13 +658,13 @@ class StorageService(DelegatedQueries):
         )
         if remote:  # even if the service went offline meanwhile: the remote has it
             self._mirrored(kind, kind.key_of(stored), stored)
-        return stored  # type: ignore[no-any-return]
+        return stored
 
     def _remove(self, kind: Kind, key: str) -> bool:
         removed, remote = self._call_on(lambda s: s._remove(kind, key), write=True)
         if remote:
             self._mirrored(kind, key, None)
-        return removed  # type: ignore[no-any-return]
+        return removed
 
     def _delete(self, kind: Kind, key: str, expected_version: int) -> None:
         _, remote = self._call_on(lambda s: s._delete(kind, key, expected_version), write=True)
@@ -676,7 +676,7 @@ class StorageService(DelegatedQueries):
         if remote:
             for write, record in zip(writes, stored, strict=True):
                 self._mirrored(write.kind, write.key, record)
-        return stored  # type: ignore[no-any-return]
+        return stored
 
     def prune_journal(self, keep: int, older_than: datetime) -> int:
         pruned: int = self._call(lambda s: s.prune_journal(keep, older_than), write=True)
@@ -691,7 +691,7 @@ class StorageService(DelegatedQueries):
         return self._call(call)
 
     def next_invoice_number(self) -> str:
-        return self._call(lambda s: s.next_invoice_number(), write=True)  # type: ignore[no-any-return]
+        return self._call(lambda s: s.next_invoice_number(), write=True)
 
     def import_all(
         self,
@@ -707,7 +707,7 @@ class StorageService(DelegatedQueries):
                 failure = self._is_connection_failure(exc)
                 if failure is not None:
                     self._go_offline(failure)
-        return report  # type: ignore[no-any-return]
+        return report
 
 
 def _copy_all(source: Storage, target: Storage) -> None:

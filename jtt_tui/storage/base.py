@@ -789,10 +789,12 @@ class Storage(ABC):
     ) -> R:
         """Read, apply ``change``, write conditionally; on a concurrent write,
         read again and re-apply (unless the caller pinned a version)."""
+        last_version = 0
         for _ in range(UPDATE_ATTEMPTS):
             current = self._load(kind, key)
             if current is None:
                 raise NotFoundError(kind.label, key)
+            last_version = current.version
             if expected_version is not None and current.version != expected_version:
                 raise ConflictError(kind.label, key, expected_version, current.version)
             updated = change(current)
@@ -806,8 +808,8 @@ class Storage(ABC):
         raise ConflictError(
             kind.label,
             key,
-            current.version,
-            current.version,
+            last_version,
+            last_version,
             detail=f"other writers kept changing it ({UPDATE_ATTEMPTS} attempts); try again",
         )
 
@@ -837,36 +839,36 @@ class DelegatedQueries(Storage):
         """Run ``call`` on the store that should answer a read now."""
 
     def count_records(self) -> dict[str, int]:
-        return self._query(lambda s: s.count_records())  # type: ignore[no-any-return]
+        return self._query(lambda s: s.count_records())
 
     def sessions_between(self, start: datetime, end: datetime) -> list[Session]:
-        return self._query(lambda s: s.sessions_between(start, end))  # type: ignore[no-any-return]
+        return self._query(lambda s: s.sessions_between(start, end))
 
     def active_sessions(self) -> list[Session]:
-        return self._query(lambda s: s.active_sessions())  # type: ignore[no-any-return]
+        return self._query(lambda s: s.active_sessions())
 
     def tracked_time(self, start: datetime, end: datetime, offsets: Offsets) -> list[TrackedTime]:
-        return self._query(lambda s: s.tracked_time(start, end, offsets))  # type: ignore[no-any-return]
+        return self._query(lambda s: s.tracked_time(start, end, offsets))
 
     def team_time(self, project: Project) -> list[tuple[str, timedelta]]:
-        return self._query(lambda s: s.team_time(project))  # type: ignore[no-any-return]
+        return self._query(lambda s: s.team_time(project))
 
     def owners(self) -> dict[str, int]:
-        return self._query(lambda s: s.owners())  # type: ignore[no-any-return]
+        return self._query(lambda s: s.owners())
 
     def recent_sessions(
         self, limit: int = 50, offset: int = 0, text: str | None = None
     ) -> list[Session]:
-        return self._query(lambda s: s.recent_sessions(limit, offset, text))  # type: ignore[no-any-return]
+        return self._query(lambda s: s.recent_sessions(limit, offset, text))
 
     def time_by_project(self) -> list[ProjectTime]:
-        return self._query(lambda s: s.time_by_project())  # type: ignore[no-any-return]
+        return self._query(lambda s: s.time_by_project())
 
     def sessions_for_project(self, project_id: str, key: str) -> list[Session]:
-        return self._query(lambda s: s.sessions_for_project(project_id, key))  # type: ignore[no-any-return]
+        return self._query(lambda s: s.sessions_for_project(project_id, key))
 
     def manual_tasks_between(self, first: date, last: date) -> list[ManualTask]:
-        return self._query(lambda s: s.manual_tasks_between(first, last))  # type: ignore[no-any-return]
+        return self._query(lambda s: s.manual_tasks_between(first, last))
 
     def get_invoices(
         self,
@@ -874,13 +876,13 @@ class DelegatedQueries(Storage):
         client_id: str | None = None,
         project_id: str | None = None,
     ) -> list[Invoice]:
-        return self._query(lambda s: s.get_invoices(status, client_id, project_id))  # type: ignore[no-any-return]
+        return self._query(lambda s: s.get_invoices(status, client_id, project_id))
 
     def journal_entries(self, limit: int = 20, before: int | None = None) -> list[JournalEntry]:
-        return self._query(lambda s: s.journal_entries(limit, before))  # type: ignore[no-any-return]
+        return self._query(lambda s: s.journal_entries(limit, before))
 
     def change_token(self) -> Hashable:
-        return self._query(lambda s: s.change_token())  # type: ignore[no-any-return]
+        return self._query(lambda s: s.change_token())
 
     def last_journal_seq(self) -> int:
-        return self._query(lambda s: s.last_journal_seq())  # type: ignore[no-any-return]
+        return self._query(lambda s: s.last_journal_seq())

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jtt_tui.domain.clock import Clock
-from jtt_tui.storage.base import Storage
 from jtt_tui.storage.errors import (
     MissingCredentialsError,
     MissingStoreFolder,
@@ -29,6 +28,7 @@ from jtt_tui.storage.sqlite_store import SQLiteStore
 
 if TYPE_CHECKING:
     from jtt_tui.config import MongoConfig, Settings
+    from jtt_tui.services.storage_service import StorageService
     from jtt_tui.storage.crypto import FieldCipher, KeyProvider
     from jtt_tui.storage.mongo_store import MongoStore
     from jtt_tui.storage.offline import OfflineMirror
@@ -40,7 +40,7 @@ HEARTBEAT_MS = 1000
 
 @dataclass
 class OpenedStorage:
-    store: Storage
+    store: StorageService
     # set when MongoDB is configured but could not be used (local is in use)
     failure: StorageFailure | None = None
     warnings: list[str] = field(default_factory=list)

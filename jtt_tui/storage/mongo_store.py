@@ -437,7 +437,7 @@ class MongoStore(Storage):
             for name, moment in (("lo", start), ("hi", end), ("now", self.clock.now()))
         }
 
-        def local_day(field: str) -> dict[str, Any]:
+        def local_day(field: Any) -> dict[str, Any]:
             branches = [
                 {"case": {"$gte": [field, since]}, "then": value}
                 for since, value in reversed(offsets[1:])

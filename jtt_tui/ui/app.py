@@ -244,9 +244,11 @@ class JttApp(App[int]):
             self._apply_keymap(self.settings.keys)
         storage = booted.services.storage
         self._pending_writes = booted.pending
-        self._unsubscribe = storage.subscribe(
-            lambda event: self.post_message(StorageChanged(event))
-        )
+
+        def forward(event: Any) -> None:
+            self.post_message(StorageChanged(event))
+
+        self._unsubscribe = storage.subscribe(forward)
         self._start_monitor()
         self.store_badge = self._badge()
         self.ready = True

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual import events
 from textual.app import App
@@ -39,7 +39,7 @@ QUIT_KEYS = frozenset({"ctrl+q", "ctrl+c", "q"})
 
 
 class OrderedKeys:
-    def __init__(self, app: App[object]) -> None:
+    def __init__(self, app: App[Any]) -> None:
         self.app = app
         self._queue: asyncio.Queue[events.Key] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None

@@ -96,7 +96,7 @@ def _tidy_up(opened: dict[str, Any]) -> None:
     from jtt_tui.storage.errors import StorageError
 
     store, settings = opened.get("store"), opened.get("settings")
-    if store is None:
+    if store is None or settings is None:
         return
     try:
         local = local_backend(store)

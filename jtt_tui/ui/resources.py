@@ -3,7 +3,7 @@ them as ``jtt_tui/styles``), or the repository's top-level ``styles/``."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePath
 
 _PACKAGE = Path(__file__).resolve().parents[1]
 
@@ -18,7 +18,7 @@ def styles_dir() -> Path:
     )
 
 
-def stylesheets() -> list[Path]:
+def stylesheets() -> list[str | PurePath]:
     folder = styles_dir()
     return [
         folder / name

@@ -191,6 +191,11 @@ class _Mapper:
                 raise self.fail(f"{where}.budget", "expected a number")
             client = self.text(item.get("client"), f"{where}.client")
             project_id = uuid.uuid5(_ID_NAMESPACE, f"{self.user_id}:{legacy_id}").hex
+            start_date = self.day(item.get("startDate"), f"{where}.startDate")
+            end_date = self.day(item.get("deadline"), f"{where}.deadline")
+            if start_date and end_date and end_date < start_date:
+                self.notes.append(f"project {name}: the deadline is before the start; dropped")
+                end_date = None
             fields = {
                 "project_id": project_id,
                 "key": key,
@@ -199,18 +204,12 @@ class _Mapper:
                 "status": status,
                 "client": {"name": client},
                 "budget": Decimal(budget) if budget else None,
-                "start_date": self.day(item.get("startDate"), f"{where}.startDate"),
-                "end_date": self.day(item.get("deadline"), f"{where}.deadline"),
+                "start_date": start_date,
+                "end_date": end_date,
                 "tags": ["starred"] if item.get("isStarred") is True else [],
                 "created_at": self.moment(item.get("createdAt"), f"{where}.createdAt"),
             }
-            if (
-                fields["start_date"]
-                and fields["end_date"]
-                and (fields["end_date"] < fields["start_date"])
-            ):
-                self.notes.append(f"project {name}: the deadline is before the start; dropped")
-                fields["end_date"] = None
+
             try:
                 projects.append(Project.model_validate(fields))
             except ValidationError as exc:

@@ -34,7 +34,7 @@ from jtt_tui.ui.modals.forms import (
 )
 from jtt_tui.ui.text import plain
 
-_SETTINGS_FIELDS = {
+_SETTINGS_FIELDS: dict[tuple[str, ...], str] = {
     ("company", "name"): "company_name",
     ("company", "address"): "company_address",
     ("company", "email"): "company_email",
@@ -318,7 +318,7 @@ class InvoiceLinesModal(FormModal[list[tuple[str, Decimal, Decimal]]]):
     def __init__(self, invoice: Invoice) -> None:
         super().__init__()
         self.invoice = invoice
-        self.TITLE = f"{invoice.invoice_number}: one line per row — description | hours | rate"
+        self.heading = f"{invoice.invoice_number}: one line per row — description | hours | rate"
 
     def fields(self) -> Iterable[Widget]:
         text = "\n".join(

@@ -176,6 +176,7 @@ class FormModal(FieldGroup, ModalScreen[T | None], Generic[T]):
     ]
     TITLE = "Form"
     SUBMIT = "Save"
+    heading: str | None = None  # this form's own title (else the class's TITLE)
     # what writes the form's result, in a worker (see saving()); its result
     # is what the form closes with
     commit: Callable[[T], Any] | None = None
@@ -191,7 +192,7 @@ class FormModal(FieldGroup, ModalScreen[T | None], Generic[T]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
-            yield Label(self.TITLE, classes="form-title")
+            yield Label(self.heading or self.TITLE, classes="form-title")
             yield from self.fields()
             yield Static("", id="form-error", classes="field-error -empty")
             with Horizontal(classes="form-buttons"):

@@ -22,7 +22,7 @@ class PathPrompt(FormModal[Path]):
         suffixes: tuple[str, ...] = (),
     ) -> None:
         super().__init__()
-        self.TITLE = title
+        self.heading = title
         self.default = default
         self.must_exist = must_exist
         self.suffixes = suffixes  # allowed extensions (".pdf", …); empty: any

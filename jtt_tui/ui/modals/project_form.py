@@ -16,7 +16,7 @@ from jtt_tui.ui.modals.forms import FieldErrors, FormModal, area_field, select_f
 from jtt_tui.ui.modals.timer_forms import split_tags
 
 # model field -> form field, for nested / renamed ones
-_FIELD_OF = {
+_FIELD_OF: dict[tuple[str, ...], str] = {
     ("client", "name"): "client_name",
     ("client", "email"): "client_email",
     ("client", "address"): "client_address",
@@ -34,7 +34,7 @@ class ProjectFormModal(FormModal[Project]):
         super().__init__()
         self.project = project
         self.team = team  # ENABLE_MULTI_USER: offer the team members field
-        self.TITLE = f"Edit project {project.key}" if project else "New project"
+        self.heading = f"Edit project {project.key}" if project else "New project"
 
     def fields(self) -> Iterable[Widget]:
         p = self.project

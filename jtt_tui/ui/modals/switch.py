@@ -17,7 +17,7 @@ class SwitchModal(FormModal[bool]):
 
     def __init__(self, source: str, target: str, *, copy_default: bool) -> None:
         super().__init__()
-        self.TITLE = f"Switch to {target}"
+        self.heading = f"Switch to {target}"
         self.source = source
         self.target = target
         self.copy_default = copy_default

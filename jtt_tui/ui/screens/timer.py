@@ -13,6 +13,7 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.coordinate import Coordinate
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Label
 from textual.widgets.data_table import CellDoesNotExist
@@ -117,7 +118,7 @@ class TimerScreen(JttScreen):
         self._detail_timer: Timer | None = None
         # the running segment in the segment list: (its row, its day total's
         # row, its start, the rest of that day) — ticked once a second
-        self._running: tuple[int, int, datetime, timedelta] | None = None
+        self._running_segment: tuple[int, int, datetime, timedelta] | None = None
 
     def compose(self) -> ComposeResult:
         yield StatusLine()
@@ -295,16 +296,16 @@ class TimerScreen(JttScreen):
             return
         now = self.jtt.clock.now()
         segments = self.query(SegmentTable)
-        if self._running is not None and segments:
-            row, total_row, start, rest = self._running
-            table = segments.first()
-            if total_row < table.row_count:
-                length = table.get_column_index("length")
-                table.update_cell_at(
-                    (row, length), Text(format_clock(now - start), justify="right")
+        if self._running_segment is not None and segments:
+            seg_row, total_row, start, rest = self._running_segment
+            seg_table = segments.first()
+            if total_row < seg_table.row_count:
+                length = seg_table.get_column_index("length")
+                seg_table.update_cell_at(
+                    Coordinate(seg_row, length), Text(format_clock(now - start), justify="right")
                 )
-                table.update_cell_at(
-                    (total_row, length),
+                seg_table.update_cell_at(
+                    Coordinate(total_row, length),
                     Text(format_clock(rest + (now - start)), justify="right", style="bold"),
                 )
         for table_id, rows in (("top", data.top), ("recent", data.recent)):
@@ -344,10 +345,14 @@ class TimerScreen(JttScreen):
 
     def on_descendant_focus(self, event: object) -> None:
         focused = self.focused
-        is_list = isinstance(focused, DataTable) and focused.id in ("top", "recent")
         # an empty list leaves the detail pane as it is (never a blank pane)
-        if is_list and focused.id != self._active_list and focused.row_count:  # type: ignore[union-attr]
-            self._active_list = focused.id  # type: ignore[union-attr]
+        if (
+            isinstance(focused, DataTable)
+            and focused.id in ("top", "recent")
+            and focused.id != self._active_list
+            and focused.row_count
+        ):
+            self._active_list = str(focused.id)
             self._show_detail(self._current_row())
 
     def action_cycle_focus(self, step: int) -> None:
@@ -392,7 +397,7 @@ class TimerScreen(JttScreen):
         table = tables.first()
         table.clear()
         self._segment_rows = []
-        self._running = None
+        self._running_segment = None
         if row is None:
             empty = self._data is not None and not self._data.top and not self._data.recent
             title.set("No timers yet" if empty else "Select a ticket")
@@ -456,10 +461,10 @@ class TimerScreen(JttScreen):
                     failures.append(
                         f"{to_local(segment.start, tz):%m-%d %H:%M}: {plain(link.error, 120)}"
                     )
-            if running_row is not None and self._running is None:
-                row, lo = running_row
+            if running_row is not None and self._running_segment is None:
+                run_row, lo = running_row
                 # the rest of the day is fixed: only the running piece grows
-                self._running = (row, table.row_count, lo, total - (now - lo))
+                self._running_segment = (run_row, table.row_count, lo, total - (now - lo))
             table.add_row(
                 Text(""),
                 Text(""),
