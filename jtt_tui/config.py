@@ -30,7 +30,7 @@ from pydantic import (
 
 from jtt_tui.domain.validation import sentence
 from jtt_tui.files import write_private_file
-from jtt_tui.storage.errors import redact
+from jtt_tui.redaction import redact
 
 if TYPE_CHECKING:
     from jtt_tui.jira.estimate import Estimate
@@ -719,7 +719,7 @@ def load_settings(
         settings = Settings.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_explain(exc, data, sources, toml_path)) from None
-    from jtt_tui.storage.errors import register_secret
+    from jtt_tui.redaction import register_secret
 
     secrets: tuple[SecretStr | None, ...] = (
         settings.mongodb.password,

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from jtt_tui.files import ensure_private_dir
-from jtt_tui.storage.errors import redact
+from jtt_tui.redaction import redact
 
 LOG_NAME = "jtt.log"
 MAX_BYTES = 1_000_000

@@ -9,7 +9,7 @@ behind the user's back.
 
 from __future__ import annotations
 
-from jtt_tui.storage.errors import redact, register_secret
+from jtt_tui.redaction import redact, register_secret
 
 SERVICE = "jtt"
 MONGODB_PASSWORD = "mongodb-password"

@@ -15,8 +15,8 @@ if TYPE_CHECKING:
 
     from jtt_tui.config import Settings
     from jtt_tui.services.container import Services
+    from jtt_tui.services.opening import OpenedStorage
     from jtt_tui.storage.base import Storage
-    from jtt_tui.storage.factory import OpenedStorage
 
 
 class CommandFailed(Exception):
@@ -81,7 +81,7 @@ class Context:
 
     def opened(self) -> OpenedStorage:
         if self._opened is None:
-            from jtt_tui.storage.factory import open_storage
+            from jtt_tui.services.opening import open_storage
 
             self._opened = open_storage(self.settings, create_folder=self.create_folder)
             for warning in self._opened.warnings:

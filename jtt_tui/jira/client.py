@@ -29,7 +29,7 @@ from urllib.parse import quote
 import httpx
 
 from jtt_tui.jira.estimate import Estimate, estimate_problem
-from jtt_tui.storage.errors import redact, register_secret
+from jtt_tui.redaction import redact, register_secret
 
 __all__ = ["Estimate", "JiraClient", "JiraError", "Worklog", "estimate_problem"]
 

@@ -60,7 +60,7 @@ def plan_migration(
     use, or MongoDB has no connection string; StorageError when the source
     cannot be read (a MongoDB source must be reachable: migrating from the
     offline copy could miss other people's changes)."""
-    from jtt_tui.storage.factory import open_storage
+    from jtt_tui.services.opening import open_storage
 
     closers: list[Callable[[], None]] = []
     if source is None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,18 +16,14 @@ from jtt_tui.domain.clock import Clock
 from jtt_tui.storage.errors import (
     MissingCredentialsError,
     MissingStoreFolder,
-    SettingsIncompleteError,
     StorageError,
-    StorageFailure,
     StoreUnavailableError,
-    classify,
     register_secret,
 )
 from jtt_tui.storage.sqlite_store import SQLiteStore
 
 if TYPE_CHECKING:
     from jtt_tui.config import MongoConfig, Settings
-    from jtt_tui.services.storage_service import StorageService
     from jtt_tui.storage.crypto import FieldCipher, KeyProvider
     from jtt_tui.storage.mongo_store import MongoStore
     from jtt_tui.storage.offline import OfflineMirror
@@ -36,18 +31,6 @@ if TYPE_CHECKING:
 _LOOPBACK = {"localhost", "127.0.0.1", "::1", "[::1]"}
 # pymongo notices a dead server within about a second with this heartbeat
 HEARTBEAT_MS = 1000
-
-
-@dataclass
-class OpenedStorage:
-    store: StorageService
-    # set when MongoDB is configured but could not be used (local is in use)
-    failure: StorageFailure | None = None
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def fell_back(self) -> bool:
-        return self.failure is not None
 
 
 def key_provider(settings: Settings) -> KeyProvider:
@@ -316,100 +299,3 @@ def open_mirror(
     mirror.cipher = cipher or cipher_for(settings)
     mirror.connect()
     return mirror
-
-
-def open_storage(
-    settings: Settings,
-    *,
-    clock: Clock | None = None,
-    client_factory: Callable[..., Any] | None = None,
-    create_folder: bool = False,
-) -> OpenedStorage:
-    """The configured store, connected and wrapped in a StorageService.
-
-    MongoDB comes with its offline mirror: when the server cannot be reached
-    the service starts offline on the last synced data (writes queue in the
-    outbox) and ``failure`` says why; queued writes from earlier runs are
-    sent as soon as it answers. MongoDB enabled without a URI gives the local
-    store and a warning."""
-    from jtt_tui.services.storage_service import StorageService
-
-    warnings: list[str] = []
-    if settings.mongodb.dual_write != "off":
-        return _open_dual(settings, clock=clock, client_factory=client_factory)
-    cipher = cipher_for(settings)  # once: it may read the keyring
-    if settings.mongodb.enabled and not settings.mongodb.uri:
-        warnings.append(
-            "MONGODB_ENABLED is true but no MongoDB URI is set: using the local store "
-            "(set MONGODB_URI or run `jtt db configure --uri …`)"
-        )
-    elif settings.mongodb.enabled:
-        mirror = open_mirror(settings, clock=clock, cipher=cipher)
-        try:
-            remote = mongo_store(
-                settings, client_factory=client_factory, clock=clock, cipher=cipher
-            )
-        except MissingCredentialsError as exc:
-            # nothing to connect with until the password is configured: a store
-            # whose every connection attempt reports exactly that
-            from jtt_tui.storage.mongo_store import MongoStore
-
-            remote = MongoStore(
-                settings.mongodb.uri,
-                settings.mongodb.database,
-                user_id=settings.user_id,
-                clock=clock,
-                client_factory=_refusing(exc),
-            )
-        try:
-            remote.connect()
-        except StorageError as exc:
-            failure = classify(exc)
-            service = StorageService(remote, mirror=mirror, online=False, failure=failure)
-            return OpenedStorage(service, failure=failure, warnings=warnings)
-        service = StorageService(remote, mirror=mirror)
-        try:
-            service.replay()  # writes queued while away reach the server first
-        except StorageError as exc:
-            service.mark_offline(classify(exc))
-        return OpenedStorage(service, failure=service.failure, warnings=warnings)
-    local = local_store(settings, clock=clock, cipher=cipher, create_folder=create_folder)
-    local.connect()
-    return OpenedStorage(StorageService(local), warnings=warnings)
-
-
-def _open_dual(
-    settings: Settings,
-    *,
-    clock: Clock | None = None,
-    client_factory: Callable[..., Any] | None = None,
-) -> OpenedStorage:
-    """Gradual mode (MONGODB_DUAL_WRITE): the local store and MongoDB (with
-    its offline copy and outbox), every write to both, reads as configured."""
-    from jtt_tui.services.dual import DualStorage
-    from jtt_tui.services.storage_service import StorageService
-
-    mode = settings.mongodb.dual_write
-    if not settings.mongodb.uri:
-        raise SettingsIncompleteError(
-            f"MONGODB_DUAL_WRITE={mode} needs a MongoDB connection string: set MONGODB_URI "
-            "or run `jtt db configure --uri …` (or set MONGODB_DUAL_WRITE=off)"
-        )
-    warnings: list[str] = []
-    cipher = cipher_for(settings)  # once: it may read the keyring
-    mirror = open_mirror(settings, clock=clock, cipher=cipher)
-    remote = mongo_store(settings, client_factory=client_factory, clock=clock, cipher=cipher)
-    try:
-        remote.connect()
-        service = StorageService(remote, mirror=mirror)
-        service.replay()
-    except StorageError as exc:
-        failure = classify(exc)
-        service = StorageService(remote, mirror=mirror, online=False, failure=failure)
-        warnings.append(
-            f"dual write: MongoDB cannot be reached ({failure.kind}): its copy of every "
-            "write is queued and sent when it is back"
-        )
-    dual = DualStorage(local_store(settings, clock=clock, cipher=cipher), service, mode)  # type: ignore[arg-type]
-    dual.connect()
-    return OpenedStorage(StorageService(dual), warnings=warnings)

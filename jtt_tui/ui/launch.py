@@ -40,8 +40,8 @@ def _run_once(
 
     def boot() -> Booted:
         from jtt_tui.services.container import Services
+        from jtt_tui.services.opening import open_storage
         from jtt_tui.storage.errors import MissingStoreFolder, StoreUnavailableError
-        from jtt_tui.storage.factory import open_storage
 
         try:
             result = open_storage(settings, create_folder=create_folder)

@@ -10,10 +10,10 @@ import pytest
 
 from jtt_tui.domain import Project, SessionStatus, Ticket
 from jtt_tui.services.dual import DualStorage
+from jtt_tui.services.opening import open_storage
 from jtt_tui.services.timer import TimerService
 from jtt_tui.storage import SQLiteStore
 from jtt_tui.storage.errors import StorageError
-from jtt_tui.storage.factory import open_storage
 from tests.support.remote import open_service
 
 

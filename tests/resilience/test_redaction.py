@@ -14,8 +14,8 @@ from textual.widgets import Input
 from jtt_tui.config import MongoConfig, load_settings
 from jtt_tui.services.container import Services
 from jtt_tui.services.database import check_mongodb, switch_backend
+from jtt_tui.services.opening import open_storage
 from jtt_tui.storage.errors import StorageError, classify
-from jtt_tui.storage.factory import open_storage
 from jtt_tui.ui.app import JttApp
 from jtt_tui.ui.modals.recovery import RecoveryModal
 from tests.ui.conftest import settle

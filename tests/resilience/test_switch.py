@@ -13,10 +13,10 @@ from jtt_tui.config import load_settings
 from jtt_tui.domain import BillingSettings, ManualTask, Project, Session
 from jtt_tui.services.database import switch_backend
 from jtt_tui.services.health import HealthMonitor
+from jtt_tui.services.opening import open_storage
 from jtt_tui.services.storage_service import StorageService
 from jtt_tui.services.timer import TimerService
 from jtt_tui.storage.errors import StorageError, classify
-from jtt_tui.storage.factory import open_storage
 from tests.support.remote import FAST, Recorder
 
 

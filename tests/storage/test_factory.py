@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from jtt_tui.config import load_settings
+from jtt_tui.services.opening import open_storage
 from jtt_tui.storage import MongoStore, SQLiteStore
-from jtt_tui.storage.factory import mongo_options, open_storage, uri_hosts, wants_tls
+from jtt_tui.storage.factory import mongo_options, uri_hosts, wants_tls
 from tests.conftest import mongomock_server
 
 
@@ -72,7 +73,7 @@ def test_local_store_does_not_import_pymongo(jtt_env):
 
     code = (
         "import sys; from jtt_tui.config import load_settings; "
-        "from jtt_tui.storage.factory import open_storage; "
+        "from jtt_tui.services.opening import open_storage; "
         "s = open_storage(load_settings()).store; s.get_sessions(); "
         "print('pymongo' in sys.modules, 'textual' in sys.modules, 'keyring' in sys.modules)"
     )
