@@ -21,6 +21,7 @@ class Command:
     # footer priority: 1 always, 2 when there is room, 3 on wide terminals
     # (the footer shows rank 1 first, then 2, then 3, and "? Keys" last)
     rank: int = 2
+    priority: bool = False  # checked before the focused widget's own keys (^s in a field)
 
 
 SCREENS = ("timer", "projects", "billing", "database", "jira")
@@ -521,6 +522,71 @@ REGISTRY: tuple[Command, ...] = (
         "reconcile.refresh", "ctrl+r", "refresh", "Again", "Read Jira again", "reconcile", rank=3
     ),
     Command("reconcile.close", "escape", "close", "Back", "Back to Jira", "reconcile", rank=1),
+    # -- dialogs ---------------------------------------------------------------------
+    Command("confirm.yes", "y", "answer(True)", "Yes", "Answer yes", "confirm", rank=1),
+    Command("confirm.no", "n", "answer(False)", "No", "Answer no", "confirm", rank=1),
+    Command(
+        "form.cancel",
+        "escape,ctrl+g",
+        "cancel",
+        "Cancel",
+        "Close the form without saving",
+        "form",
+        rank=1,
+    ),
+    Command(
+        "form.save",
+        "ctrl+s",
+        "submit",
+        "Save",
+        "Save the form (Enter in its last field too)",
+        "form",
+        rank=1,
+        priority=True,
+    ),
+    Command(
+        "preview.create", "y", "answer(True)", "Create", "Create the invoice", "preview", rank=1
+    ),
+    Command(
+        "preview.cancel",
+        "n,escape",
+        "answer(False)",
+        "Cancel",
+        "Close without creating it",
+        "preview",
+        rank=1,
+    ),
+    Command(
+        "forgotten.keep", "k", "choose('keep')", "Keep it", "It was all work", "forgotten", rank=1
+    ),
+    Command(
+        "forgotten.stop",
+        "s",
+        "choose('stop')",
+        "Stop then",
+        "It stopped at the suggested time (or the one typed)",
+        "forgotten",
+        rank=1,
+    ),
+    Command(
+        "forgotten.discard",
+        "d",
+        "choose('discard')",
+        "Discard after",
+        "Drop the time after the suggested end and keep it running from now",
+        "forgotten",
+        rank=1,
+    ),
+    Command("forgotten.later", "l", "later", "Later", "Ask again later", "forgotten", rank=1),
+    Command(
+        "forgotten.escape", "escape", "later", "Later", "Ask again later", "forgotten", show=False
+    ),
+    Command(
+        "push.ticket", "t", "pick('ticket')", "This ticket", "Push the selected ticket", "push"
+    ),
+    Command("push.today", "d", "pick('today')", "Today", "Push today's time", "push"),
+    Command("push.all", "a", "pick('all')", "Everything", "Push everything not sent", "push"),
+    Command("push.cancel", "escape,n", "cancel", "Cancel", "Push nothing", "push"),
     # -- the recovery and conflict modals ----------------------------------------------
     Command("recovery.retry", "r", "retry", "Retry", "Try to reconnect now", "recovery", rank=1),
     Command(
@@ -618,7 +684,7 @@ BindingList = list[Binding | tuple[str, str] | tuple[str, str, str]]
 
 def bindings_for(scope: str) -> BindingList:
     return [
-        Binding(c.key, c.action, c.label, show=c.show, id=c.id, tooltip=c.help)
+        Binding(c.key, c.action, c.label, show=c.show, id=c.id, tooltip=c.help, priority=c.priority)
         for c in commands_for(scope)
     ]
 

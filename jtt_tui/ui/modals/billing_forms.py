@@ -11,7 +11,6 @@ from typing import Any
 
 from pydantic import ValidationError
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widget import Widget
@@ -23,6 +22,7 @@ from jtt_tui.domain.money import format_money
 from jtt_tui.domain.parsing import parse_day
 from jtt_tui.domain.validation import sentence
 from jtt_tui.services.billing import InvoiceDraft
+from jtt_tui.ui.commands import bindings_for
 from jtt_tui.ui.modals.forms import (
     Errors,
     FieldErrors,
@@ -261,10 +261,7 @@ class InvoicePreviewModal(ModalScreen[bool]):
     InvoicePreviewModal Horizontal { height: auto; align: right middle; }
     InvoicePreviewModal Button { margin-left: 1; }
     """
-    BINDINGS = [
-        Binding("y", "answer(True)", "Create", id="preview.create"),
-        Binding("n,escape", "answer(False)", "Cancel", id="preview.cancel"),
-    ]
+    BINDINGS = bindings_for("preview")
 
     def __init__(self, draft: InvoiceDraft, number_format: str = "auto") -> None:
         super().__init__()

@@ -4,10 +4,11 @@ a third answer: Escape (or the Cancel button) changes nothing (None)."""
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label
+
+from jtt_tui.ui.commands import bindings_for
 
 
 class ConfirmModal(ModalScreen[bool | None]):
@@ -22,10 +23,7 @@ class ConfirmModal(ModalScreen[bool | None]):
     ConfirmModal Horizontal { height: auto; align: right middle; }
     ConfirmModal Button { margin-left: 1; }
     """
-    BINDINGS = [
-        Binding("y", "answer(True)", "Yes", id="confirm.yes"),
-        Binding("n", "answer(False)", "No", id="confirm.no"),
-    ]
+    BINDINGS = bindings_for("confirm")
 
     def __init__(
         self, question: str, *, danger: bool = False, yes: str = "Yes", cancel: bool = False

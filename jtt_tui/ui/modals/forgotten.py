@@ -8,7 +8,6 @@ from datetime import datetime, tzinfo
 from typing import Any, Literal
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
@@ -16,6 +15,7 @@ from textual.widgets import Button, Input, Label, Static
 from jtt_tui.domain.calendar import local_date, to_local
 from jtt_tui.domain.errors import DomainError
 from jtt_tui.domain.parsing import parse_moment
+from jtt_tui.ui.commands import bindings_for
 from jtt_tui.ui.text import plain
 
 
@@ -44,13 +44,7 @@ class ForgottenModal(ModalScreen[ForgottenChoice | None]):
     ForgottenModal Horizontal { height: auto; margin-top: 1; }
     ForgottenModal Button { margin-right: 1; }
     """
-    BINDINGS = [
-        Binding("k", "choose('keep')", "Keep it", id="forgotten.keep"),
-        Binding("s", "choose('stop')", "Stop then", id="forgotten.stop"),
-        Binding("d", "choose('discard')", "Discard after", id="forgotten.discard"),
-        Binding("l", "later", "Later", id="forgotten.later"),
-        Binding("escape", "later", "Later", id="forgotten.escape"),
-    ]
+    BINDINGS = bindings_for("forgotten")
 
     def __init__(self, item: Any, *, now: datetime, tz: tzinfo | None) -> None:
         super().__init__()

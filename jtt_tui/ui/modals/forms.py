@@ -10,13 +10,13 @@ from typing import Any, Generic, TypeVar, cast
 
 from pydantic import ValidationError
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static, TextArea
 
 from jtt_tui.domain.errors import DomainError
+from jtt_tui.ui.commands import bindings_for
 from jtt_tui.ui.widgets.check import Check
 
 T = TypeVar("T")
@@ -170,10 +170,7 @@ class FormModal(FieldGroup, ModalScreen[T | None], Generic[T]):
     FormModal .form-buttons Button { margin-left: 1; }
     FormModal .form-hint { color: $text-muted; }
     """
-    BINDINGS = [
-        Binding("escape,ctrl+g", "cancel", "Cancel", id="form.cancel"),
-        Binding("ctrl+s", "submit", "Save", id="form.save", priority=True),
-    ]
+    BINDINGS = bindings_for("form")
     TITLE = "Form"
     SUBMIT = "Save"
     heading: str | None = None  # this form's own title (else the class's TITLE)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label
+
+from jtt_tui.ui.commands import bindings_for
 
 
 class PushScopeModal(ModalScreen[str]):
@@ -20,12 +21,7 @@ class PushScopeModal(ModalScreen[str]):
     PushScopeModal .title { text-style: bold; margin-bottom: 1; }
     PushScopeModal Button { width: 100%; margin-bottom: 0; }
     """
-    BINDINGS = [
-        Binding("t", "pick('ticket')", "This ticket", id="push.ticket"),
-        Binding("d", "pick('today')", "Today", id="push.today"),
-        Binding("a", "pick('all')", "Everything", id="push.all"),
-        Binding("escape,n", "cancel", "Cancel", id="push.cancel"),
-    ]
+    BINDINGS = bindings_for("push")
 
     def __init__(self, ticket: str | None) -> None:
         super().__init__()

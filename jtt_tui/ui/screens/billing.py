@@ -13,7 +13,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import ContentSwitcher, DataTable, Input, Label, Static
-from textual.widgets.data_table import CellDoesNotExist
 
 from jtt_tui.domain.models import BillingSettings, InvoiceStatus
 from jtt_tui.domain.money import format_money
@@ -31,6 +30,7 @@ from jtt_tui.ui.screens.base import JttScreen
 from jtt_tui.ui.text import plain
 from jtt_tui.ui.widgets.key_bar import KeyBar
 from jtt_tui.ui.widgets.status_line import StatusLine
+from jtt_tui.ui.widgets.tables import selected_key
 
 FILTERS: tuple[str | None, ...] = (None, "draft", "sent", "overdue", "paid", "cancelled")
 STATUS_TONE: dict[str, Tone] = {
@@ -168,13 +168,7 @@ class BillingScreen(JttScreen):
         return format_money(amount, currency, style)
 
     def _selected_id(self) -> str | None:
-        table = self.query_one("#invoices", DataTable)
-        if not table.row_count:
-            return None
-        try:
-            return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        except CellDoesNotExist:
-            return None
+        return selected_key(self.query_one("#invoices", DataTable))
 
     def selected(self) -> InvoiceView | None:
         invoice_id = self._selected_id()

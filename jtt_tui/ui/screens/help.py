@@ -27,6 +27,11 @@ SCOPE_TITLES = {
     "migrate": "The migration wizard",
     "recovery": "When the database is unreachable",
     "conflict": "Settling a conflict",
+    "confirm": "Questions",
+    "form": "Forms",
+    "preview": "Invoice preview",
+    "forgotten": "A timer left running",
+    "push": "Push to Jira: what",
 }
 WIDE = 90  # from this width on, the ids get a column of their own
 FORMS = (

@@ -11,7 +11,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Label, Static
-from textual.widgets.data_table import CellDoesNotExist
 
 from jtt_tui.domain.durations import format_span
 from jtt_tui.services.projects import ProjectDetail, ProjectSummary
@@ -22,6 +21,7 @@ from jtt_tui.ui.text import plain
 from jtt_tui.ui.widgets.bars import ratio_bar, week_bars
 from jtt_tui.ui.widgets.key_bar import KeyBar
 from jtt_tui.ui.widgets.status_line import StatusLine
+from jtt_tui.ui.widgets.tables import selected_key
 
 if TYPE_CHECKING:
     from textual.screen import ModalScreen
@@ -105,13 +105,7 @@ class ProjectsScreen(JttScreen):
         self._load_detail()
 
     def _selected_id(self) -> str | None:
-        table = self.query_one("#projects", DataTable)
-        if not table.row_count:
-            return None
-        try:
-            return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        except CellDoesNotExist:
-            return None
+        return selected_key(self.query_one("#projects", DataTable))
 
     def selected(self) -> ProjectSummary | None:
         project_id = self._selected_id()

@@ -22,6 +22,7 @@ from jtt_tui.ui.screens.base import JttScreen
 from jtt_tui.ui.text import plain
 from jtt_tui.ui.widgets.key_bar import KeyBar
 from jtt_tui.ui.widgets.status_line import StatusLine
+from jtt_tui.ui.widgets.tables import selected_key
 from jtt_tui.words import count
 
 if TYPE_CHECKING:
@@ -147,9 +148,7 @@ class ReconcileScreen(JttScreen):
         self.query_one("#reconcile-days", Static).update(_days_text(result))
 
     def _selected_key(self) -> str | None:
-        from jtt_tui.ui.screens.timer import _row_key_at
-
-        return _row_key_at(self.query_one(DataTable))
+        return selected_key(self.query_one(DataTable))
 
     def _selected(self) -> Entry | None:
         key = self._selected_key()

@@ -16,7 +16,6 @@ from textual.containers import Horizontal, Vertical
 from textual.coordinate import Coordinate
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Label
-from textual.widgets.data_table import CellDoesNotExist
 from textual.worker import Worker, WorkerState
 
 from jtt_tui.domain.calendar import day_bounds, local_date, to_local
@@ -27,6 +26,7 @@ from jtt_tui.ui.screens.base import JttScreen
 from jtt_tui.ui.text import plain
 from jtt_tui.ui.widgets.key_bar import KeyBar
 from jtt_tui.ui.widgets.status_line import StatusLine
+from jtt_tui.ui.widgets.tables import selected_key
 from jtt_tui.ui.widgets.text_line import TextLine
 from jtt_tui.words import count
 
@@ -249,7 +249,7 @@ class TimerScreen(JttScreen):
         self._rows = {row.key: row for row in [*data.top, *data.recent]}
         for table_id, rows in (("top", data.top), ("recent", data.recent)):
             table = self.query_one(f"#{table_id}", DataTable)
-            selected, scrolled = _row_key_at(table), table.scroll_y
+            selected, scrolled = selected_key(table), table.scroll_y
             table.clear()
             for row in rows:
                 table.add_row(*self._cells(row, data), key=row.key)
@@ -329,7 +329,7 @@ class TimerScreen(JttScreen):
     def _current_row(self) -> Row | None:
         """The highlighted row of the list the user last worked in."""
         table = self.query_one(f"#{self._active_list}", DataTable)
-        key = _row_key_at(table)
+        key = selected_key(table)
         return self._rows.get(key) if key is not None else None
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -1088,16 +1088,6 @@ def jira_cell(link: WorklogLink | None, app: App[object]) -> Text:
     if link.state == "local":
         return Text("kept local", style=tone(app, "muted"))
     return Text("✗ failed", style=tone(app, "bad", bold=True))
-
-
-def _row_key_at(table: DataTable[object]) -> str | None:
-    if not table.row_count:
-        return None
-    try:
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
-    except CellDoesNotExist:
-        return None
-    return key.value
 
 
 def _matches(row: Row, text: str) -> bool:
