@@ -3,6 +3,7 @@ a third answer: Escape (or the Cancel button) changes nothing (None)."""
 
 from __future__ import annotations
 
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
@@ -49,8 +50,17 @@ class ConfirmModal(ModalScreen[bool | None]):
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(None if event.button.id == "cancel" else event.button.id == "yes")
+    @on(Button.Pressed, "#yes")
+    def _yes_pressed(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#no")
+    def _no_pressed(self) -> None:
+        self.dismiss(False)
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.dismiss(None)
 
     def action_answer(self, answer: bool) -> None:
         self.dismiss(answer)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any, Literal
 
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
@@ -106,11 +107,13 @@ class ForgottenModal(ModalScreen[ForgottenChoice | None]):
     def action_later(self) -> None:
         self.dismiss(None)
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "later":
-            self.action_later()
-        elif event.button.id:
-            self.action_choose(event.button.id)
+    @on(Button.Pressed, "#later")
+    def _later_pressed(self) -> None:
+        self.action_later()
+
+    @on(Button.Pressed, "#keep, #stop, #discard")
+    def _choice_pressed(self, event: Button.Pressed) -> None:
+        self.action_choose(str(event.button.id))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

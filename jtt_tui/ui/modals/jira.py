@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
@@ -39,11 +40,13 @@ class PushScopeModal(ModalScreen[str]):
             )
             yield Button("Esc  cancel", id="cancel", compact=True)
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "cancel":
-            self.action_cancel()
-        else:
-            self.action_pick(str(event.button.id))
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()
+
+    @on(Button.Pressed, "#ticket, #today, #all")
+    def _scope_pressed(self, event: Button.Pressed) -> None:
+        self.action_pick(str(event.button.id))
 
     def action_pick(self, scope: str) -> None:
         if scope == "ticket" and not self.ticket:

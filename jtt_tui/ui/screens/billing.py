@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import ContentSwitcher, DataTable, Input, Label, Static
@@ -217,11 +218,11 @@ class BillingScreen(JttScreen):
         self._status_filter = FILTERS[(index + 1) % len(FILTERS)]
         self.refresh_data()
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == "invoice-filter":
-            self._text_filter = event.value.strip()
-            self.query_one("#invoices", DataTable).focus()
-            self.refresh_data()
+    @on(Input.Submitted, "#invoice-filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        self._text_filter = event.value.strip()
+        self.query_one("#invoices", DataTable).focus()
+        self.refresh_data()
 
     def action_new_invoice(self) -> None:
         billing, storage = self.jtt.services.billing, self.jtt.services.storage

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Label, Static
@@ -111,9 +112,9 @@ class ProjectsScreen(JttScreen):
         project_id = self._selected_id()
         return self._summaries.get(project_id) if project_id else None
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.data_table.id == "projects":
-            self._load_detail()
+    @on(DataTable.RowHighlighted, "#projects")
+    def _project_highlighted(self) -> None:
+        self._load_detail()
 
     def _load_detail(self) -> None:
         summary = self.selected()
