@@ -28,6 +28,7 @@ def stylesheets() -> list[str | PurePath]:
             "projects.tcss",
             "billing.tcss",
             "database.tcss",
+            "screens.tcss",
             "modals.tcss",
         )
     ]

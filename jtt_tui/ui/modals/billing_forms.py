@@ -64,14 +64,6 @@ def parse_rates(text: str) -> dict[str, str]:
 class BillingSettingsForm(FieldGroup, Vertical):
     """The billing settings, edited in place; ``changes()`` validates."""
 
-    DEFAULT_CSS = """
-    BillingSettingsForm { height: auto; padding: 0 1; }
-    BillingSettingsForm .field-label { color: $text-muted; }
-    BillingSettingsForm .field-error { color: $error; height: auto; }
-    BillingSettingsForm .field-error.-empty { display: none; }
-    BillingSettingsForm TextArea { height: 4; }
-    """
-
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._settings: BillingSettings | None = None
@@ -252,16 +244,6 @@ class NewInvoiceModal(FormModal[NewInvoiceRequest]):
 
 
 class InvoicePreviewModal(ModalScreen[bool]):
-    DEFAULT_CSS = """
-    InvoicePreviewModal { align: center middle; }
-    InvoicePreviewModal > Vertical {
-        width: 100; max-width: 100%; height: auto; max-height: 100%;
-        border: thick $primary; background: $surface; padding: 0 1;
-    }
-    InvoicePreviewModal DataTable { height: auto; max-height: 14; }
-    InvoicePreviewModal Horizontal { height: auto; align: right middle; }
-    InvoicePreviewModal Button { margin-left: 1; }
-    """
     BINDINGS = bindings_for("preview")
 
     def __init__(self, draft: InvoiceDraft, number_format: str = "auto") -> None:

@@ -13,17 +13,6 @@ from jtt_tui.ui.commands import bindings_for
 
 
 class ConfirmModal(ModalScreen[bool | None]):
-    DEFAULT_CSS = """
-    ConfirmModal { align: center middle; }
-    ConfirmModal > Vertical {
-        width: 64; max-width: 95%; height: auto; padding: 1 2;
-        border: thick $primary; background: $surface;
-    }
-    ConfirmModal.-danger > Vertical { border: thick $error; }
-    ConfirmModal Label { width: 100%; margin-bottom: 1; }
-    ConfirmModal Horizontal { height: auto; align: right middle; }
-    ConfirmModal Button { margin-left: 1; }
-    """
     BINDINGS = bindings_for("confirm")
 
     def __init__(

@@ -32,19 +32,6 @@ class ForgottenModal(ModalScreen[ForgottenChoice | None]):
     never fires a choice): Enter stops the timer then; Tab reaches the other
     choices, where k / d / l choose too; Esc asks again later."""
 
-    DEFAULT_CSS = """
-    ForgottenModal { align: center middle; }
-    ForgottenModal > Vertical {
-        width: 72; max-width: 100%; height: auto; max-height: 100%;
-        border: thick $warning; background: $surface; padding: 0 1;
-    }
-    ForgottenModal .title { text-style: bold; margin-bottom: 1; }
-    ForgottenModal Input { width: 100%; }
-    ForgottenModal #forgotten-error { color: $error; height: auto; }
-    ForgottenModal #forgotten-error.-empty { display: none; }
-    ForgottenModal Horizontal { height: auto; margin-top: 1; }
-    ForgottenModal Button { margin-right: 1; }
-    """
     BINDINGS = bindings_for("forgotten")
 
     def __init__(self, item: Any, *, now: datetime, tz: tzinfo | None) -> None:

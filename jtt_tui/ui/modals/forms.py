@@ -155,22 +155,6 @@ class FieldGroup:
 
 
 class FormModal(FieldGroup, ModalScreen[T | None], Generic[T]):
-    DEFAULT_CSS = """
-    FormModal { align: center middle; }
-    FormModal > VerticalScroll {
-        width: 76; max-width: 100%; height: auto; max-height: 100%;
-        border: thick $primary; background: $surface; padding: 0 1;
-    }
-    FormModal .form-title { text-style: bold; width: 100%; margin-bottom: 1; }
-    FormModal .field-label { margin-top: 0; color: $text-muted; }
-    FormModal Input, FormModal Select { width: 100%; margin-bottom: 0; }
-    FormModal TextArea { height: 5; }
-    FormModal .field-error { color: $error; height: auto; }
-    FormModal .field-error.-empty { display: none; }
-    FormModal .form-buttons { height: auto; align: right middle; margin-top: 1; }
-    FormModal .form-buttons Button { margin-left: 1; }
-    FormModal .form-hint { color: $text-muted; }
-    """
     BINDINGS = bindings_for("form")
     TITLE = "Form"
     SUBMIT = "Save"

@@ -12,16 +12,6 @@ from jtt_tui.ui.commands import bindings_for
 
 
 class PushScopeModal(ModalScreen[str]):
-    DEFAULT_CSS = """
-    PushScopeModal { align: center middle; }
-    PushScopeModal > Vertical {
-        width: 64; max-width: 95%; height: auto; padding: 1 2;
-        border: thick $primary; background: $surface;
-    }
-    PushScopeModal Label { width: 100%; }
-    PushScopeModal .title { text-style: bold; margin-bottom: 1; }
-    PushScopeModal Button { width: 100%; margin-bottom: 0; }
-    """
     BINDINGS = bindings_for("push")
 
     def __init__(self, ticket: str | None) -> None:

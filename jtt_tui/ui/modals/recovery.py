@@ -34,22 +34,6 @@ class RecoveryModal(ModalScreen[RecoveryChoice | None]):
 
     AUTO_FOCUS = "#retry"
 
-    DEFAULT_CSS = """
-    RecoveryModal { align: center middle; }
-    RecoveryModal > Vertical {
-        width: 84; max-width: 98%; height: auto; max-height: 95%; padding: 1 2;
-        border: thick $error; background: $surface;
-    }
-    RecoveryModal.-retrying > Vertical { border: thick $warning; }
-    RecoveryModal #recovery-title { text-style: bold; color: $error; width: 100%; }
-    RecoveryModal.-retrying #recovery-title { color: $warning; }
-    RecoveryModal #recovery-message { color: $text-muted; margin-bottom: 1; }
-    RecoveryModal #recovery-tips { margin-bottom: 1; }
-    RecoveryModal #recovery-status { text-style: bold; }
-    RecoveryModal #recovery-safe { color: $success; margin-bottom: 1; }
-    RecoveryModal Horizontal { height: auto; }
-    RecoveryModal Button { margin-right: 1; min-width: 10; }
-    """
     BINDINGS = bindings_for("recovery")
 
     def __init__(self, failure: StorageFailure, *, location: str, pending: int) -> None:
@@ -185,18 +169,6 @@ class ConflictModal(ModalScreen[Keep | None]):
     """One write that collided with someone else's change while offline: both
     versions side by side (the fields that differ); the user keeps one."""
 
-    DEFAULT_CSS = """
-    ConflictModal { align: center middle; }
-    ConflictModal > Vertical {
-        width: 90; max-width: 98%; height: auto; max-height: 95%; padding: 1 2;
-        border: thick $warning; background: $surface;
-    }
-    ConflictModal #conflict-title { text-style: bold; color: $warning; width: 100%; }
-    ConflictModal #conflict-detail { color: $text-muted; margin-bottom: 1; }
-    ConflictModal #conflict-diff { margin-bottom: 1; }
-    ConflictModal Horizontal { height: auto; }
-    ConflictModal Button { margin-right: 1; }
-    """
     BINDINGS = bindings_for("conflict")
     AUTO_FOCUS = "#mine"
 

@@ -51,12 +51,6 @@ class NewTimerModal(FormModal[dict[str, Any]]):
 
     TITLE = "Start a timer"
     SUBMIT = "Start"
-    DEFAULT_CSS = """
-    NewTimerModal #ticket-results { height: auto; max-height: 8; margin-bottom: 0; }
-    NewTimerModal #ticket-results.-empty { display: none; }
-    NewTimerModal #search-note { color: $text-muted; height: auto; }
-    NewTimerModal #search-note.-empty { display: none; }
-    """
 
     def __init__(
         self, project_keys: set[str] | None = None, *, search: TicketSearch | None = None

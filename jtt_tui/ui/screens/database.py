@@ -61,14 +61,6 @@ _SINGULAR = {
 class MongoForm(FieldGroup, Vertical):
     """The MongoDB settings as editable fields."""
 
-    DEFAULT_CSS = """
-    MongoForm { height: auto; padding: 0 1; }
-    MongoForm .field-label { color: $text-muted; }
-    MongoForm .field-error { color: $error; height: auto; }
-    MongoForm .field-error.-empty { display: none; }
-    MongoForm .form-hint { color: $text-muted; }
-    """
-
     def __init__(
         self, config: MongoConfig | None, *, has_keyring_password: bool, **kwargs: Any
     ) -> None:

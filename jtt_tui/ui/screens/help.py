@@ -72,17 +72,6 @@ def keys_table(width: int) -> RenderableType:
 
 
 class HelpScreen(ModalScreen[None]):
-    DEFAULT_CSS = """
-    HelpScreen { align: center middle; }
-    HelpScreen > Vertical {
-        width: 110; max-width: 100%; height: 100%; max-height: 100%;
-        border: thick $primary; background: $surface;
-    }
-    HelpScreen Label { padding: 0 1; width: 100%; }
-    HelpScreen #help-scroll { height: 1fr; padding: 0 1; }
-    HelpScreen #help-keys { width: 100%; }
-    HelpScreen #help-forms { color: $text-muted; }
-    """
     BINDINGS = [Binding("escape,q,question_mark,ctrl+l", "dismiss_help", "Close", id="help.close")]
 
     def compose(self) -> ComposeResult:

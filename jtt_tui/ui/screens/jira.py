@@ -36,13 +36,6 @@ ADJUST = [
 
 
 class JiraForm(FieldGroup, Vertical):
-    DEFAULT_CSS = """
-    JiraForm { height: auto; padding: 0 1; }
-    JiraForm .field-label { color: $text-muted; }
-    JiraForm .field-error { color: $error; height: auto; }
-    JiraForm .field-error.-empty { display: none; }
-    """
-
     def __init__(self, config: JiraConfig, *, token_source: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.config = config

@@ -45,26 +45,6 @@ class MigrateScreen(JttScreen):
 
     SCOPE = "migrate"
     BINDINGS = bindings_for("migrate")
-    DEFAULT_CSS = """
-    MigrateScreen #migrate-body { padding: 0 2; }
-    MigrateScreen .section-title { text-style: bold; margin-top: 1; }
-    MigrateScreen #migrate-options { height: auto; }
-    MigrateScreen #migrate-options Horizontal { height: auto; }
-    MigrateScreen #migrate-options Label { width: 14; padding-top: 0; }
-    MigrateScreen #f-batch { width: 12; }
-    MigrateScreen #f-mode { width: 44; }
-    MigrateScreen .step { height: auto; }
-    MigrateScreen .step.-running { color: $warning; }
-    MigrateScreen .step.-done { color: $success; }
-    MigrateScreen .step.-failed { color: $error; text-style: bold; }
-    MigrateScreen .collection { height: 1; }
-    MigrateScreen .collection Label { width: 18; }
-    MigrateScreen .collection ProgressBar { width: 34; }
-    MigrateScreen .collection .rate { width: 1fr; color: $text-muted; }
-    MigrateScreen #migrate-result { margin-top: 1; }
-    MigrateScreen #migrate-result.-failed { color: $error; }
-    MigrateScreen #migrate-question { margin-top: 1; text-style: bold; }
-    """
 
     def __init__(self, *, target: str, config: MongoConfig | None = None) -> None:
         super().__init__()

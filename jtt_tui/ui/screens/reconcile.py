@@ -42,12 +42,6 @@ ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
 class ReconcileScreen(JttScreen):
     SCOPE = "reconcile"
     BINDINGS = bindings_for("reconcile")
-    DEFAULT_CSS = """
-    ReconcileScreen #reconcile-body { padding: 0 1; }
-    ReconcileScreen #reconcile-title { text-style: bold; }
-    ReconcileScreen #reconcile-table { height: auto; max-height: 16; }
-    ReconcileScreen #reconcile-days { margin-top: 1; }
-    """
 
     def __init__(self, reconciler: Reconciler, today: date) -> None:
         super().__init__()

@@ -50,12 +50,6 @@ def chart_lines(report: TimeReport, width: int = 40) -> list[str]:
 class ReportsScreen(JttScreen):
     SCOPE = "reports"
     BINDINGS = bindings_for("reports")
-    DEFAULT_CSS = """
-    ReportsScreen #reports-body { padding: 0 1; }
-    ReportsScreen #reports-title { text-style: bold; }
-    ReportsScreen #reports-chart { margin: 1 0; color: $accent; }
-    ReportsScreen DataTable { height: auto; max-height: 20; }
-    """
 
     def __init__(self) -> None:
         super().__init__()
