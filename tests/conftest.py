@@ -199,3 +199,39 @@ def make_store(
 @pytest.fixture
 def store(make_store: StoreFactory) -> Storage:
     return make_store()
+
+
+# The long tests, marked `slow` here in one place so that `pytest -m "not slow"`
+# is a quick loop (CI runs everything): command-line flows (a process per
+# command), the real terminal (tmux), kill -9 and outage cycles, big migrations,
+# the hostile-file corpus (a process per file) and Jira retry loops.
+_SLOW_FILES = (
+    "tests/cli/",
+    "tests/ui/test_real_terminal.py",
+    "tests/ui/test_recovery.py",
+    "tests/ui/test_clicks.py",
+    "tests/ui/test_small_screens.py",
+    "tests/storage/test_sqlite_processes.py",
+    "tests/storage/test_migrate_kill.py",
+    "tests/storage/test_hostile_corpus.py",
+    "tests/resilience/test_outbox.py",
+    "tests/resilience/test_switch.py",
+    "tests/resilience/test_dual_write.py",
+)
+_SLOW_TESTS = (
+    "test_10000_records_take_one_write_command_per_batch",
+    "test_a_throttled_server_gets_smaller_batches_and_the_migration_completes",
+    "test_when_even_a_small_batch_times_out_the_hint_names_the_operation_limit",
+    "test_queued_pushes_are_sent_by_the_app_when_jira_is_back",
+    "test_every_key_pressed_while_the_store_opens_waits_for_it",
+    "test_the_wheel_ships_the_stylesheets",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    root = Path(str(config.rootpath))
+    for item in items:
+        where = Path(str(item.path)).relative_to(root).as_posix()
+        name = item.name.split("[")[0]
+        if where.startswith(_SLOW_FILES) or name in _SLOW_TESTS:
+            item.add_marker(pytest.mark.slow)

@@ -57,10 +57,18 @@ def mongo(clock: FixedClock, request: pytest.FixtureRequest):
     """A MongoDB target: in-process (mongomock) or over TCP (the wire server)."""
     opened: list[Storage] = []
 
-    def open_one(flavour: str = "mongomock", database: str = "jtt_migrate") -> MongoStore:
+    def open_one(
+        flavour: str = "mongomock", database: str = "jtt_migrate", **options: object
+    ) -> MongoStore:
         if flavour == "wire":
             server = request.getfixturevalue("wire")
-            store = MongoStore(server.uri, database, user_id="tester", clock=clock, **WIRE_OPTIONS)
+            store = MongoStore(
+                server.uri,
+                database,
+                user_id="tester",
+                clock=clock,
+                **{**WIRE_OPTIONS, **options},  # type: ignore[arg-type]
+            )
         else:
             store = MongoStore(
                 "mongodb://localhost:27017",
@@ -307,7 +315,10 @@ def test_10000_records_take_one_write_command_per_batch(sqlite, mongo, wire, tmp
     source.import_all(
         source.export_all().model_copy(update={"sessions": make_sessions(10_000, now=NOW)})
     )
-    target = mongo("wire")
+    # counting commands, not testing timeouts: a loaded machine (the wire
+    # server answers from a thread of this busy process) must not make the
+    # driver give up on the server and retry writes
+    target = mongo("wire", serverSelectionTimeoutMS=60_000, heartbeatFrequencyMS=60_000)
     target.connect()
     wire.commands.clear()
     report = migrate(source, target, batch_size=500)
