@@ -121,7 +121,7 @@ class Context:
 
         try:
             note = owner_warning(self.settings.user_id, store.owners())
-        except (StorageError, NotImplementedError):
+        except StorageError:
             return
         if note:
             self.err(f"warning: {note}")

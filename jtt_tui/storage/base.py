@@ -405,10 +405,10 @@ class Storage(ABC):
         )
         return [(self.user_id, own)]
 
+    @abstractmethod
     def owners(self) -> dict[str, int]:
         """Records per user id in the store, whoever they belong to (the
         store knows its owners: see ``storage/owners.py``)."""
-        raise NotImplementedError(f"{type(self).__name__} cannot list its owners")
 
     @abstractmethod
     def manual_tasks_between(self, first: date, last: date) -> list[ManualTask]:
