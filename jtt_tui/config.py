@@ -742,8 +742,6 @@ _OTHER_VARIABLES = frozenset({"JTT_CONFIG_DIR", "JTT_DATA_DIR", "JTT_LOG_DIR", "
 def _unknown_variables(env: Mapping[str, str]) -> list[str]:
     """JTT_… and MONGODB_… names jtt does not know (a typo would otherwise
     go unnoticed), each with the likely name meant."""
-    import difflib
-
     known = {var.name for var in ENV_VARS} | _OTHER_VARIABLES
     found = []
     for name in sorted(env):
@@ -751,6 +749,8 @@ def _unknown_variables(env: Mapping[str, str]) -> list[str]:
             continue
         if name.startswith("JTT_TEST_"):
             continue  # the test suite's own
+        import difflib  # only when there is a name to match: not on every start-up
+
         close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.8)
         found.append(f"{name} (did you mean {close[0]}?)" if close else name)
     return found

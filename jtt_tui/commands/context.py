@@ -117,10 +117,10 @@ class Context:
         someone else's: say so (settings lost or moved?)."""
         if self.settings.backend != "local":
             return  # a team's MongoDB: other ids are colleagues (`jtt doctor` lists them)
-        from jtt_tui.storage.owners import owner_warning
+        from jtt_tui.storage.owners import others_if_none_mine, owner_warning
 
         try:
-            note = owner_warning(self.settings.user_id, store.owners())
+            note = owner_warning(self.settings.user_id, others_if_none_mine(store))
         except StorageError:
             return
         if note:

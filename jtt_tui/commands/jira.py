@@ -536,6 +536,7 @@ def _act(
 
 
 def _print_reconciliation(ctx: Context, result: Reconciliation, tz: tzinfo | None) -> None:
+    from jtt_tui.domain.durations import format_minutes
     from jtt_tui.services.reconcile import KINDS
 
     ctx.out(
@@ -551,7 +552,8 @@ def _print_reconciliation(ctx: Context, result: Reconciliation, tz: tzinfo | Non
     if differing:
         ctx.out("Days whose totals differ (Jira / jtt):")
         for day in differing:
-            ctx.out(f"  {day.day}  {_span(day.jira_seconds):>7} / {_span(day.jtt_seconds)}")
+            jira, jtt = format_minutes(day.jira_seconds), format_minutes(day.jtt_seconds)
+            ctx.out(f"  {day.day}  {jira:>7} / {jtt}")
     for issue in result.unreadable:
         ctx.out(f"  {issue}: Jira would not show its worklogs (deleted, or no permission)")
     counts = ", ".join(
@@ -585,12 +587,3 @@ def _print_reconciliation(ctx: Context, result: Reconciliation, tz: tzinfo | Non
         ctx.out("Not pushed yet: `jtt jira push` sends them.")
     if result.refused:
         ctx.out("Refused by Jira: `jtt jira status` says why.")
-
-
-def _span(seconds: int) -> str:
-    """Whole minutes (``0m``, ``45m``, ``1h 05m``)."""
-    from datetime import timedelta
-
-    from jtt_tui.domain.durations import format_span
-
-    return format_span(timedelta(minutes=seconds // 60)) if seconds >= 60 else "0m"

@@ -58,6 +58,11 @@ def format_clock(duration: timedelta) -> str:
     return f"{hours}:{minutes:02d}:{seconds:02d}"
 
 
+def format_minutes(seconds: int) -> str:
+    """``1h 05m`` / ``45m`` / ``0m``: whole minutes (day totals, worklogs)."""
+    return format_span(timedelta(minutes=seconds // 60)) if seconds >= 60 else "0m"
+
+
 def format_span(duration: timedelta) -> str:
     """``2h 05m`` / ``45m`` / ``30s``: for totals."""
     total = max(int(duration.total_seconds()), 0)

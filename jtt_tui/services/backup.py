@@ -68,11 +68,9 @@ def restore(backup: Path, store_path: Path, backup_dir: Path, now: datetime) -> 
     first (``replaced-….db`` in the backups folder; returned), so a restore
     can itself be undone. The backup is checked before anything changes:
     an SQLite file with jtt's tables that passes SQLite's integrity check."""
-    import os
-    import shutil
     import sqlite3
 
-    from jtt_tui.files import ensure_private_dir
+    from jtt_tui.files import ensure_private_dir, write_private_file
     from jtt_tui.storage.factory import SQLITE_MAGIC
 
     def refuse(why: str) -> RestoreRefused:
@@ -101,24 +99,10 @@ def restore(backup: Path, store_path: Path, backup_dir: Path, now: datetime) -> 
     if store_path.exists():
         kept = backup_dir / f"replaced-{now.strftime('%Y%m%d-%H%M%S')}.db"
         _keep_copy(store_path, kept)
-    tmp = store_path.with_name(f".{store_path.name}.restoring")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with backup.open("rb") as source, os.fdopen(fd, "wb") as target:
-            shutil.copyfileobj(source, target)
-            target.flush()
-            os.fsync(target.fileno())
-        for extra in ("-wal", "-shm"):  # the replaced file's: they would not fit the new one
-            Path(f"{store_path}{extra}").unlink(missing_ok=True)
-        os.replace(tmp, store_path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    directory = os.open(store_path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+    content = backup.read_bytes()  # checked above; read before anything is replaced
+    for extra in ("-wal", "-shm"):  # the replaced file's: they would not fit the new one
+        Path(f"{store_path}{extra}").unlink(missing_ok=True)
+    write_private_file(store_path, content)
     return kept
 
 

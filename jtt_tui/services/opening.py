@@ -19,11 +19,11 @@ from jtt_tui.storage.errors import (
     classify,
 )
 from jtt_tui.storage.factory import (
-    _refusing,
     cipher_for,
     local_store,
     mongo_store,
     open_mirror,
+    refusing_client,
 )
 
 if TYPE_CHECKING:
@@ -81,7 +81,7 @@ def open_storage(
                 settings.mongodb.database,
                 user_id=settings.user_id,
                 clock=clock,
-                client_factory=_refusing(exc),
+                client_factory=refusing_client(exc),
             )
         try:
             remote.connect()

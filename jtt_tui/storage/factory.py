@@ -269,7 +269,7 @@ def mongo_store(
     return store
 
 
-def _refusing(error: StorageError) -> Callable[..., Any]:
+def refusing_client(error: StorageError) -> Callable[..., Any]:
     def factory(uri: str, **options: Any) -> Any:
         raise error
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 # the user's data (the journal and counters are bookkeeping, not data)
 DATA_TABLES = ("sessions", "projects", "manual_tasks", "billing_settings", "invoices", "tickets")
@@ -48,6 +49,15 @@ def describe(owners: dict[str, int], *, limit: int = 5) -> str:
     shown = [f"'{user}' ({n} record{'s' * (n != 1)})" for user, n in list(owners.items())[:limit]]
     more = len(owners) - limit
     return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+
+
+def others_if_none_mine(store: Any) -> dict[str, int]:
+    """The store's owners, when this store holds no session of its user;
+    else nothing, after one cheap read (counting every owner's records
+    costs a scan: not for every command of someone whose data is there)."""
+    if store.recent_sessions(limit=1):
+        return {}
+    return dict(store.owners())
 
 
 def owner_warning(user_id: str, owners: dict[str, int]) -> str | None:

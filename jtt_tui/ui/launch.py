@@ -66,9 +66,9 @@ def _run_once(
             warnings.append(f"Completed a change that was cut off earlier: {interrupted}.")
         adoptable = None
         if settings.backend == "local":
-            from jtt_tui.storage.owners import owner_warning
+            from jtt_tui.storage.owners import others_if_none_mine, owner_warning
 
-            owners = result.store.owners()
+            owners = others_if_none_mine(result.store)
             note = owner_warning(settings.user_id, owners)
             if note and len(owners) == 1:
                 adoptable = next(iter(owners.items()))  # asked in a dialog

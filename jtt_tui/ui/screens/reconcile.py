@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Static
 
-from jtt_tui.domain.durations import format_span
+from jtt_tui.domain.durations import format_minutes
 from jtt_tui.services.reconcile import DEFAULT_DAYS, Entry, Reconciler, Reconciliation
 from jtt_tui.ui.commands import bindings_for
 from jtt_tui.ui.palette import tone
@@ -232,10 +232,10 @@ class ReconcileScreen(JttScreen):
 def _side(started: datetime | None, seconds: int, tz: tzinfo | None, day: str) -> str:
     """``09:00 45m`` (with its day when not the row's): both sides fit on 60 columns."""
     if started is None:
-        return f"? {minutes(seconds)}"
+        return f"? {format_minutes(seconds)}"
     local = started.astimezone(tz)
     when = f"{local:%H:%M}" if f"{local:%m-%d}" == day else f"{local:%m-%d %H:%M}"
-    return f"{when} {minutes(seconds)}"
+    return f"{when} {format_minutes(seconds)}"
 
 
 def _jira_side(entry: Entry, tz: tzinfo | None, day: str) -> str:
@@ -247,18 +247,13 @@ def _jira_side(entry: Entry, tz: tzinfo | None, day: str) -> str:
     return side
 
 
-def minutes(seconds: int) -> str:
-    """``1h 05m`` / ``45m`` / ``0m``: day totals in whole minutes."""
-    return format_span(timedelta(minutes=seconds // 60)) if seconds >= 60 else "0m"
-
-
 def _days_text(result: Reconciliation) -> str:
     differing = [d for d in result.days if d.differs]
     lines = []
     if differing:
         lines.append("Days whose totals differ (Jira / jtt):")
         for day in differing:
-            jira, jtt = minutes(day.jira_seconds), minutes(day.jtt_seconds)
+            jira, jtt = format_minutes(day.jira_seconds), format_minutes(day.jtt_seconds)
             lines.append(f"  {day.day:%a %Y-%m-%d}  {jira:>7} / {jtt}")
     if result.unpushed:
         lines.append(f"{count(result.unpushed, 'worklog')} not pushed yet: p on the Jira screen.")
