@@ -81,50 +81,25 @@ class Context:
 
     def opened(self) -> OpenedStorage:
         if self._opened is None:
-            from jtt_tui.services.opening import open_storage
+            from jtt_tui.services.opening import open_session
+            from jtt_tui.storage.owners import owner_warning
 
-            self._opened = open_storage(self.settings, create_folder=self.create_folder)
-            for warning in self._opened.warnings:
+            self._opened = opened = open_session(self.settings, create_folder=self.create_folder)
+            for warning in opened.warnings:
                 self.err(f"warning: {warning}")
-            self._say_owner(self._opened.store)
-            self._complete_interrupted(self._opened.store)
-            if self._opened.failure is not None:
-                failure = self._opened.failure
+            note = owner_warning(self.settings.user_id, opened.others)
+            if note:
+                self.err(f"warning: {note}")
+            if opened.completed:
+                self.err(f"Completed a change that was cut off earlier: {opened.completed}")
+            if opened.failure is not None:
+                failure = opened.failure
                 self.err(
                     f"MongoDB cannot be reached ({failure.kind}): {failure.message}; working "
                     "offline on the last synced data: changes are queued and sent when it "
                     "is back. Run `jtt doctor` for hints."
                 )
         return self._opened
-
-    def _complete_interrupted(self, store: Storage) -> None:
-        """MongoDB without transactions writes a change's records one by
-        one: finish one that an earlier jtt was cut off in the middle of."""
-        if self.settings.backend != "mongodb":
-            return  # SQLite commits a change as one transaction
-        from jtt_tui.services.container import ledger_rules
-        from jtt_tui.services.ledger import Ledger, LedgerRefused
-
-        try:
-            done = Ledger(store, rules=ledger_rules(self.settings)).complete_interrupted()
-        except (StorageError, LedgerRefused):
-            return  # the next command tries again
-        if done:
-            self.err(f"Completed a change that was cut off earlier: {done}")
-
-    def _say_owner(self, store: Storage) -> None:
-        """The local store holds nobody's data under this user id but
-        someone else's: say so (settings lost or moved?)."""
-        if self.settings.backend != "local":
-            return  # a team's MongoDB: other ids are colleagues (`jtt doctor` lists them)
-        from jtt_tui.storage.owners import others_if_none_mine, owner_warning
-
-        try:
-            note = owner_warning(self.settings.user_id, others_if_none_mine(store))
-        except StorageError:
-            return
-        if note:
-            self.err(f"warning: {note}")
 
     @property
     def store(self) -> Storage:
@@ -159,34 +134,17 @@ class Context:
             )
 
     def close(self) -> None:
+        """The local backup if one is due (people who only use the command
+        line get the rolling backups too), then disconnect."""
         if self._opened is None:
             return
+        from jtt_tui.services.opening import close_session
+
         self._services = None
         store, self._opened = self._opened.store, None
-        try:
-            self._backup_if_due(store)
-        finally:
-            store.disconnect()
-
-    def _backup_if_due(self, store: Storage) -> None:
-        """People who only use the command line get the rolling local
-        backups too: written when one is due (a directory listing otherwise)."""
-        from datetime import datetime
-
-        from jtt_tui.services.backup import LocalBackups, local_backend
-
-        settings = self._settings
-        if settings is None or not settings.local.backup_enabled:
-            return
-        local = local_backend(store)
-        if local is None or not local.is_connected():
-            return
-        try:
-            LocalBackups(settings.backup_dir).run_if_due(
-                local, settings.local.backup_interval_hours, datetime.now().astimezone()
-            )
-        except (OSError, StorageError) as exc:
-            self.err(f"warning: the local backup failed: {exc}")
+        failed = close_session(store, self._settings)
+        if failed:
+            self.err(f"warning: the local backup failed: {failed}")
 
     # -- failures ---------------------------------------------------------------------
 

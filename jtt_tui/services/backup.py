@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jtt_tui.storage.base import Storage
 from jtt_tui.storage.sqlite_store import SQLiteStore
+
+if TYPE_CHECKING:
+    from jtt_tui.config import Settings
 
 KEEP = 7
 PREFIX = "jtt-"
@@ -57,6 +61,24 @@ def local_backend(store: Storage) -> SQLiteStore | None:
         return None
     backend = getattr(store, "active", store)
     return backend if isinstance(backend, SQLiteStore) else None
+
+
+def back_up_local(
+    store: Storage, settings: Settings, now: datetime, *, only_if_due: bool = True
+) -> Path | None:
+    """The rolling backup of the local store in use, as the settings ask:
+    when one is due (every N hours), or now (on quit). Nothing for MongoDB
+    (its offline copy has its own outbox) or with backups off. The path
+    written, if any."""
+    if not settings.local.backup_enabled:
+        return None
+    local = local_backend(store)
+    if local is None or not local.is_connected():
+        return None
+    backups = LocalBackups(settings.backup_dir)
+    if only_if_due:
+        return backups.run_if_due(local, settings.local.backup_interval_hours, now)
+    return backups.run(local, now)
 
 
 class RestoreRefused(ValueError):

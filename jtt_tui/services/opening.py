@@ -5,12 +5,14 @@ this is the services' side (it knows the StorageService and DualStorage)."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from jtt_tui.domain.clock import Clock
 from jtt_tui.services.storage_service import StorageService
+from jtt_tui.storage.base import Storage
 from jtt_tui.storage.errors import (
     MissingCredentialsError,
     SettingsIncompleteError,
@@ -36,6 +38,11 @@ class OpenedStorage:
     # set when MongoDB is configured but could not be used (local is in use)
     failure: StorageFailure | None = None
     warnings: list[str] = field(default_factory=list)
+    # (open_session) a change an earlier jtt was cut off in, completed now
+    completed: str | None = None
+    # (open_session) the local store holds no data of this user but these
+    # owners' (record counts): settings lost or moved?
+    others: dict[str, int] = field(default_factory=dict)
 
     @property
     def fell_back(self) -> bool:
@@ -98,6 +105,56 @@ def open_storage(
     local = local_store(settings, clock=clock, cipher=cipher, create_folder=create_folder)
     local.connect()
     return OpenedStorage(StorageService(local), warnings=warnings)
+
+
+def open_session(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    client_factory: Callable[..., Any] | None = None,
+    create_folder: bool = False,
+) -> OpenedStorage:
+    """The configured store as the app and the commands start on it: opened
+    (``open_storage``); on MongoDB, a change an earlier jtt was cut off in
+    the middle of completed (without transactions its records are written
+    one by one); on the local store, whose data it holds when none is this
+    user's. Each interface says these in its own way."""
+    opened = open_storage(
+        settings, clock=clock, client_factory=client_factory, create_folder=create_folder
+    )
+    if settings.backend == "mongodb" and opened.failure is None:
+        from jtt_tui.services.container import ledger_rules
+        from jtt_tui.services.ledger import Ledger, LedgerRefused
+
+        with contextlib.suppress(StorageError, LedgerRefused):  # the next start tries again
+            ledger = Ledger(opened.store, rules=ledger_rules(settings))
+            opened.completed = ledger.complete_interrupted()
+    elif settings.backend == "local":
+        from jtt_tui.storage.owners import others_if_none_mine
+
+        with contextlib.suppress(StorageError):  # said next time (or `jtt user show`)
+            opened.others = others_if_none_mine(opened.store)
+    return opened
+
+
+def close_session(
+    store: Storage, settings: Settings | None, *, backup_now: bool = False
+) -> str | None:
+    """Leave the store: the local backup when one is due (or now, on
+    quitting the app), then disconnect, whatever happens. A failed backup
+    is returned in words (redacted) for the interface to say."""
+    from jtt_tui.redaction import redact
+    from jtt_tui.services.backup import back_up_local
+
+    try:
+        if settings is not None:
+            now = store.clock.now().astimezone()
+            back_up_local(store, settings, now, only_if_due=not backup_now)
+    except (OSError, StorageError) as exc:
+        return redact(str(exc))
+    finally:
+        store.disconnect()
+    return None
 
 
 def _open_dual(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import tzinfo
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from textual import events
@@ -22,18 +23,18 @@ from textual.worker import Worker, WorkerState
 
 from jtt_tui.domain.clock import Clock, SystemClock
 from jtt_tui.ui.commands import REGISTRY, SCREEN_TITLES, bindings_for, commands_for
+from jtt_tui.ui.connection import Connection
 from jtt_tui.ui.resources import stylesheets
 from jtt_tui.ui.state import StoreBadge, TimerSnapshot
+from jtt_tui.ui.workers import background
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from jtt_tui.config import Settings
     from jtt_tui.services.container import Services
-    from jtt_tui.services.health import HealthMonitor
+    from jtt_tui.services.jira import PushReport
     from jtt_tui.services.watch import ChangeWatcher
-    from jtt_tui.storage.errors import StorageFailure
-    from jtt_tui.ui.modals.recovery import RecoveryChoice, RecoveryModal
     from jtt_tui.ui.timekeeping import Timekeeping
 
 JIRA_FIRST_RETRY_S = 10.0
@@ -135,17 +136,10 @@ class JttApp(App[int]):
         self.farewell: str | None = None
         self.exit_message: str | None = None
         # the connection to a remote store: watched, and explained when it drops
-        self._monitor: HealthMonitor | None = None
-        self._unsubscribe: Callable[[], None] | None = None
-        self._recovery: RecoveryModal | None = None
-        self._working_offline = False  # the user chose to; do not pop the modal again
-        self._pending_writes = 0
-        self._health_interval_s = health_interval_s  # None: from the settings
+        self.connection = Connection(self, health_interval_s=health_interval_s)
         self.timekeeping: Timekeeping | None = None  # undo, forgotten timers, reminders
         self.live: ChangeWatcher | None = None  # changes made elsewhere
-        self._settling_conflicts = False  # a conflict dialog (or its next one) is on its way
         self.restart = False  # exit, then open again (new settings: an adopted user id)
-        self._conflicts_later = False  # the user chose "decide later"
         from jtt_tui.ui.keys import OrderedKeys
 
         self._keys = OrderedKeys(self)
@@ -185,15 +179,19 @@ class JttApp(App[int]):
         boot = self._boot
         assert boot is not None
 
-        def run() -> None:
+        def attempt() -> Booted | BootFailed:
             try:
-                booted = boot()
+                return boot()
             except BootFailed as exc:
-                self.call_from_thread(self._boot_failed, exc)
-                return
-            self.call_from_thread(self._on_booted, booted)
+                return exc
 
-        self.run_worker(run, group="boot", thread=True, exit_on_error=False)
+        background(self, attempt, self._booted_or_failed, group="boot")
+
+    def _booted_or_failed(self, outcome: Booted | BootFailed) -> None:
+        if isinstance(outcome, BootFailed):
+            self._boot_failed(outcome)
+        else:
+            self._on_booted(outcome)
 
     def _boot_failed(self, failure: BootFailed) -> None:
         if failure.folder is not None:
@@ -243,23 +241,15 @@ class JttApp(App[int]):
             self.theme = THEMES.get(self.settings.ui.theme, "textual-dark")
             self._apply_keymap(self.settings.keys)
         storage = booted.services.storage
-        self._pending_writes = booted.pending
-
-        def forward(event: Any) -> None:
-            self.post_message(StorageChanged(event))
-
-        self._unsubscribe = storage.subscribe(forward)
-        self._start_monitor()
-        self.store_badge = self._badge()
+        self.connection.start(booted.pending)
+        self.store_badge = self.connection.badge()
         self.ready = True
         self._keys.opened.set()  # the keys held meanwhile run now, in order
         for note in booted.notes:
             self.notify(note, severity="warning", timeout=15)
         if booted.adoptable is not None:
             self._offer_adoption(*booted.adoptable)
-        if not storage.online and storage.failure is not None:
-            # MongoDB configured but unreachable: the cached data, and why
-            self._show_recovery(storage.failure)
+        self.connection.explain()  # opened offline: the recovery modal says why
         self.set_interval(self._status_refresh_s, self.refresh_status)
         if self.settings is not None and self.settings.local.backup_enabled:
             self.set_interval(3600, self._backup_if_due)
@@ -324,18 +314,6 @@ class JttApp(App[int]):
             )
         self.set_keymap({k: v for k, v in keys.items() if k in known})
 
-    def _badge(self) -> StoreBadge:
-        storage = self.services.storage
-        if storage.kind == "local":
-            return StoreBadge("local", "connected")
-        pending = self._pending_writes
-        notes = [f"{pending} pending"] if pending else []
-        if self.settings is not None and self.settings.mongodb.tls_allow_invalid_certificates:
-            # permanent while the setting is on: anyone on the path can pose as the server
-            notes.append("⚠ TLS CERTIFICATES NOT CHECKED")
-        detail = " · ".join(notes)
-        return StoreBadge(f"mongodb: {_short_location(storage.location)}", storage.state, detail)
-
     # -- Jira: queued worklogs are sent on their own ---------------------------------------
 
     def retry_jira_queue(self) -> None:
@@ -349,18 +327,19 @@ class JttApp(App[int]):
         if not service.configured:
             return
 
-        def run() -> None:
+        def push() -> PushReport | None:
             from jtt_tui.jira.client import JiraError
 
             try:
-                report = service.push(only_pending=True)
+                return service.push(only_pending=True)
             except JiraError:
-                return  # Jira still away (or not set up right): try again later
-            self.call_from_thread(self._jira_retried, report)
+                return None  # Jira still away (or not set up right): try again later
 
-        self.run_worker(run, group="jira-retry", thread=True, exclusive=True, exit_on_error=False)
+        background(self, push, self._jira_retried, group="jira-retry")
 
-    def _jira_retried(self, report: Any) -> None:
+    def _jira_retried(self, report: PushReport | None) -> None:
+        if report is None:
+            return
         self.jira_queued = False  # (set again just below if some are still queued)
         words = self.note_push(report)
         if report.outcomes and not self.jira_queued:
@@ -376,224 +355,36 @@ class JttApp(App[int]):
             self.jira_queued = True
         return describe(report)
 
-    # -- the connection: health checks, the recovery modal, conflicts --------------------
+    # -- the connection (see ``connection.py``) ----------------------------------------
 
-    def _start_monitor(self) -> None:
-        """Watch a remote store (no-op for the local one; safe to call again)."""
-        from jtt_tui.services.health import HealthMonitor
+    def on_storage_changed(self, message: StorageChanged) -> None:
+        self.connection.handle(message.event)
 
-        if self._monitor is None:
-            interval = self._health_interval_s or (
-                self.settings.health_interval_s if self.settings is not None else 5.0
-            )
-            self._monitor = HealthMonitor(self.services.storage, interval_s=interval)
-        self._monitor.start()
+    def action_show_connection(self) -> None:
+        self.connection.show()
+
+    def action_show_conflicts(self) -> None:
+        self.connection.show_conflicts()
 
     def on_unmount(self) -> None:
         self._keys.stop()
         if self.live is not None:
             self.live.stop()
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
-        if self._monitor is not None:
-            self._monitor.stop()
+        self.connection.stop()
 
-    def on_storage_changed(self, message: StorageChanged) -> None:
-        from jtt_tui.services.storage_service import (
-            ConnectionLost,
-            ConnectionRestored,
-            OutboxChanged,
-            RetryFailed,
-            RetryScheduled,
-            Switched,
-        )
-
-        event = message.event
-        if isinstance(event, OutboxChanged):
-            self._pending_writes = event.pending
-            if self._recovery is not None:
-                self._recovery.set_pending(event.pending)
-        elif isinstance(event, ConnectionLost | RetryFailed):
-            if self._recovery is not None:
-                self._recovery.update_failure(event.failure)
-            elif not self._working_offline:
-                self._show_recovery(event.failure)
-            elif isinstance(event, ConnectionLost):  # a different reason while offline
-                self.notify(
-                    f"{event.failure.title}. Still working offline (^o for details).",
-                    severity="warning",
-                    timeout=6,
-                )
-        elif isinstance(event, RetryScheduled):
-            if self._recovery is not None:
-                self._recovery.retry_scheduled(event.seconds, event.attempt)
-        elif isinstance(event, ConnectionRestored):
-            self._connection_restored(event.replayed, event.conflicts)
-        elif isinstance(event, Switched):
-            self._working_offline = False
-            self._start_monitor()
-            self.data_changed()
-        self.store_badge = self._badge()
-
-    def _show_recovery(self, failure: StorageFailure) -> None:
-        from jtt_tui.ui.modals.recovery import RecoveryModal
-
-        if self._recovery is not None:  # never two
-            self._recovery.update_failure(failure)
-            return
-        storage = self.services.storage
-        modal = RecoveryModal(failure, location=storage.location, pending=self._pending_writes)
-        self._recovery = modal
-        self.push_screen(modal, self._recovery_closed)
-
-    def _recovery_closed(self, choice: RecoveryChoice | None) -> None:
-        self._recovery = None
-        if choice is None:
-            return  # closed because the connection is back
-        self._working_offline = True
-        if choice == "offline":
-            pending = self._pending_writes
-            self.notify(
-                "Working offline: changes are saved here and sent when the database is back"
-                + (f" ({pending} waiting)" if pending else "")
-                + ". ^o shows the connection.",
-                timeout=8,
-            )
-        elif choice == "edit":
-            self.run_worker(self.action_switch_mode("database"), exit_on_error=False)
-        elif choice == "local":
-            self.use_local_storage()
-
-    def _connection_restored(self, replayed: int, conflicts: int) -> None:
-        self._working_offline = False
-        if self._recovery is not None:
-            self._recovery.dismiss(None)
-            self._recovery = None
-        sent = f": {replayed} change{'s' if replayed != 1 else ''} sent" if replayed else ""
-        self.notify(f"Connected to the database again{sent}.", title="Back online", timeout=6)
-        self.data_changed()
-        if conflicts:
-            self._conflicts_later = False  # a new reconnection: offer them again
-            self.action_show_conflicts(asked=False)
-
-    def retry_connection(self) -> None:
-        """Reconnect now (the monitor does it off the UI thread)."""
-        if self._monitor is not None and self.services.storage.mirror is not None:
-            self._monitor.retry_now()
-
-    def action_show_connection(self) -> None:
-        storage = self.services.storage
-        if not storage.online and storage.failure is not None:
-            self._show_recovery(storage.failure)
-        elif storage.kind == "local":
-            self.notify(f"Using the local store: {storage.location}", timeout=5)
-        else:
-            self.notify(f"Connected to {_short_location(storage.location)}.", timeout=5)
-
-    def use_local_storage(self) -> None:
-        """Leave the unreachable database for the local store, for good,
-        taking the cached data and every queued change along."""
-        from jtt_tui.config import load_settings
-        from jtt_tui.services.database import switch_backend
-
-        settings, storage = self.settings, self.services.storage
-        if settings is None:
-            self.notify("Settings are not available in this session.", severity="error")
-            return
-        self.notify("Copying your data to the local store…", timeout=4)
-
-        def run() -> None:
-            outcome = switch_backend(
-                settings, storage, "local", copy_data=True, reload=load_settings
-            )
-            self.call_from_thread(self.show_switch, outcome)
-
-        self.run_worker(run, group="switch", exclusive=True, thread=True, exit_on_error=False)
-
-    def show_switch(self, outcome: Any) -> None:
-        """Tell the user a switch is done (and any warning about it)."""
-        self.settings = outcome.settings
-        self._pending_writes = 0
-        where = "the local store" if outcome.kind == "local" else _short_location(outcome.location)
-        copied = f"; {outcome.copied} records copied" if outcome.copied else ""
-        self.notify(f"Now using {where}{copied}.", title="Switched", timeout=8)
-        if outcome.warning:
-            self.notify(outcome.warning, severity="warning", timeout=15)
-        self.store_badge = self._badge()
-
-    def action_show_conflicts(self, *, asked: bool = True) -> None:
-        """Settle, one by one, offline changes that collided with others'.
-        One chain at a time (a second call while one runs does nothing), and
-        after "decide later" they are offered again only when asked (F9) or
-        after the next reconnection."""
-        if self._settling_conflicts or (not asked and self._conflicts_later):
-            return
-        self._settling_conflicts = True
-        self._conflicts_later = False
-        self._next_conflict(asked=asked)
-
-    def _next_conflict(self, *, asked: bool) -> None:
-        storage = self.services.storage
-
-        def load() -> None:
-            entries = storage.conflicts()
-            if not entries:
-                self.call_from_thread(self._conflicts_settled, asked)
-                return
-            entry = entries[0]
-            theirs = storage.theirs(entry)
-            self.call_from_thread(self._ask_conflict, entry, theirs, len(entries))
-
-        self.run_worker(load, group="conflicts", exclusive=True, thread=True, exit_on_error=False)
-
-    def _conflicts_settled(self, asked: bool) -> None:
-        self._settling_conflicts = False
-        if asked:
-            self.notify("No conflicts to settle.", timeout=4)
-
-    def _ask_conflict(self, entry: Any, theirs: Any, total: int) -> None:
-        from jtt_tui.ui.modals.recovery import ConflictModal
-
-        storage = self.services.storage
-
-        def settle(keep: str | None) -> None:
-            if keep is None:
-                self._settling_conflicts = False
-                self._conflicts_later = True
-                self.notify(
-                    f"{total} conflict{'s' if total != 1 else ''} left: Database section, F9.",
-                    timeout=6,
-                )
-                return
-
-            def run() -> None:
-                try:
-                    storage.resolve(entry, keep)  # type: ignore[arg-type]
-                except Exception:
-                    self.call_from_thread(setattr, self, "_settling_conflicts", False)
-                    raise
-                self.call_from_thread(self.data_changed)
-                self.call_from_thread(self._next_conflict, asked=False)
-
-            self.run_worker(run, group="resolve", thread=True, exit_on_error=False)
-
-        self.push_screen(ConflictModal(entry, theirs, remaining=total - 1), settle)
+    # -- backups -----------------------------------------------------------------------
 
     def _backup_if_due(self) -> None:
         """Every hour, write a backup of the local store if one is due."""
-        from jtt_tui.services.backup import LocalBackups, local_backend
+        from jtt_tui.services.backup import back_up_local
 
-        settings, store = self.settings, local_backend(self.services.storage)
-        if settings is None or store is None:
-            return
-        backups = LocalBackups(settings.backup_dir)
-        hours = settings.local.backup_interval_hours
-
-        def run() -> None:
-            backups.run_if_due(store, hours, self.clock.now().astimezone())
-
-        self.run_worker(run, group="backup", exclusive=True, thread=True, exit_on_error=False)
+        settings, storage, clock = self.settings, self.services.storage, self.clock
+        if settings is not None:
+            background(
+                self,
+                lambda: back_up_local(storage, settings, clock.now().astimezone()),
+                group="backup",
+            )
 
     async def action_switch_mode(self, mode: str) -> None:
         if not self.ready:
@@ -609,15 +400,11 @@ class JttApp(App[int]):
             return
         timer = self.services.timer
 
-        def show(snapshot: TimerSnapshot) -> None:
-            self.timer_snapshot = snapshot
-
-        def run() -> None:
+        def read() -> TimerSnapshot:
             status = timer.status()
-            snapshot = TimerSnapshot(status.active, status.today_total, status.now)
-            self.call_from_thread(show, snapshot)
+            return TimerSnapshot(status.active, status.today_total, status.now)
 
-        self.run_worker(run, group="status", exclusive=True, thread=True, exit_on_error=False)
+        background(self, read, partial(setattr, self, "timer_snapshot"), group="status")
 
     def data_changed(self) -> None:
         """Something was written: refresh the status line and the screen."""
@@ -657,6 +444,8 @@ class JttApp(App[int]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.error is not None:
+            if event.worker.group == "resolve":
+                self.connection.resolve_failed()  # F9 starts the chain again
             self.report_failure(event.worker.error)
 
     def report_failure(self, error: BaseException) -> None:
@@ -789,16 +578,6 @@ def _opening_badge(settings: Settings) -> StoreBadge:
     if settings.mongodb.enabled and settings.mongodb.uri:
         return StoreBadge("mongodb", "connecting")
     return StoreBadge("local", "opening")
-
-
-def _short_location(location: str) -> str:
-    """``mongodb://u:***@db.example:27017 (database jtt)`` -> ``db.example/jtt``."""
-    import re
-
-    address = re.sub(r"^mongodb(\+srv)?://([^@/]*@)?", "", location).split()[0]
-    host = address.split("/")[0].split("?")[0]
-    database = re.search(r"\(database (.+)\)", location)
-    return f"{host.split(',')[0]}/{database.group(1) if database else ''}"
 
 
 def _is_jira_error(error: BaseException) -> bool:

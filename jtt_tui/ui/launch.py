@@ -3,7 +3,6 @@ worker loads the settings, opens the configured store and builds services."""
 
 from __future__ import annotations
 
-import contextlib
 import sys
 from collections.abc import Mapping
 from typing import Any
@@ -40,47 +39,41 @@ def _run_once(
 
     def boot() -> Booted:
         from jtt_tui.services.container import Services
-        from jtt_tui.services.opening import open_storage
+        from jtt_tui.services.opening import open_session
         from jtt_tui.storage.errors import MissingStoreFolder, StoreUnavailableError
+        from jtt_tui.storage.owners import owner_warning
 
         try:
-            result = open_storage(settings, create_folder=create_folder)
+            result = open_session(settings, create_folder=create_folder)
         except MissingStoreFolder as exc:
             raise BootFailed(f"jtt: {exc}", exit_code=1, folder=exc.folder) from None
         except StoreUnavailableError as exc:
             raise BootFailed(f"jtt: {exc}", exit_code=1) from None
-        opened["store"], opened["settings"] = result.store, settings
+        opened["store"] = result.store
         # MongoDB unreachable: the store opens offline on the cached data and
         # the app shows the recovery modal (result.store.failure says why)
         services = Services.configured(result.store, settings)
-        interrupted: str | None = None
-        if settings.backend == "mongodb" and result.failure is None:
-            # without transactions a change's records are written one by one:
-            # finish one an earlier jtt was cut off in the middle of
-            from jtt_tui.storage.errors import StorageError
-
-            with contextlib.suppress(StorageError):
-                interrupted = services.ledger.complete_interrupted()
         warnings = [*settings.warnings, *result.warnings]
-        if interrupted:
-            warnings.append(f"Completed a change that was cut off earlier: {interrupted}.")
+        if result.completed:
+            warnings.append(f"Completed a change that was cut off earlier: {result.completed}.")
         adoptable = None
-        if settings.backend == "local":
-            from jtt_tui.storage.owners import others_if_none_mine, owner_warning
-
-            owners = others_if_none_mine(result.store)
-            note = owner_warning(settings.user_id, owners)
-            if note and len(owners) == 1:
-                adoptable = next(iter(owners.items()))  # asked in a dialog
-            elif note:
-                warnings.append(note[:1].upper() + note[1:] + ".")
+        note = owner_warning(settings.user_id, result.others)
+        if note and len(result.others) == 1:
+            adoptable = next(iter(result.others.items()))  # asked in a dialog
+        elif note:
+            warnings.append(note[:1].upper() + note[1:] + ".")
         return Booted(services, settings, warnings, result.store.pending(), adoptable=adoptable)
 
     app = JttApp(boot=boot, settings=settings, log_path=log_path, debug=debug)
     try:
         app.run()
     finally:
-        _tidy_up(opened)
+        if "store" in opened:  # the backup on quit (if enabled), then close
+            from jtt_tui.services.opening import close_session
+
+            failed = close_session(opened["store"], settings, backup_now=True)
+            if failed:
+                print(f"jtt: the backup on quit failed: {failed}", file=sys.stderr)
     if app.restart and not app.exit_message:
         return 0, True
     if app.exit_message:
@@ -88,23 +81,3 @@ def _run_once(
     if app.farewell:
         print(app.farewell)
     return app.return_code or 0, False
-
-
-def _tidy_up(opened: dict[str, Any]) -> None:
-    """Back up the local store on the way out (if enabled) and close it."""
-    from jtt_tui.services.backup import LocalBackups, local_backend
-    from jtt_tui.storage.errors import StorageError
-
-    store, settings = opened.get("store"), opened.get("settings")
-    if store is None or settings is None:
-        return
-    try:
-        local = local_backend(store)
-        if local is not None and settings.local.backup_enabled:
-            LocalBackups(settings.backup_dir).run(local, local.clock.now().astimezone())
-    except (OSError, StorageError) as exc:
-        from jtt_tui.storage.errors import redact
-
-        print(f"jtt: the backup on quit failed: {redact(str(exc))}", file=sys.stderr)
-    finally:
-        store.disconnect()

@@ -207,6 +207,50 @@ async def test_conflicts_are_settled_in_a_modal(remote_app, wire, clock):
         assert doc["notes"] == "mine, offline"
 
 
+async def test_a_conflict_that_fails_to_settle_stops_the_chain_until_asked_again(
+    remote_app, wire, clock, monkeypatch
+):
+    from jtt_tui.storage.errors import StorageError
+
+    app = remote_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _ready(pilot)
+        storage = app.services.storage
+        wire.stop()
+        await wait_until(pilot, lambda: _recovery_shown(app))
+        await pilot.press("o")
+        await app.workers.wait_for_complete()
+        await asyncio.to_thread(storage.update_session, "API-7", notes="mine, offline")
+        wire.data["jtt"]["sessions"].update_one(
+            {"ticketNumber": "API-7"}, {"$set": {"notes": "theirs"}, "$inc": {"version": 1}}
+        )
+
+        def refused(entry, keep):
+            raise StorageError("the server refused the write")
+
+        monkeypatch.setattr(storage, "resolve", refused)
+        wire.start()
+        await wait_until(
+            pilot,
+            lambda: isinstance(app.screen, ConflictModal) and _text(app, "#conflict-diff"),
+            timeout=10,
+        )
+        await pilot.press("m")
+        await wait_until(pilot, lambda: not _modals(app, ConflictModal))
+        await app.workers.wait_for_complete()
+        assert any("refused" in n.message for n in app._notifications)
+        assert storage.conflicts()  # nothing settled, nothing lost
+        await pilot.pause(0.3)
+        assert not _modals(app, ConflictModal)  # not offered again on its own
+        monkeypatch.undo()
+        app.action_show_conflicts()  # F9: the chain starts again
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, ConflictModal) and _text(app, "#conflict-diff")
+        )
+        await pilot.press("m")
+        await wait_until(pilot, lambda: not storage.conflicts())
+
+
 async def test_keypresses_never_wait_for_a_hung_server(remote_app, wire):
     """The write waits on the network in a worker: the row shows "pausing…"
     at once, and the next key moves the cursor while the server hangs.

@@ -147,9 +147,9 @@ class RecoveryModal(ModalScreen[RecoveryChoice | None]):
 
     def action_retry(self) -> None:
         self.set_busy("Retrying now…")
-        retry = getattr(self.app, "retry_connection", None)
-        if callable(retry):
-            retry()
+        connection = getattr(self.app, "connection", None)  # None: a bare app (snapshots)
+        if connection is not None:
+            connection.retry()
 
     def action_work_offline(self) -> None:
         self.dismiss("offline")

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from jtt_tui.ui.workers import background
+
 if TYPE_CHECKING:
     from jtt_tui.ui.app import JttApp
 
@@ -32,22 +34,9 @@ class JttScreen(Screen[None]):
         description: str = "",
     ) -> Worker[None]:
         """Run ``work`` (blocking storage calls) in a thread worker; hand its
-        result to ``then`` on the UI thread. Failures go to the app's single
-        failure handler (never a crash: ``exit_on_error=False``)."""
-        app = self.app
-
-        def run() -> None:
-            result = work()
-            if then is not None:
-                app.call_from_thread(then, result)
-
-        return self.run_worker(
-            run,
-            group=group,
-            exclusive=exclusive,
-            thread=True,
-            exit_on_error=False,
-            description=description or group,
+        result to ``then`` on the UI thread (see ``ui/workers.py``)."""
+        return background(
+            self, work, then, group=group, exclusive=exclusive, description=description
         )
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

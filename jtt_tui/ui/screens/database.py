@@ -403,7 +403,7 @@ class DatabaseScreen(JttScreen):
                 )
                 return
             result.update("✓ Switched.")
-            self.jtt.show_switch(outcome)
+            self.jtt.connection.switched(outcome)
             self.refresh_data()
 
         self.background(run, done, group="database-switch")

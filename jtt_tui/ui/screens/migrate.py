@@ -195,7 +195,7 @@ class MigrateScreen(JttScreen):
                     "y tries again, Esc closes."
                 )
                 return
-            self.jtt.show_switch(outcome)
+            self.jtt.connection.switched(outcome)
             self.dismiss(None)
 
         self.background(run, done, group="migrate-switch")
