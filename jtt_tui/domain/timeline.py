@@ -164,6 +164,16 @@ def overlap_pairs(sessions: Iterable[Session], now: datetime) -> list[Overlap]:
     return found
 
 
+def shared_segments(sessions: Iterable[Session], now: datetime) -> set[tuple[str, datetime]]:
+    """(ticket, segment start) of every segment that shares time with
+    another ticket's (allowed overlaps): the ⚠ marks of lists and logs."""
+    return {
+        (piece.ticket, piece.start)
+        for pair in overlap_pairs(sessions, now)
+        for piece in (pair.piece, pair.other)
+    }
+
+
 def format_overlaps(found: list[Overlap], tz: tzinfo | None, now: datetime, limit: int = 5) -> str:
     lines = [
         f"{o.piece.describe(tz, now=now)} and {o.other.describe(tz, now=now)}"

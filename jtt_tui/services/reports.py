@@ -12,7 +12,7 @@ from jtt_tui.domain.calendar import day_bounds, day_start, local_date
 from jtt_tui.domain.durations import hours_decimal
 from jtt_tui.domain.models import ManualTask, Session
 from jtt_tui.domain.projects import ProjectIndex
-from jtt_tui.domain.timeline import overlap_pairs
+from jtt_tui.domain.timeline import shared_segments
 from jtt_tui.storage.base import Offsets, Storage
 
 
@@ -59,11 +59,7 @@ def segment_log(
     # only the days with data: a long period costs its data, not its length
     days: dict[date, DayLog] = _Days()
     sessions = store.sessions_between(start, end)
-    overlapping = {
-        (piece.ticket, piece.start)
-        for pair in overlap_pairs(sessions, now)
-        for piece in (pair.piece, pair.other)
-    }
+    overlapping = shared_segments(sessions, now)
     for session in sessions:
         key = index.key_for(session.ticket_number, session.project_id)
         if wanted and key != wanted:

@@ -20,8 +20,18 @@ from jtt_tui.domain.durations import format_span
 from jtt_tui.domain.errors import DomainError
 from jtt_tui.domain.journal import JournalEntry
 from jtt_tui.domain.models import Invoice, ManualTask, Session, SessionStatus
-from jtt_tui.domain.timeline import Piece
+from jtt_tui.domain.projects import ProjectIndex
+from jtt_tui.domain.timeline import Piece, shared_segments
 from jtt_tui.domain.timer import TimerChange, TimerMachine
+from jtt_tui.domain.timer_lists import (
+    PAGE,
+    RecentPage,
+    TimerLists,
+    bill_marks,
+    recent_page,
+    session_row,
+    top_rows,
+)
 from jtt_tui.domain.workday import TimerRules
 from jtt_tui.services.ledger import Change, Committed, Ledger, LedgerRules, Plan
 from jtt_tui.storage.base import Storage
@@ -533,6 +543,39 @@ class TimerService:
         )
         manual = sum((t.duration for t in self.store.manual_tasks_between(day, day)), timedelta(0))
         return timed + manual
+
+    def lists(self, text: str = "") -> TimerLists:
+        """The Timer section's lists: active and today's tickets, then today's
+        manual entries, on top; below, the first page of recent tickets
+        (those on top left out). ``text`` narrows both to what matches it."""
+        store = self.store
+        now = self.clock.now()
+        today = local_date(now, self.tz)
+        bounds = day_bounds(today, self.tz)
+        projects = ProjectIndex(store.get_projects())
+        sessions = [*store.active_sessions(), *store.sessions_between(*bounds)]
+        top = top_rows(sessions, store.manual_tasks_between(today, today), text)
+        # a ticket on top is not repeated below, even when the filter hid it there
+        on_top = {session_row(s).key for s in sessions}
+        page = recent_page(store.recent_sessions(limit=PAGE, text=text or None), on_top)
+        shown_today = [row.session for row in top if row.session is not None]
+        return TimerLists(
+            now=now,
+            top=top,
+            recent=page.rows,
+            projects=projects,
+            more=page.more,
+            today=bounds,
+            invoices=bill_marks(store.get_invoices()),
+            overlapping=shared_segments(shown_today, now),
+            fetched=page.fetched,
+        )
+
+    def more_recent(self, offset: int, shown: set[str], text: str = "") -> RecentPage:
+        """The page of recent tickets after the first ``offset`` the store
+        gave, without the rows ``shown`` already (by key)."""
+        found = self.store.recent_sessions(limit=PAGE, offset=offset, text=text or None)
+        return recent_page(found, shown)
 
     def invoices_of(self, session: Session) -> list[Invoice]:
         """The live invoices (not cancelled) that bill some of this ticket's time."""

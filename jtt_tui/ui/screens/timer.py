@@ -5,8 +5,8 @@ segments with day totals beside or under them."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, tzinfo
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -20,6 +20,7 @@ from textual.worker import Worker, WorkerState
 
 from jtt_tui.domain.calendar import day_bounds, local_date, to_local
 from jtt_tui.domain.durations import format_clock, format_span
+from jtt_tui.domain.timer_lists import session_detail
 from jtt_tui.ui.commands import bindings_for
 from jtt_tui.ui.palette import tone
 from jtt_tui.ui.screens.base import JttScreen
@@ -32,12 +33,17 @@ from jtt_tui.words import count
 
 if TYPE_CHECKING:  # the models load with the store, after the first frame
     from jtt_tui.domain.models import ManualTask, Segment, Session, WorklogLink
-    from jtt_tui.domain.projects import ProjectIndex
     from jtt_tui.domain.timer import TimerChange
+    from jtt_tui.domain.timer_lists import (
+        BillMark,
+        RecentPage,
+        SegmentLine,
+        SessionDetail,
+        TimerLists,
+        TimerRow,
+    )
 
-PAGE = 100
 RUNNING = "running"  # SessionStatus is a str enum: plain strings compare equal
-LOCKED = frozenset({"sent", "paid", "overdue"})  # billed time on these cannot change
 DETAIL_DELAY_S = 0.06
 COLUMNS = (
     ("ticket", "Ticket"),
@@ -49,46 +55,12 @@ COLUMNS = (
 )
 
 
-@dataclass
-class Row:
-    """One line of a list: a session or a manual entry."""
-
-    key: str
-    session: Session | None = None
-    task: ManualTask | None = None
-
-
 @dataclass(frozen=True)
 class _ChangedElsewhere:
     """An action found its ticket changed since the row was drawn."""
 
     ticket: str
     status: str
-
-
-@dataclass(frozen=True)
-class BillMark:
-    """The invoice a segment is on, as the segment list shows it."""
-
-    number: str
-    status: str
-
-    @property
-    def locked(self) -> bool:
-        return self.status in LOCKED
-
-
-@dataclass
-class TimerData:
-    now: datetime
-    top: list[Row]
-    recent: list[Row]
-    projects: ProjectIndex
-    more: bool
-    today: tuple[datetime, datetime] = field(default=(datetime.min, datetime.min))
-    invoices: dict[str, BillMark] = field(default_factory=dict)  # id -> its number, status
-    # (ticket, segment start) of today's time shared with another ticket (allowed overlaps)
-    overlapping: set[tuple[str, datetime]] = field(default_factory=set)
 
 
 class SegmentTable(DataTable[Text]):
@@ -108,10 +80,10 @@ class TimerScreen(JttScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self._rows: dict[str, Row] = {}
-        self._data: TimerData | None = None
+        self._rows: dict[str, TimerRow] = {}
+        self._data: TimerLists | None = None
         self._filter = ""
-        self._selected: Row | None = None
+        self._selected: TimerRow | None = None
         self._segment_rows: list[int | None] = []  # segment index per detail row
         self._loading_more = False
         self._active_list = "top"  # the list whose selection the detail pane shows
@@ -172,79 +144,32 @@ class TimerScreen(JttScreen):
     # -- loading -----------------------------------------------------------------------
 
     def refresh_data(self) -> None:
-        services = self.jtt.services
-        text = self._filter
-
-        def load() -> TimerData:
-            from jtt_tui.domain.projects import ProjectIndex
-            from jtt_tui.domain.timeline import overlap_pairs
-
-            storage = services.storage
-            now = storage.clock.now()
-            today = local_date(now, services.timer.tz)
-            bounds = day_bounds(today, services.timer.tz)
-            projects = ProjectIndex(storage.get_projects())
-            seen: set[str] = set()
-            top: list[Row] = []
-            for session in [*storage.active_sessions(), *storage.sessions_between(*bounds)]:
-                if session.ticket_number not in seen:
-                    seen.add(session.ticket_number)
-                    top.append(Row(f"s:{session.ticket_number}", session=session))
-            for task in storage.manual_tasks_between(today, today):
-                top.append(Row(f"m:{task.task_id}", task=task))
-            if text:
-                top = [row for row in top if _matches(row, text)]
-            page = storage.recent_sessions(limit=PAGE, text=text or None)
-            recent = [
-                Row(f"s:{s.ticket_number}", session=s) for s in page if s.ticket_number not in seen
-            ]
-            invoices = {
-                i.invoice_id: BillMark(i.invoice_number, str(i.status))
-                for i in storage.get_invoices()
-                if i.status != "cancelled"
-            }
-            today_sessions = [row.session for row in top if row.session is not None]
-            overlapping = {
-                (piece.ticket, piece.start)
-                for pair in overlap_pairs(today_sessions, now)
-                for piece in (pair.piece, pair.other)
-            }
-            return TimerData(
-                now, top, recent, projects, len(page) == PAGE, bounds, invoices, overlapping
-            )
-
-        self.background(load, self._show, group="timer-load")
+        timer, text = self.jtt.services.timer, self._filter
+        self.background(lambda: timer.lists(text), self._show, group="timer-load")
 
     def _load_more(self) -> None:
+        """The next page of Recent, once the cursor nears its end."""
         data = self._data
         if data is None or not data.more or self._loading_more:
             return
         self._loading_more = True
-        storage = self.jtt.services.storage
-        offset = len(data.recent) + sum(1 for r in data.top if r.session is not None)
-        text = self._filter
-        shown = {row.key for row in [*data.top, *data.recent]}
+        timer, text = self.jtt.services.timer, self._filter
+        offset, shown = data.fetched, data.shown_keys()
+        self.background(
+            lambda: timer.more_recent(offset, shown, text), self._show_more, group="timer-more"
+        )
 
-        def load() -> tuple[list[Row], bool]:
-            page = storage.recent_sessions(limit=PAGE, offset=offset, text=text or None)
-            rows = [Row(f"s:{s.ticket_number}", session=s) for s in page]
-            return [r for r in rows if r.key not in shown], len(page) == PAGE
+    def _show_more(self, page: RecentPage) -> None:
+        self._loading_more = False
+        if self._data is None:
+            return
+        self._data.add_page(page)
+        table = self.query_one("#recent", DataTable)
+        for row in page.rows:
+            self._rows[row.key] = row
+            table.add_row(*self._cells(row, self._data), key=row.key)
 
-        def show(result: tuple[list[Row], bool]) -> None:
-            rows, more = result
-            self._loading_more = False
-            if self._data is None:
-                return
-            self._data.recent.extend(rows)
-            self._data.more = more
-            table = self.query_one("#recent", DataTable)
-            for row in rows:
-                self._rows[row.key] = row
-                table.add_row(*self._cells(row, self._data), key=row.key)
-
-        self.background(load, show, group="timer-more")
-
-    def _show(self, data: TimerData) -> None:
+    def _show(self, data: TimerLists) -> None:
         self._data = data
         self._rows = {row.key: row for row in [*data.top, *data.recent]}
         for table_id, rows in (("top", data.top), ("recent", data.recent)):
@@ -261,7 +186,7 @@ class TimerScreen(JttScreen):
         )
         self._show_detail(self._current_row())
 
-    def _cells(self, row: Row, data: TimerData) -> list[Text]:
+    def _cells(self, row: TimerRow, data: TimerLists) -> list[Text]:
         now = self.jtt.clock.now()
         if row.task is not None:
             task = row.task
@@ -326,7 +251,7 @@ class TimerScreen(JttScreen):
 
     # -- selection and detail ------------------------------------------------------------
 
-    def _current_row(self) -> Row | None:
+    def _current_row(self) -> TimerRow | None:
         """The highlighted row of the list the user last worked in."""
         table = self.query_one(f"#{self._active_list}", DataTable)
         key = selected_key(table)
@@ -374,7 +299,7 @@ class TimerScreen(JttScreen):
         index = order.index(current) if current in order else -step
         order[(index + step) % len(order)].focus()
 
-    def _show_detail_soon(self, row: Row | None) -> None:
+    def _show_detail_soon(self, row: TimerRow | None) -> None:
         """Show ``row`` once the selection rests: holding an arrow key moves
         the cursor at once and draws the detail pane only for the last row."""
         if self._detail_timer is not None:
@@ -385,12 +310,10 @@ class TimerScreen(JttScreen):
             DETAIL_DELAY_S, lambda: self._show_detail(self._rows.get(key) if key else None)
         )
 
-    def _show_detail(self, row: Row | None) -> None:
+    def _show_detail(self, row: TimerRow | None) -> None:
         if not self.query("#detail-title"):
             return  # a timer that fired while the screen was closing
         self._selected = row
-        title = self.query_one("#detail-title", TextLine)
-        summary = self.query_one("#detail-summary", TextLine)
         tables = self.query(SegmentTable)
         if not tables:
             return  # not mounted yet: it shows the selection once it is
@@ -399,115 +322,106 @@ class TimerScreen(JttScreen):
         self._segment_rows = []
         self._running_segment = None
         if row is None:
-            empty = self._data is not None and not self._data.top and not self._data.recent
-            title.set("No timers yet" if empty else "Select a ticket")
-            summary.set(
-                "Press n to start a timer on a Jira ticket, a to add time by hand, or 4 to "
-                "import data (Database section)."
-                if empty
-                else ""
+            self._show_no_ticket()
+        elif row.task is not None:
+            self._show_task(row.task)
+        else:
+            assert row.session is not None
+            now = self.jtt.clock.now()
+            self._show_session(
+                table, session_detail(row.session, self._data, now, self.jtt.tz), now
             )
-            return
-        if row.task is not None:
-            task = row.task
-            title.set(f"Manual entry: {plain(task.title, 60)}")
-            summary.set(
-                f"{task.date} · {format_span(task.duration)} · "
-                f"{'billable' if task.billable else 'not billable'}"
-                + (f" · {plain(task.category)}" if task.category else "")
-                + _task_jira_line(task)
-                + (f"\n{plain(task.description, 200)}" if task.description else "")
-            )
-            return
-        session = row.session
-        assert session is not None
-        now = self.jtt.clock.now()
+
+    def _show_no_ticket(self) -> None:
+        empty = self._data is not None and self._data.empty
+        self.query_one("#detail-title", TextLine).set(
+            "No timers yet" if empty else "Select a ticket"
+        )
+        self.query_one("#detail-summary", TextLine).set(
+            "Press n to start a timer on a Jira ticket, a to add time by hand, or 4 to "
+            "import data (Database section)."
+            if empty
+            else ""
+        )
+
+    def _show_task(self, task: ManualTask) -> None:
+        self.query_one("#detail-title", TextLine).set(f"Manual entry: {plain(task.title, 60)}")
+        self.query_one("#detail-summary", TextLine).set(
+            f"{task.date} · {format_span(task.duration)} · "
+            f"{'billable' if task.billable else 'not billable'}"
+            + (f" · {plain(task.category)}" if task.category else "")
+            + _task_jira_line(task)
+            + (f"\n{plain(task.description, 200)}" if task.description else "")
+        )
+
+    def _show_session(self, table: SegmentTable, detail: SessionDetail, now: datetime) -> None:
+        session = detail.session
         name = f" — {plain(session.ticket_name, 50)}" if session.ticket_name else ""
-        title.set(f"{session.ticket_number}{name}")
-        tz = self.jtt.tz
-        # a segment across midnight shows on each of its days (as in `jtt log`),
-        # so every day total is the time of that day
-        by_day: dict[date, list[tuple[int, Segment, datetime, datetime, bool]]] = {}
-        for index, segment in enumerate(session.segments):
-            for day, lo, hi, last in _day_pieces(segment, now, tz):
-                by_day.setdefault(day, []).append((index, segment, lo, hi, last))
-        failures: list[str] = []
-        running_row: tuple[int, datetime] | None = None  # (row, start) of the running piece
-        for day in sorted(by_day, reverse=True):
-            total = timedelta(0)
-            for index, segment, lo, hi, last in by_day[day]:
-                total += hi - lo
-                if segment.end is None and last:
-                    running_row = (table.row_count, lo)
-                shared = (session.ticket_number, segment.start) in self._overlapping()
-                if not last:
-                    end_text, end_style = "24:00", "dim"
-                elif segment.end is None:
-                    end_text, end_style = "running", "bold green"
-                else:
-                    end_text, end_style = f"{to_local(hi, tz):%H:%M}", ""
-                begin = f"{to_local(lo, tz):%H:%M}"
-                table.add_row(
-                    Text(str(day)),
-                    Text(f"⚠{begin}" if shared else begin, style="bold yellow" if shared else ""),
-                    Text(end_text, style=end_style),
-                    Text(format_clock(hi - lo), justify="right"),
-                    jira_cell(segment.worklog, self.app),
-                    self._bill_cell(segment),
-                )
-                self._segment_rows.append(index)
-                link = segment.worklog
-                if link is not None and link.error and link.state != "pushed" and last:
-                    failures.append(
-                        f"{to_local(segment.start, tz):%m-%d %H:%M}: {plain(link.error, 120)}"
-                    )
-            if running_row is not None and self._running_segment is None:
-                run_row, lo = running_row
+        self.query_one("#detail-title", TextLine).set(f"{session.ticket_number}{name}")
+        for day in detail.days:
+            first = table.row_count
+            for line in day.lines:
+                table.add_row(*self._segment_cells(line))
+                self._segment_rows.append(line.piece.index)
+            running = day.running
+            if running is not None and self._running_segment is None:
+                start = running.piece.start
                 # the rest of the day is fixed: only the running piece grows
-                self._running_segment = (run_row, table.row_count, lo, total - (now - lo))
+                self._running_segment = (
+                    first + day.lines.index(running),
+                    table.row_count,
+                    start,
+                    day.total - (now - start),
+                )
             table.add_row(
                 Text(""),
                 Text(""),
                 Text("day total", style="dim"),
-                Text(format_clock(total), justify="right", style="bold"),
+                Text(format_clock(day.total), justify="right", style="bold"),
                 Text(""),
                 Text(""),
             )
             self._segment_rows.append(None)
+        self.query_one("#detail-summary", TextLine).set(self._session_summary(detail))
+
+    def _segment_cells(self, line: SegmentLine) -> list[Text]:
+        piece, tz = line.piece, self.jtt.tz
+        if not piece.last:
+            end_text, end_style = "24:00", "dim"
+        elif piece.segment.end is None:
+            end_text, end_style = "running", "bold green"
+        else:
+            end_text, end_style = f"{to_local(piece.end, tz):%H:%M}", ""
+        begin = f"{to_local(piece.start, tz):%H:%M}"
+        return [
+            Text(str(piece.day)),
+            Text(f"⚠{begin}" if line.shared else begin, style="bold yellow" if line.shared else ""),
+            Text(end_text, style=end_style),
+            Text(format_clock(piece.length), justify="right"),
+            jira_cell(piece.segment.worklog, self.app),
+            _bill_cell(line.bill),
+        ]
+
+    def _session_summary(self, detail: SessionDetail) -> str:
+        session, tz = detail.session, self.jtt.tz
         tags = f" · tags: {', '.join(session.tags)}" if session.tags else ""
         notes = f"\n{plain(session.notes, 200)}" if session.notes else ""
-        jira = ("\nJira: " + "; ".join(failures[:2])) if failures else ""
-        billed = self._bills_of(session)
-        locks = [m.number for m in billed if m.locked]
-        drafts = [m.number for m in billed if not m.locked]
-        bill = f"\n🔒 billed on {', '.join(locks)} (locked)" if locks else ""
-        bill += f"\non draft {', '.join(drafts)}" if drafts else ""
-        if any(session.ticket_number == t for t, _ in self._overlapping()):
+        failures = [
+            f"{to_local(f.start, tz):%m-%d %H:%M}: {plain(f.error, 120)}"
+            for f in detail.failures[:2]
+        ]
+        jira = ("\nJira: " + "; ".join(failures)) if failures else ""
+        bill = f"\n🔒 billed on {', '.join(detail.locked)} (locked)" if detail.locked else ""
+        bill += f"\non draft {', '.join(detail.drafts)}" if detail.drafts else ""
+        if detail.overlaps:
             bill += "\n⚠ some of today's time is also on another ticket"
-        summary.set(
-            f"{session.status} · {format_span(session.elapsed(now))} in "
+        return (
+            f"{session.status} · {format_span(detail.elapsed)} in "
             f"{count(len(session.segments), 'segment')}{tags}{notes}{jira}{bill}"
         )
 
-    def _overlapping(self) -> set[tuple[str, datetime]]:
-        return self._data.overlapping if self._data is not None else set()
-
     def _bill(self, segment: Segment) -> BillMark | None:
-        if self._data is None or segment.invoice_id is None:
-            return None
-        return self._data.invoices.get(segment.invoice_id)
-
-    def _bill_cell(self, segment: Segment) -> Text:
-        """🔒 for time on a sent or paid invoice (locked), "draft" on a draft;
-        the numbers are in the summary below the list."""
-        mark = self._bill(segment)
-        if mark is None:
-            return Text("")
-        return Text("🔒") if mark.locked else Text("draft", style="dim")
-
-    def _bills_of(self, session: Session) -> list[BillMark]:
-        marks = {self._bill(segment) for segment in session.segments}
-        return sorted((m for m in marks if m is not None), key=lambda m: m.number)
+        return self._data.bill_of(segment) if self._data is not None else None
 
     def selected_session(self) -> Session | None:
         row = self._current_row()
@@ -1033,22 +947,12 @@ def _notes(notes: list[str]) -> str:
     return f" ({'; '.join(notes)})" if notes else ""
 
 
-def _day_pieces(
-    segment: Segment, now: datetime, tz: tzinfo | None
-) -> list[tuple[date, datetime, datetime, bool]]:
-    """(local day, from, to, whether the segment ends that day) for each day
-    the segment covers (a running one up to now)."""
-    end = segment.end or now
-    day = local_date(segment.start, tz)
-    pieces = []
-    while True:
-        _, next_day = day_bounds(day, tz)
-        lo = max(segment.start, day_bounds(day, tz)[0])
-        if end <= next_day:
-            pieces.append((day, lo, max(end, lo), True))
-            return pieces
-        pieces.append((day, lo, next_day, False))
-        day += timedelta(days=1)
+def _bill_cell(mark: BillMark | None) -> Text:
+    """🔒 for time on a sent or paid invoice (locked), "draft" on a draft;
+    the numbers are in the summary below the list."""
+    if mark is None:
+        return Text("")
+    return Text("🔒") if mark.locked else Text("draft", style="dim")
 
 
 def _task_jira_line(task: ManualTask) -> str:
@@ -1088,15 +992,3 @@ def jira_cell(link: WorklogLink | None, app: App[object]) -> Text:
     if link.state == "local":
         return Text("kept local", style=tone(app, "muted"))
     return Text("✗ failed", style=tone(app, "bad", bold=True))
-
-
-def _matches(row: Row, text: str) -> bool:
-    needle = text.casefold()
-    if row.session is not None:
-        return needle in row.session.ticket_number.casefold() or needle in (
-            row.session.ticket_name.casefold()
-        )
-    assert row.task is not None
-    return needle in (row.task.ticket_number or "").casefold() or needle in (
-        row.task.title.casefold()
-    )
