@@ -41,6 +41,7 @@ from jtt_tui.domain.calendar import local_date, local_datetime
 from jtt_tui.domain.models import (
     ManualTask,
     Rounding,
+    Segment,
     Session,
     Ticket,
     WorklogLink,
@@ -57,6 +58,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 R = TypeVar("R", Session, ManualTask)
+PushMode = Literal["segment", "day"]  # JiraConfig.push_mode
 
 TOKEN_SECRET = "jira-token"
 JIRA_FLOOR_S = 60  # Jira refuses worklogs under a minute
@@ -331,88 +333,163 @@ def plan(
     """The units to push: finished segments starting in ``[start, end)`` (all
     when no range), of one ticket if given, grouped as configured; and the
     manual entries with a ticket whose day falls in the range. Time kept
-    local on purpose (reconcile's "forget") is left out."""
+    local on purpose (reconcile's "forget") is left out.
+
+    The steps: read the records in scope (:func:`_sessions_to_push`,
+    :func:`_tasks_to_push`), group the segments into units
+    (:func:`group_segments`), make each group or entry a unit with its
+    rounded time (:func:`segment_unit`, :func:`task_unit`), keep the
+    pushable ones (:func:`pushable`)."""
+    sessions = _sessions_to_push(store, start=start, end=end, ticket=ticket)
+    rules = _Rules(store, config)
+    closed = closed_tickets(store.get_tickets().values())
+    units = [
+        segment_unit(
+            session,
+            anchor,
+            segments,
+            user_id=store.user_id,
+            rule=rules.for_ticket(session.ticket_number, session.project_id),
+            closed=session.ticket_number in closed,
+        )
+        for session in sorted(sessions, key=lambda s: s.ticket_number)
+        for anchor, segments in group_segments(
+            session.segments, start=start, end=end, mode=config.push_mode, tz=tz
+        ).items()
+    ]
+    units += [
+        task_unit(
+            task,
+            user_id=store.user_id,
+            rule=rules.for_ticket(task.ticket_number or "", task.project_id),
+            closed=task.ticket_number in closed,
+            tz=tz,
+        )
+        for task in _tasks_to_push(store, start=start, end=end, ticket=ticket, tz=tz)
+    ]
+    return [unit for unit in units if pushable(unit.link, only_pending=only_pending)]
+
+
+def _sessions_to_push(
+    store: Storage, *, start: datetime | None, end: datetime | None, ticket: str | None
+) -> list[Session]:
+    """The sessions whose segments may be pushed: one ticket's, else those
+    with time in the range, else all (their segments are filtered later)."""
     if ticket is not None:
         one = store.get_session(ticket)
-        sessions = [one] if one is not None else []
-    elif start is not None and end is not None:
-        sessions = store.sessions_between(start, end)
-    else:
-        sessions = list(store.get_sessions().values())
-    rules = _Rules(store, config)
-    closed = {t.ticket_number for t in store.get_tickets().values() if t.jira_done}
-    units: list[PushUnit] = []
-    for session in sorted(sessions, key=lambda s: s.ticket_number):
-        rule = rules.for_ticket(session.ticket_number, session.project_id)
-        groups: dict[str, list] = defaultdict(list)
-        for seg in session.segments:
-            if seg.end is None:
-                continue
-            if start is not None and seg.start < start:
-                continue
-            if end is not None and seg.start >= end:
-                continue
-            if config.push_mode == "day":
-                anchor = seg.start.astimezone(tz).date().isoformat()  # type: ignore[arg-type]
-            else:
-                anchor = seg.start.isoformat()
-            groups[anchor].append(seg)
-        for anchor, segments in groups.items():
-            linked = [s.worklog for s in segments if s.worklog is not None]
-            link = linked[0] if linked else None
-            if link is not None and link.state == WorklogState.LOCAL:
-                continue
-            if only_pending and (link is None or link.state != WorklogState.PENDING):
-                continue
-            raw = sum(int((s.end - s.start).total_seconds()) for s in segments)
-            seconds = rounded_seconds(raw, rule) if rule is not None else raw
-            push_id = (
-                link.push_id if link else push_id_for(store.user_id, session.ticket_number, anchor)
-            )
-            unit = PushUnit(
-                issue=session.ticket_number,
-                push_id=push_id,
-                started=min(s.start for s in segments),
-                seconds=max(JIRA_FLOOR_S, seconds),
-                tracked_seconds=raw,
-                comment=comment_for(session),
-                starts=[s.start for s in segments],
-                link=link,
-                all_linked=len(linked) == len(segments),
-                planned=tuple(s.worklog for s in segments),
-                closed=session.ticket_number in closed,
-            )
-            units.append(unit)
-    for task in _tasks_to_push(store, start=start, end=end, ticket=ticket, tz=tz):
-        link = task.worklog
-        if link is not None and link.state == WorklogState.LOCAL:
-            continue
-        if only_pending and (link is None or link.state != WorklogState.PENDING):
-            continue
-        issue = task.ticket_number or ""
-        rule = rules.for_ticket(issue, task.project_id)
-        raw = int(task.duration.total_seconds())
-        seconds = rounded_seconds(raw, rule) if rule is not None else raw
-        push_id = (
-            link.push_id if link else push_id_for(store.user_id, issue, f"manual:{task.task_id}")
-        )
-        started = manual_started(task, tz)
-        units.append(
-            PushUnit(
-                issue=issue,
-                push_id=push_id,
-                started=started,
-                seconds=max(JIRA_FLOOR_S, seconds),
-                tracked_seconds=raw,
-                comment=task_comment(task),
-                starts=[],
-                link=link,
-                planned=(link,),
-                task_id=task.task_id,
-                closed=issue in closed,
-            )
-        )
-    return units
+        return [one] if one is not None else []
+    if start is not None and end is not None:
+        return store.sessions_between(start, end)
+    return list(store.get_sessions().values())
+
+
+def closed_tickets(tickets: Iterable[Ticket]) -> set[str]:
+    """The numbers of the cached tickets Jira reported as done."""
+    return {t.ticket_number for t in tickets if t.jira_done}
+
+
+def in_range(when: datetime, start: datetime | None, end: datetime | None) -> bool:
+    """Whether ``when`` falls in ``[start, end)``; a missing bound does not limit."""
+    return (start is None or when >= start) and (end is None or when < end)
+
+
+def unit_anchor(started: datetime, mode: PushMode, tz: object = None) -> str:
+    """What a segment's unit is keyed by: its own start (``segment`` mode),
+    or its local day (``day`` mode: a ticket's segments of a day are one
+    worklog). Part of the push id, so it must never change for a unit."""
+    if mode == "day":
+        return started.astimezone(tz).date().isoformat()  # type: ignore[arg-type]
+    return started.isoformat()
+
+
+def group_segments(
+    segments: Iterable[Segment],
+    *,
+    start: datetime | None,
+    end: datetime | None,
+    mode: PushMode,
+    tz: object = None,
+) -> dict[str, list[Segment]]:
+    """The finished segments starting in ``[start, end)``, grouped by
+    :func:`unit_anchor` in the order they come; a running one is never pushed."""
+    groups: dict[str, list[Segment]] = defaultdict(list)
+    for seg in segments:
+        if seg.end is not None and in_range(seg.start, start, end):
+            groups[unit_anchor(seg.start, mode, tz)].append(seg)
+    return dict(groups)
+
+
+def pushed_seconds(tracked: int, rule: Rounding | None) -> int:
+    """The seconds a worklog gets for ``tracked`` seconds: billing-rounded
+    when a rule applies, and never under Jira's one-minute floor."""
+    seconds = rounded_seconds(tracked, rule) if rule is not None else tracked
+    return max(JIRA_FLOOR_S, seconds)
+
+
+def pushable(link: WorklogLink | None, *, only_pending: bool = False) -> bool:
+    """Whether a unit with this link is planned: never when its time is kept
+    local on purpose; with ``only_pending``, only when it is on its way."""
+    if link is not None and link.state == WorklogState.LOCAL:
+        return False
+    return not only_pending or (link is not None and link.state == WorklogState.PENDING)
+
+
+def segment_unit(
+    session: Session,
+    anchor: str,
+    segments: list[Segment],
+    *,
+    user_id: str,
+    rule: Rounding | None,
+    closed: bool,
+) -> PushUnit:
+    """One group of a session's finished segments as a unit: their summed
+    time, rounded; the link of the first linked segment (so a push id once
+    sent is kept); a new push id from ``anchor`` when none is linked yet."""
+    linked = [s.worklog for s in segments if s.worklog is not None]
+    link = linked[0] if linked else None
+    tracked = sum(int((s.end - s.start).total_seconds()) for s in segments if s.end is not None)
+    return PushUnit(
+        issue=session.ticket_number,
+        push_id=link.push_id if link else push_id_for(user_id, session.ticket_number, anchor),
+        started=min(s.start for s in segments),
+        seconds=pushed_seconds(tracked, rule),
+        tracked_seconds=tracked,
+        comment=comment_for(session),
+        starts=[s.start for s in segments],
+        link=link,
+        all_linked=len(linked) == len(segments),
+        planned=tuple(s.worklog for s in segments),
+        closed=closed,
+    )
+
+
+def task_unit(
+    task: ManualTask,
+    *,
+    user_id: str,
+    rule: Rounding | None,
+    closed: bool,
+    tz: object = None,
+) -> PushUnit:
+    """A manual entry with a ticket as a unit: its duration, rounded, started
+    as :func:`manual_started` says; its own link and push id."""
+    issue = task.ticket_number or ""
+    link = task.worklog
+    tracked = int(task.duration.total_seconds())
+    return PushUnit(
+        issue=issue,
+        push_id=link.push_id if link else push_id_for(user_id, issue, f"manual:{task.task_id}"),
+        started=manual_started(task, tz),
+        seconds=pushed_seconds(tracked, rule),
+        tracked_seconds=tracked,
+        comment=task_comment(task),
+        starts=[],
+        link=link,
+        planned=(link,),
+        task_id=task.task_id,
+        closed=closed,
+    )
 
 
 class _Rules:
@@ -450,8 +527,7 @@ def _tasks_to_push(
             continue
         if ticket is not None and task.ticket_number != ticket:
             continue
-        started = manual_started(task, tz)
-        if (start is not None and started < start) or (end is not None and started >= end):
+        if not in_range(manual_started(task, tz), start, end):
             continue
         found.append(task)
     return sorted(found, key=lambda t: (t.date, t.ticket_number or "", t.task_id))
@@ -534,6 +610,34 @@ def _find_marked(client: JiraClient, unit: PushUnit) -> Worklog | None:
     return None
 
 
+@dataclass(frozen=True)
+class PushStart:
+    """How a push of a unit begins, decided from its link before anything is sent."""
+
+    link: WorklogLink  # claimed (pending) on the unit's records before sending
+    fresh: bool  # never reached Jira: there is no earlier worklog to look for
+    moved: tuple[str, str] | None  # (issue, worklog id) on another issue, deleted first
+
+
+def push_start(unit: PushUnit, now: datetime) -> PushStart:
+    """The pending link a push claims — a retry keeps the one it had (and its
+    push id), anything else gets :func:`_pending` — whether the unit is fresh,
+    and the worklog to delete first when a manual entry moved to another
+    ticket (its worklog moves too)."""
+    link = unit.link
+    fresh = link is None or (link.state == WorklogState.FAILED and link.worklog_id is None)
+    moved = (
+        (link.issue, link.worklog_id)
+        if link is not None and link.worklog_id and link.issue != unit.issue
+        else None
+    )
+    if link is not None and link.state == WorklogState.PENDING:
+        pending = link.model_copy(update={"at": now})
+    else:
+        pending = _pending(unit, now)
+    return PushStart(pending, fresh, moved)
+
+
 def push_unit(
     store: Storage,
     client: JiraClient,
@@ -548,83 +652,124 @@ def push_unit(
     when the run should stop: a rejected token, Jira down or rate-limiting."""
     if unit.up_to_date and not force:
         return PushOutcome(unit, "unchanged")
-    link = unit.link
-    fresh = link is None or (link.state == WorklogState.FAILED and link.worklog_id is None)
-    # a manual entry moved to another ticket: its worklog moves too
-    moved = link if link is not None and link.worklog_id and link.issue != unit.issue else None
-    if link is not None and link.state == WorklogState.PENDING:
-        link = link.model_copy(update={"at": now})  # a retry: keeps what it had
-    else:
-        link = _pending(unit, now)
+    begin = push_start(unit, now)
+    link, fresh = begin.link, begin.fresh
     try:
         _claim(store, unit, link)  # on disk before anything is sent
     except Claimed as exc:
         return PushOutcome(unit, "skipped", str(exc))
     try:
-        if moved is not None and moved.worklog_id is not None:
-            _delete_worklog(client, moved.issue, moved.worklog_id, adjust)
-            link = link.model_copy(update={"worklog_id": None, "issue": unit.issue})
-            save_link(store, unit, link)
+        if begin.moved is not None:
+            link = _move_worklog(store, client, unit, link, begin.moved, adjust=adjust)
             fresh = True
-        if link.worklog_id is not None:
-            try:
-                worklog = client.update_worklog(
-                    unit.issue,
-                    link.worklog_id,
-                    unit.started,
-                    unit.seconds,
-                    unit.comment,
-                    adjust=adjust,
-                    push_id=unit.push_id,
-                )
-                action: Action = "updated"
-            except JiraError as exc:
-                if exc.kind != "not_found":
-                    raise
-                failed = link.model_copy(
-                    update={
-                        "state": WorklogState.FAILED,
-                        "worklog_id": None,
-                        "error": f"worklog {link.worklog_id} no longer exists in Jira (deleted "
-                        "there?); push again to create a new one",
-                        "at": now,
-                    }
-                )
-                save_link(store, unit, failed)
-                return PushOutcome(unit, "failed", failed.error)
-        else:
-            found = None if fresh else _find_marked(client, unit)
-            if found is not None:
-                worklog, action = found, "found"
-                if (found.seconds, _same_start(found, unit)) != (unit.seconds, True):
-                    worklog = client.update_worklog(
-                        unit.issue,
-                        found.id,
-                        unit.started,
-                        unit.seconds,
-                        unit.comment,
-                        adjust=adjust,
-                        push_id=unit.push_id,
-                    )
-            else:
-                worklog = _post_once(client, unit, adjust)
-                action = "created"
+        sent = send_unit(client, unit, link, fresh=fresh, adjust=adjust)
     except JiraError as exc:
         if exc.transient or exc.kind == "auth":
             raise  # stays pending: queued for the next push
-        if _not_editable(exc):
-            _mark_done(store, unit.issue)
-            save_link(store, unit, unit.link)  # as before the claim: not sent
-            return PushOutcome(unit, "closed", f"{unit.issue} is done in Jira: {exc}")
-        failed = link.model_copy(
-            update={"state": WorklogState.FAILED, "error": str(exc)[:500], "at": now}
-        )
+        return _refused(store, unit, link, exc, now)
+    if sent is None:
+        failed = gone_link(link, now)
         save_link(store, unit, failed)
-        return PushOutcome(unit, "failed", str(exc))
-    pushed = link.model_copy(
+        return PushOutcome(unit, "failed", failed.error)
+    worklog, action = sent
+    save_link(store, unit, pushed_link(link, unit, worklog.id, now))
+    return PushOutcome(unit, action, f"worklog {worklog.id}")
+
+
+def _move_worklog(
+    store: Storage,
+    client: JiraClient,
+    unit: PushUnit,
+    link: WorklogLink,
+    moved: tuple[str, str],
+    *,
+    adjust: Estimate | str,
+) -> WorklogLink:
+    """Delete the worklog a manual entry had on its former ticket (``moved``:
+    that issue and the worklog id); its link, saved, then names the new
+    ticket and no worklog (one is created there)."""
+    issue, worklog_id = moved
+    _delete_worklog(client, issue, worklog_id, adjust)
+    link = link.model_copy(update={"worklog_id": None, "issue": unit.issue})
+    save_link(store, unit, link)
+    return link
+
+
+def send_unit(
+    client: JiraClient, unit: PushUnit, link: WorklogLink, *, fresh: bool, adjust: Estimate | str
+) -> tuple[Worklog, Action] | None:
+    """Put the unit in Jira: update the worklog the link names; else the one
+    an earlier, unanswered try created (looked up by its marker, unless the
+    unit is fresh), if it differs; else create one. None when the linked
+    worklog no longer exists in Jira."""
+    if link.worklog_id is not None:
+        try:
+            return _update_worklog(client, unit, link.worklog_id, adjust), "updated"
+        except JiraError as exc:
+            if exc.kind != "not_found":
+                raise
+            return None
+    found = None if fresh else _find_marked(client, unit)
+    if found is None:
+        return _post_once(client, unit, adjust), "created"
+    if (found.seconds, _same_start(found, unit)) != (unit.seconds, True):
+        return _update_worklog(client, unit, found.id, adjust), "found"
+    return found, "found"
+
+
+def _update_worklog(
+    client: JiraClient, unit: PushUnit, worklog_id: str, adjust: Estimate | str
+) -> Worklog:
+    """PUT the unit's start, length and comment on that worklog."""
+    return client.update_worklog(
+        unit.issue,
+        worklog_id,
+        unit.started,
+        unit.seconds,
+        unit.comment,
+        adjust=adjust,
+        push_id=unit.push_id,
+    )
+
+
+def _refused(
+    store: Storage, unit: PushUnit, link: WorklogLink, exc: JiraError, now: datetime
+) -> PushOutcome:
+    """Jira refused this unit (the run goes on): on an issue done in Jira the
+    ticket cache learns it and the unit is left as before the claim (not
+    sent); any other refusal marks it failed with the reason."""
+    if _not_editable(exc):
+        _mark_done(store, unit.issue)
+        save_link(store, unit, unit.link)  # as before the claim: not sent
+        return PushOutcome(unit, "closed", f"{unit.issue} is done in Jira: {exc}")
+    failed = link.model_copy(
+        update={"state": WorklogState.FAILED, "error": str(exc)[:500], "at": now}
+    )
+    save_link(store, unit, failed)
+    return PushOutcome(unit, "failed", str(exc))
+
+
+def gone_link(link: WorklogLink, now: datetime) -> WorklogLink:
+    """The link of a unit whose worklog was deleted in Jira: failed, with no
+    worklog id, so the next push creates a new one."""
+    return link.model_copy(
+        update={
+            "state": WorklogState.FAILED,
+            "worklog_id": None,
+            "error": f"worklog {link.worklog_id} no longer exists in Jira (deleted "
+            "there?); push again to create a new one",
+            "at": now,
+        }
+    )
+
+
+def pushed_link(link: WorklogLink, unit: PushUnit, worklog_id: str, now: datetime) -> WorklogLink:
+    """The link once Jira has the unit: the worklog id and what was sent
+    (a later change of the unit's start, length or ticket sends it again)."""
+    return link.model_copy(
         update={
             "state": WorklogState.PUSHED,
-            "worklog_id": worklog.id,
+            "worklog_id": worklog_id,
             "issue": unit.issue,
             "started": unit.started,
             "seconds": unit.seconds,
@@ -632,8 +777,6 @@ def push_unit(
             "at": now,
         }
     )
-    save_link(store, unit, pushed)
-    return PushOutcome(unit, action, f"worklog {worklog.id}")
 
 
 def _same_start(worklog: Worklog, unit: PushUnit) -> bool:
