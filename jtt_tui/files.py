@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 
 def ensure_private_dir(path: Path) -> Path:
@@ -12,15 +15,18 @@ def ensure_private_dir(path: Path) -> Path:
     return path
 
 
-def write_private_file(path: Path, content: bytes) -> None:
-    """Write ``content`` atomically (temp file, fsync, rename) with mode 0600:
-    a crash leaves the old file or the new one, never half of either."""
+@contextmanager
+def private_file_writer(path: Path) -> Iterator[BinaryIO]:
+    """A binary stream whose content replaces ``path`` atomically (temp file,
+    fsync, rename) with mode 0600 when the block ends without an error; on an
+    error the temp file goes and ``path`` is untouched. A crash leaves the
+    old file or the new one, never half of either."""
     ensure_private_dir(path.parent)
     tmp = path.with_name(f".{path.name}.{os.urandom(4).hex()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -32,3 +38,9 @@ def write_private_file(path: Path, content: bytes) -> None:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+def write_private_file(path: Path, content: bytes) -> None:
+    """Write ``content`` atomically with mode 0600 (see :func:`private_file_writer`)."""
+    with private_file_writer(path) as handle:
+        handle.write(content)

@@ -91,7 +91,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def cmd_export(ctx: Context, args: argparse.Namespace) -> int:
-    from jtt_tui.services.data import export_data
+    from jtt_tui.services.data import export_data, export_to
 
     store = ctx.store
     fmt: ExportFormat = args.format or ("csv" if args.path.lower().endswith(".csv") else "json")
@@ -103,12 +103,14 @@ def cmd_export(ctx: Context, args: argparse.Namespace) -> int:
         if last < first:
             raise CommandFailed(f"--to {last} is before --from {first}")
         start, end = day_start(first), day_start(last + timedelta(days=1))
-    path = None if args.path == "-" else Path(args.path).expanduser()
-    content = export_data(store, path, fmt, start=start, end=end)
-    if path is None:
-        sys.stdout.write(content.decode())
-    else:
-        ctx.out(f"Wrote {path} ({fmt}, {len(content):,} bytes)")
+    if args.path == "-":
+        sys.stdout.flush()  # (what was written as text first stays first)
+        export_to(store, sys.stdout.buffer, fmt, start=start, end=end)
+        sys.stdout.buffer.flush()
+        return 0
+    path = Path(args.path).expanduser()
+    size = export_data(store, path, fmt, start=start, end=end)
+    ctx.out(f"Wrote {path} ({fmt}, {size:,} bytes)")
     return 0
 
 

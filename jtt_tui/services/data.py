@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
 from jtt_tui.domain.journal import JournalEntry
 from jtt_tui.domain.models import ALL_DATA_KINDS, DataBundle, Ticket
-from jtt_tui.files import write_private_file
+from jtt_tui.files import private_file_writer, write_private_file
 from jtt_tui.services.ledger import Change, Ledger, Plan
 from jtt_tui.storage.base import (
     ImportMode,
@@ -18,9 +18,10 @@ from jtt_tui.storage.base import (
     bundle_records,
     plan_import_record,
 )
-from jtt_tui.storage.exporters import bundle_json, filter_bundle, tracked_csv
+from jtt_tui.storage.exporters import bundle_json, in_range, write_bundle_json, write_tracked_csv
 from jtt_tui.storage.importers import ParsedImport, read_import
 from jtt_tui.storage.importers.reading import ImportFormat
+from jtt_tui.storage.kinds import MANUAL_TASKS, PROJECTS, SESSIONS
 
 ExportFormat = Literal["json", "csv"]
 
@@ -35,33 +36,48 @@ class ImportOutcome:
 
 def export_data(
     store: Storage,
-    path: Path | None,
+    path: Path,
     fmt: ExportFormat = "json",
     *,
     start: datetime | None = None,
     end: datetime | None = None,
     tz: tzinfo | None = None,
-) -> bytes:
-    """The export as bytes; also written to ``path`` (atomically, 0600) when given."""
-    bundle = store.export_all()
+) -> int:
+    """Write the export to ``path`` (atomically, 0600); returns its size in bytes."""
+    with private_file_writer(path) as out:
+        return export_to(store, out, fmt, start=start, end=end, tz=tz)
+
+
+def export_to(
+    store: Storage,
+    out: BinaryIO,
+    fmt: ExportFormat = "json",
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    tz: tzinfo | None = None,
+) -> int:
+    """Write the export (JSON bundle or CSV of tracked time; only what
+    touches ``[start, end)`` when given) to ``out``, reading the store a
+    batch of records at a time; returns the number of bytes written."""
     now = store.clock.now()
-    if start is not None and end is not None:
-        bundle = filter_bundle(bundle, start, end, now=now, tz=tz)
     if fmt == "json":
-        content = bundle_json(bundle)
-    else:
-        content = tracked_csv(
-            bundle.sessions,
-            bundle.manual_tasks,
-            bundle.projects,
+        records = store.export_records()
+        if start is not None and end is not None:
+            keep = in_range(start, end, now=now, tz=tz)
+            records = (pair for pair in records if keep(pair[1]))
+        return write_bundle_json(out, records, exported_at=now, user_id=store.user_id)
+    with store.consistent_read():
+        return write_tracked_csv(
+            out,
+            store.iter_records(SESSIONS),
+            store.iter_records(MANUAL_TASKS),
+            list(store.iter_records(PROJECTS)),
             now=now,
             start=start,
             end=end,
             tz=tz,
-        ).encode()
-    if path is not None:
-        write_private_file(path, content)
-    return content
+        )
 
 
 def import_data(

@@ -9,7 +9,7 @@ timers, invoice filters, the invoice counter, bulk import) are abstract.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import nullcontext, suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -30,6 +30,7 @@ from jtt_tui.domain.models import (
     Ticket,
 )
 from jtt_tui.domain.timer import TimerMachine
+from jtt_tui.storage.bulk import gc_paused
 from jtt_tui.storage.crypto import NO_ENCRYPTION, FieldCipher
 from jtt_tui.storage.errors import ConflictError, InvalidChangeError, NotFoundError
 from jtt_tui.storage.kinds import (
@@ -46,6 +47,10 @@ from jtt_tui.storage.kinds import (
 )
 
 ImportMode = Literal["merge", "replace"]
+
+# Records decoded at a time when a whole kind is read in order (an export):
+# what is held in memory is a batch, not the store.
+READ_BATCH = 500
 
 # How often a partial update re-reads and re-applies itself when another
 # writer got in between (each attempt is a fresh read, so nothing is lost).
@@ -621,24 +626,46 @@ class Storage(ABC):
 
     # -- whole store ----------------------------------------------------------------
 
-    def export_all(self) -> DataBundle:
-        """Everything this user has, as one versioned bundle."""
+    def iter_records(self, kind: Kind[R], batch_size: int = READ_BATCH) -> Iterator[R]:
+        """Every record of ``kind`` visible to this user, in key order, read
+        from the database ``batch_size`` at a time (so an export holds a
+        batch, not the store). This version, for a store that cannot stream,
+        loads the whole kind first."""
+        return iter(sorted(self._load_all(kind), key=kind.key_of))
+
+    def export_records(self) -> Iterator[tuple[Kind, Record]]:
+        """Everything this user has, as :meth:`export_all` orders it (kind by
+        kind, each by key), one record at a time, all read in one state."""
         with self._consistent_read():
-            sessions = sorted(self._load_all(SESSIONS), key=lambda s: s.ticket_number)
-            projects = sorted(self._load_all(PROJECTS), key=lambda p: p.project_id)
-            tasks = sorted(self._load_all(MANUAL_TASKS), key=lambda t: t.task_id)
-            billing = self._load(BILLING, self.user_id)
-            invoices = sorted(self._load_all(INVOICES), key=lambda i: i.invoice_id)
-            tickets = sorted(self._load_all(TICKETS), key=lambda t: t.ticket_number)
-        return DataBundle(
-            exported_at=self.clock.now(),
-            user_id=self.user_id,
-            sessions=sessions,
-            projects=projects,
-            manual_tasks=tasks,
-            billing_settings=billing,
-            invoices=invoices,
-            tickets=tickets,
+            for kind in ALL_KINDS:
+                if kind is BILLING:
+                    billing = self._load(BILLING, self.user_id)
+                    if billing is not None:
+                        yield BILLING, billing
+                    continue
+                for record in self.iter_records(kind):
+                    yield kind, record
+
+    def consistent_read(self) -> Any:
+        """A context in which several reads see one state (an export that
+        reads kind by kind)."""
+        return self._consistent_read()
+
+    def export_all(self) -> DataBundle:
+        """Everything this user has, as one versioned bundle (in memory: a
+        file export streams :meth:`export_records` instead)."""
+        kinds: dict[str, list[Record]] = {kind.name: [] for kind in ALL_KINDS}
+        with gc_paused():  # many small objects, no cycles (see bulk.py)
+            for kind, record in self.export_records():
+                kinds[kind.name].append(record)
+        billing = kinds.pop(BILLING.name)
+        return DataBundle.model_validate(
+            {
+                "exported_at": self.clock.now(),
+                "user_id": self.user_id,
+                **kinds,
+                "billing_settings": billing[0] if billing else None,
+            }
         )
 
     def preview_import(self, bundle: DataBundle, mode: ImportMode = "merge") -> ImportReport:
@@ -840,6 +867,9 @@ class DelegatedQueries(Storage):
 
     def count_records(self) -> dict[str, int]:
         return self._query(lambda s: s.count_records())
+
+    def iter_records(self, kind: Kind[R], batch_size: int = READ_BATCH) -> Iterator[R]:
+        return self._query(lambda s: s.iter_records(kind, batch_size))
 
     def sessions_between(self, start: datetime, end: datetime) -> list[Session]:
         return self._query(lambda s: s.sessions_between(start, end))

@@ -1,17 +1,40 @@
-"""Writing data out: the versioned JSON bundle, and CSV of tracked time."""
+"""Writing data out: the versioned JSON bundle, and CSV of tracked time.
+
+Both are written record by record to a stream, so an export holds a batch of
+records in memory, not the store: the bundle's JSON is put together from each
+record's own JSON (the same bytes as dumping the whole bundle at once), and
+the CSV's rows are sorted in runs that spill to temporary files when there
+are many.
+"""
 
 from __future__ import annotations
 
 import csv
+import heapq
 import io
+import pickle
 import re
-from collections.abc import Iterable
-from datetime import datetime, timedelta, tzinfo
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack
+from datetime import date, datetime, timedelta, tzinfo
+from itertools import groupby, islice
+from operator import itemgetter
+from typing import IO, Any, BinaryIO, TypeVar
 
 from jtt_tui.domain.calendar import local_date, to_local
 from jtt_tui.domain.durations import hours_decimal
-from jtt_tui.domain.models import DataBundle, ManualTask, Project, Session
+from jtt_tui.domain.models import DataBundle, Invoice, ManualTask, Project, Record, Session
 from jtt_tui.domain.projects import ProjectIndex
+from jtt_tui.storage.kinds import (
+    BILLING,
+    INVOICES,
+    MANUAL_TASKS,
+    PROJECTS,
+    SESSIONS,
+    TICKETS,
+    Kind,
+)
 
 CSV_HEADER = (
     "kind",
@@ -26,32 +49,148 @@ CSV_HEADER = (
     "category",
     "billable",
 )
+# CSV rows sorted in memory at once; more are sorted in runs of this many,
+# spilled to temporary files and merged
+SORT_RUN = 10_000
+_WRITE_EVERY = 1_000  # records or rows encoded before a write to the stream
+
+T = TypeVar("T")
+
+
+class _Counting:
+    """A binary stream that counts what is written to it."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        self.out = out
+        self.written = 0
+
+    def write(self, text: str) -> None:
+        data = text.encode()
+        self.out.write(data)
+        self.written += len(data)
+
+
+def bundle_records_of(bundle: DataBundle) -> Iterator[tuple[Kind, Record]]:
+    """A bundle's records in the order the bundle lists them."""
+    for kind, records in (
+        (SESSIONS, bundle.sessions),
+        (PROJECTS, bundle.projects),
+        (MANUAL_TASKS, bundle.manual_tasks),
+        (BILLING, [bundle.billing_settings] if bundle.billing_settings else []),
+        (INVOICES, bundle.invoices),
+        (TICKETS, bundle.tickets),
+    ):
+        for record in records:
+            yield kind, record
 
 
 def bundle_json(bundle: DataBundle) -> bytes:
-    return (bundle.model_dump_json(indent=2) + "\n").encode()
+    """The bundle as the file ``jtt export`` writes."""
+    buffer = io.BytesIO()
+    write_bundle_json(
+        buffer,
+        bundle_records_of(bundle),
+        exported_at=bundle.exported_at,
+        user_id=bundle.user_id,
+    )
+    return buffer.getvalue()
 
 
-def filter_bundle(
-    bundle: DataBundle,
+def write_bundle_json(
+    out: BinaryIO,
+    records: Iterable[tuple[Kind, Record]],
+    *,
+    exported_at: datetime | None,
+    user_id: str,
+) -> int:
+    """Write a bundle of ``records`` (kind by kind, in the bundle's order) to
+    ``out`` one record at a time: byte for byte what dumping the whole
+    bundle gives (``model_dump_json(indent=2)`` and a newline). Returns the
+    number of bytes written."""
+    # the bundle without records; each kind's ``[]`` (settings: ``null``) is
+    # where its records go, each dumped on its own and indented to its depth
+    skeleton = DataBundle(exported_at=exported_at, user_id=user_id).model_dump_json(indent=2) + "\n"
+    sink = _Counting(out)
+    done = 0
+    for kind, group in groupby(records, key=itemgetter(0)):
+        empty = "null" if kind is BILLING else "[]"
+        marker = f'\n  "{kind.name}": {empty}'
+        at = skeleton.index(marker, done) + len(marker) - len(empty)
+        sink.write(skeleton[done:at])
+        done = at + len(empty)
+        if kind is BILLING:
+            ((_, settings),) = group
+            sink.write(settings.model_dump_json(indent=2).replace("\n", "\n  "))
+            continue
+        parts = ["["]
+        separator = "\n    "
+        for _, record in group:
+            # (JSON text has no raw newline inside a string: each is a line break)
+            parts.append(separator + record.model_dump_json(indent=2).replace("\n", "\n    "))
+            separator = ",\n    "
+            if len(parts) >= _WRITE_EVERY:
+                sink.write("".join(parts))
+                parts.clear()
+        parts.append("\n  ]")
+        sink.write("".join(parts))
+    sink.write(skeleton[done:])
+    return sink.written
+
+
+def in_range(
     start: datetime,
     end: datetime,
     *,
     now: datetime,
     tz: tzinfo | None = None,
-) -> DataBundle:
-    """Only what touches ``[start, end)``: sessions with a segment in it,
-    manual entries and invoices dated (local days) in it; reference data
-    (projects, settings, known tickets) is kept whole."""
+) -> Callable[[Record], bool]:
+    """Whether a record belongs in an export of ``[start, end)``: sessions
+    with a segment in it, manual entries and invoices dated (local days) in
+    it; reference data (projects, settings, known tickets) always."""
     first = local_date(start, tz)
     last = local_date(end - timedelta(microseconds=1), tz)
-    return bundle.model_copy(
-        update={
-            "sessions": [s for s in bundle.sessions if s.touches(start, end, now)],
-            "manual_tasks": [t for t in bundle.manual_tasks if first <= t.date <= last],
-            "invoices": [i for i in bundle.invoices if first <= i.issue_date <= last],
-        }
-    )
+
+    def keep(record: Record) -> bool:
+        if isinstance(record, Session):
+            return record.touches(start, end, now)
+        if isinstance(record, ManualTask):
+            return first <= record.date <= last
+        if isinstance(record, Invoice):
+            return first <= record.issue_date <= last
+        return True
+
+    return keep
+
+
+def write_tracked_csv(
+    out: BinaryIO,
+    sessions: Iterable[Session],
+    manual_tasks: Iterable[ManualTask],
+    projects: Iterable[Project],
+    *,
+    now: datetime,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    tz: tzinfo | None = None,
+) -> int:
+    """Everything tracked, one row per segment (``kind`` segment) and per
+    manual entry (``kind`` manual), in time order; a segment is in or out by
+    whether it touches the range, a manual entry by its date. Times in
+    local ISO 8601 with offset; text a spreadsheet could run is defused.
+    Written to ``out`` as UTF-8; returns the number of bytes."""
+    rows = _tracked_rows(sessions, manual_tasks, projects, now=now, start=start, end=end, tz=tz)
+    sink = _Counting(out)
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    for count, row in enumerate(sorted_stably(rows), start=1):
+        writer.writerow(row)
+        if count % _WRITE_EVERY == 0:
+            sink.write(buffer.getvalue())
+            buffer.seek(0)
+            buffer.truncate()
+    sink.write(buffer.getvalue())
+    return sink.written
 
 
 def tracked_csv(
@@ -64,17 +203,32 @@ def tracked_csv(
     end: datetime | None = None,
     tz: tzinfo | None = None,
 ) -> str:
-    """Everything tracked, one row per segment (``kind`` segment) and per
-    manual entry (``kind`` manual), in time order; a segment is in or out by
-    whether it touches the range, a manual entry by its date. Times in
-    local ISO 8601 with offset; text a spreadsheet could run is defused."""
+    """:func:`write_tracked_csv` as text."""
+    buffer = io.BytesIO()
+    write_tracked_csv(
+        buffer, sessions, manual_tasks, projects, now=now, start=start, end=end, tz=tz
+    )
+    return buffer.getvalue().decode()
+
+
+Order = tuple[date, int, str]
+Row = tuple[str, ...]
+
+
+def _tracked_rows(
+    sessions: Iterable[Session],
+    manual_tasks: Iterable[ManualTask],
+    projects: Iterable[Project],
+    *,
+    now: datetime,
+    start: datetime | None,
+    end: datetime | None,
+    tz: tzinfo | None,
+) -> Iterator[tuple[Order, Row]]:
+    """(sort order, row) of each segment and manual entry in the range."""
     index = ProjectIndex(projects)
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
     first = local_date(start, tz) if start is not None else None
     last = local_date(end - timedelta(microseconds=1), tz) if end is not None else None
-    rows: list[tuple[tuple[object, ...], tuple[str, ...]]] = []
     for session in sessions:
         key = index.key_for(session.ticket_number, session.project_id)
         for segment in session.segments:
@@ -86,50 +240,87 @@ def tracked_csv(
             ):
                 continue
             local_start = to_local(segment.start, tz)
-            rows.append(
+            yield (
+                (local_start.date(), 0, segment.start.isoformat()),
                 (
-                    (local_start.date(), 0, segment.start.isoformat()),
-                    (
-                        "segment",
-                        session.ticket_number,
-                        cell(session.ticket_name),
-                        key,
-                        local_start.date().isoformat(),
-                        local_start.isoformat(timespec="seconds"),
-                        to_local(segment.end, tz).isoformat(timespec="seconds")
-                        if segment.end
-                        else "",
-                        str(hours_decimal(max(seg_end - segment.start, timedelta(0)), 4)),
-                        "running" if segment.end is None else str(session.status),
-                        "",
-                        "",
-                    ),
-                )
+                    "segment",
+                    session.ticket_number,
+                    cell(session.ticket_name),
+                    key,
+                    local_start.date().isoformat(),
+                    local_start.isoformat(timespec="seconds"),
+                    to_local(segment.end, tz).isoformat(timespec="seconds") if segment.end else "",
+                    str(hours_decimal(max(seg_end - segment.start, timedelta(0)), 4)),
+                    "running" if segment.end is None else str(session.status),
+                    "",
+                    "",
+                ),
             )
     for task in manual_tasks:
         if (first is not None and task.date < first) or (last is not None and task.date > last):
             continue
-        rows.append(
+        yield (
+            (task.date, 1, task.task_id),
             (
-                (task.date, 1, task.task_id),
-                (
-                    "manual",
-                    task.ticket_number or "",
-                    cell(task.title),
-                    index.key_for(task.ticket_number, task.project_id),
-                    task.date.isoformat(),
-                    "",
-                    "",
-                    str(hours_decimal(task.duration, 4)),
-                    "",
-                    cell(task.category),
-                    "yes" if task.billable else "no",
-                ),
-            )
+                "manual",
+                task.ticket_number or "",
+                cell(task.title),
+                index.key_for(task.ticket_number, task.project_id),
+                task.date.isoformat(),
+                "",
+                "",
+                str(hours_decimal(task.duration, 4)),
+                "",
+                cell(task.category),
+                "yes" if task.billable else "no",
+            ),
         )
-    for _order, row in sorted(rows, key=lambda r: r[0]):
-        writer.writerow(row)
-    return buffer.getvalue()
+
+
+def sorted_stably(items: Iterable[tuple[Any, T]], run: int = SORT_RUN) -> Iterator[T]:
+    """The values of (key, value) pairs in key order, equal keys in the order
+    given (as ``sorted`` would), holding about ``run`` pairs in memory: more
+    are sorted in runs, spilled to temporary files (private to the user,
+    deleted on close) and merged."""
+    pairs = iter(items)
+    block = list(islice(pairs, run))
+    block.sort(key=itemgetter(0))
+    following = list(islice(pairs, run))
+    if not following:
+        for _, value in block:
+            yield value
+        return
+    with ExitStack() as stack:
+        runs: list[IO[bytes]] = []
+        while block:
+            runs.append(_spill(block, stack))
+            block = following
+            block.sort(key=itemgetter(0))
+            following = list(islice(pairs, run)) if block else []
+        # heapq.merge takes equal keys from earlier runs first: still stable
+        merged: Iterator[tuple[Any, T]] = heapq.merge(
+            *(_unspill(f) for f in runs), key=itemgetter(0)
+        )
+        for _, value in merged:
+            yield value
+
+
+def _spill(block: list[tuple[Any, T]], stack: ExitStack) -> IO[bytes]:
+    spill = stack.enter_context(tempfile.TemporaryFile())  # noqa: SIM115 (closed by the stack)
+    for start in range(0, len(block), _WRITE_EVERY):
+        pickle.dump(block[start : start + _WRITE_EVERY], spill, pickle.HIGHEST_PROTOCOL)
+    block.clear()
+    spill.seek(0)
+    return spill
+
+
+def _unspill(spill: IO[bytes]) -> Iterator[tuple[Any, T]]:
+    while True:
+        try:
+            part = pickle.load(spill)  # (our own file, written just before)
+        except EOFError:
+            return
+        yield from part
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

@@ -34,6 +34,7 @@ from jtt_tui.domain.models import (
 )
 from jtt_tui.storage.base import (
     DAY_MS,
+    READ_BATCH,
     UPDATE_ATTEMPTS,
     ImportMode,
     ImportReport,
@@ -312,6 +313,20 @@ class MongoStore(Storage):
         with _translated(), gc_paused():
             docs = list(self._collection(kind).find(self._visible(kind)).sort("_id", ASCENDING))
             return [from_document(kind, doc, self.cipher) for doc in docs]
+
+    def iter_records(self, kind: Kind[R], batch_size: int = READ_BATCH) -> Iterator[R]:
+        # MongoDB compares strings by their UTF-8 bytes: Python's (code point) order
+        with _translated():
+            cursor = (
+                self._collection(kind)
+                .find(self._visible(kind), batch_size=batch_size)
+                .sort(kind.mongo_key, ASCENDING)
+            )
+            try:
+                for doc in cursor:
+                    yield from_document(kind, doc, self.cipher)
+            finally:
+                cursor.close()
 
     def raw_records(self, kind: Kind) -> Iterator[tuple[str, dict[str, Any]]]:
         """(key, stored document) of this user's own records, unopened."""

@@ -32,6 +32,7 @@ from jtt_tui.domain.models import (
 )
 from jtt_tui.storage.base import (
     DAY_MS,
+    READ_BATCH,
     ImportMode,
     ImportReport,
     Offsets,
@@ -360,6 +361,19 @@ class SQLiteStore(Storage):
             return [decode(kind, row[0]) for row in rows]
         with gc_paused():
             return [decode(kind, row[0]) for row in rows]
+
+    def iter_records(self, kind: Kind[R], batch_size: int = READ_BATCH) -> Iterator[R]:
+        with self._read() as conn:
+            cursor = conn.execute(
+                f"SELECT doc FROM {kind.name} WHERE {self._visible(kind)} ORDER BY key",
+                {"me": self.user_id},
+            )
+            try:
+                while rows := cursor.fetchmany(batch_size):
+                    for (doc,) in rows:
+                        yield self._decode(kind, doc)
+            finally:
+                cursor.close()
 
     def raw_records(self, kind: Kind) -> Iterator[tuple[str, dict[str, Any]]]:
         """(key, stored JSON as a dict) of this user's own records, unopened."""

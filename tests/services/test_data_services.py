@@ -146,11 +146,13 @@ def test_json_export_is_a_bundle_that_reimports_identically(make_store, clock, t
     source = make_store("alice")
     source.save_session(_closed("WEB-1", START, 30, notes="ünïcode ✓"))
     source.save_project(Project(key="WEB", name="Web", hourly_rate="72.50"))
-    first = export_data(source, tmp_path / "a.json", "json")
+    size = export_data(source, tmp_path / "a.json", "json")
+    first = (tmp_path / "a.json").read_bytes()
+    assert size == len(first)
     target = make_store("alice", where="other")
     target.import_all(DataBundle.model_validate_json(first))
-    second = export_data(target, tmp_path / "b.json", "json")
-    assert first == second
+    export_data(target, tmp_path / "b.json", "json")
+    assert first == (tmp_path / "b.json").read_bytes()
 
 
 def test_reset_writes_a_backup_first_and_deletes_only_what_was_asked(store, clock, tmp_path):

@@ -442,9 +442,7 @@ class DatabaseScreen(JttScreen):
             if path is not None:
                 self.background(
                     lambda: export_data(storage, path, "json"),
-                    lambda content: self.notify(
-                        f"Exported {len(content):,} bytes to {path}", timeout=8
-                    ),
+                    lambda size: self.notify(f"Exported {size:,} bytes to {path}", timeout=8),
                 )
 
         self.app.push_screen(PathPrompt("Export all data to", str(default)), export)
