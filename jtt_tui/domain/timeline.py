@@ -11,6 +11,8 @@ the store stays as it was (``jtt doctor`` lists old overlaps).
 
 from __future__ import annotations
 
+import bisect
+import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -67,19 +69,38 @@ def changed_pieces(before: Session | None, after: Session | None) -> list[Piece]
 
 
 def overlaps(changed: Iterable[Piece], others: Iterable[Piece], now: datetime) -> list[Overlap]:
-    """Each (changed piece, other ticket's piece) pair sharing some time.
-    Pieces that merely touch (one ends where the next starts) do not overlap;
-    a running piece counts up to ``now``."""
-    found: list[Overlap] = []
-    others = list(others)
-    for piece in changed:
+    """Each (changed piece, other ticket's piece) pair sharing some time, in
+    the order of ``changed`` and then of ``others``. Pieces that merely touch
+    (one ends where the next starts) do not overlap; a running piece counts
+    up to ``now``.
+
+    One sweep over both sorted by start (an import of 100,000 sessions is
+    checked in seconds; comparing every pair took hours): a piece overlaps
+    the others that started before it and are still open when it starts,
+    and those that start while it lasts."""
+    changed = [p for p in changed if p.start < p.until(now)]  # (an empty piece overlaps nothing)
+    candidates = sorted(enumerate(others), key=lambda item: item[1].start)
+    starts = [other.start for _, other in candidates]
+    found: list[tuple[int, int, Overlap]] = []
+    open_before: list[tuple[datetime, int, Piece]] = []  # (until, index, piece), by until
+    cursor = 0
+    for number, piece in sorted(enumerate(changed), key=lambda item: item[1].start):
         lo, hi = piece.start, piece.until(now)
-        for other in others:
-            if other.ticket == piece.ticket:
-                continue
-            if other.start < hi and lo < other.until(now) and lo < hi:
-                found.append(Overlap(piece, other))
-    return found
+        while cursor < len(candidates) and candidates[cursor][1].start < lo:
+            index, other = candidates[cursor]
+            heapq.heappush(open_before, (other.until(now), index, other))
+            cursor += 1
+        while open_before and open_before[0][0] <= lo:
+            heapq.heappop(open_before)  # ended before this piece (and every later one) starts
+        hits = [(index, other) for _until, index, other in open_before]
+        hits += candidates[cursor : bisect.bisect_left(starts, hi, lo=cursor)]
+        found += (
+            (number, index, Overlap(piece, other))
+            for index, other in hits
+            if other.ticket != piece.ticket and other.until(now) > lo  # (not empty at lo)
+        )
+    found.sort(key=lambda hit: (hit[0], hit[1]))
+    return [overlap for _number, _index, overlap in found]
 
 
 # no tracked time is older than this (clocks, file formats and every
