@@ -230,16 +230,16 @@ class Ledger:
         return Committed(committed, by_key, notes)
 
     def _entry(self, plan: Plan, now: datetime, notes: list[str]) -> JournalEntry:
-        images = [
-            JournalImage(
-                kind=change.kind.name,
-                key=change.key,
-                before=_image(change.before),
-                after=_image(change.after),
+        images: list[JournalImage] = []
+        size = 0
+        for change in plan.changes:
+            before, after = _image(change.before), _image(change.after)
+            size += len(json.dumps([before, after]))
+            if size > MAX_IMAGES_BYTES:
+                break  # kept without them: no need to copy the rest (an import of 100,000)
+            images.append(
+                JournalImage(kind=change.kind.name, key=change.key, before=before, after=after)
             )
-            for change in plan.changes
-        ]
-        size = sum(len(json.dumps([i.before, i.after])) for i in images)
         undoable = size <= MAX_IMAGES_BYTES
         description = plan.description  # (the notes go to the user, not into history)
         return JournalEntry(

@@ -107,25 +107,48 @@ def check_keys(data: Any, path: Path, where: str = "") -> None:
     """Refuse keys that could act as MongoDB operators or paths: ``$…``,
     anything with a dot or a NUL character; and NUL characters in text (no
     name or note has one; C programs and terminals cut text there)."""
-    if isinstance(data, str):
-        if "\0" in data:
-            place = f" in {where}" if where else ""
-            raise ImportFileError(f"{path}: a NUL character{place} (text may not contain one)")
+    found = _first_hostile(data)
+    if found is None:
         return
+    problem, trail = found
+    # where it is, put together only now (a 100,000-session file has
+    # millions of values: naming each on the way cost seconds)
+    for step in reversed(trail):
+        if isinstance(step, int):
+            where = f"{where}[{step}]"
+        else:
+            where = f"{where}.{step}" if where else step
+    place = f" in {where}" if where else ""
+    if problem is None:
+        raise ImportFileError(f"{path}: a NUL character{place} (text may not contain one)")
+    raise ImportFileError(
+        f"{path}: the key {problem[:40]!r}{place} is not allowed (keys may not start "
+        "with $ or contain . or NUL characters)"
+    )
+
+
+def _first_hostile(data: Any) -> tuple[str | None, list[str | int]] | None:
+    """The first hostile key (or, as None, a NUL in text) and the way to it,
+    innermost step first; None when there is none."""
+    if isinstance(data, str):
+        return (None, []) if "\0" in data else None
     if isinstance(data, dict):
         for key, value in data.items():
             if not isinstance(key, str):
                 continue
             if key.startswith("$") or "." in key or "\0" in key:
-                place = f" in {where}" if where else ""
-                raise ImportFileError(
-                    f"{path}: the key {key[:40]!r}{place} is not allowed (keys may not start "
-                    "with $ or contain . or NUL characters)"
-                )
-            check_keys(value, path, f"{where}.{key}" if where else key)
+                return key, []
+            found = _first_hostile(value)
+            if found is not None:
+                found[1].append(key)
+                return found
     elif isinstance(data, list):
         for index, item in enumerate(data):
-            check_keys(item, path, f"{where}[{index}]")
+            found = _first_hostile(item)
+            if found is not None:
+                found[1].append(index)
+                return found
+    return None
 
 
 def detect_format(path: Path, raw: bytes) -> ImportFormat:
