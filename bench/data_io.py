@@ -95,6 +95,16 @@ store.disconnect()
 
 
 def _store(path: Path, sessions: int) -> None:
+    """A store of ``sessions``, built in a process of its own: this one stays
+    small, as a child's ru_maxrss starts from its parent's size at the fork."""
+    build = (
+        "import sys; from pathlib import Path; from bench.data_io import fill; "
+        "fill(Path(sys.argv[1]), int(sys.argv[2]))"
+    )
+    subprocess.run([sys.executable, "-c", build, str(path), str(sessions)], cwd=ROOT, check=True)
+
+
+def fill(path: Path, sessions: int) -> None:
     from jtt_tui.storage import SQLiteStore
 
     store = SQLiteStore(path, user_id="bench")
