@@ -1,3 +1,3 @@
-from jtt_tui.cli import main
+from jtt_tui.cmdclient import main
 
 raise SystemExit(main())

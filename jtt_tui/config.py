@@ -293,6 +293,20 @@ LOCATION_VARS: tuple[EnvVar, ...] = (
         "Folder of the log file jtt.log (default: the platform's log dir, "
         "e.g. ~/.local/state/jtt/log).",
     ),
+    EnvVar(
+        "JTT_SERVER",
+        (),
+        "on",
+        "off: no command server (status, start, stop… then import jtt in each process; "
+        "environment only).",
+    ),
+    EnvVar(
+        "JTT_RUNTIME_DIR",
+        (),
+        "",
+        "Folder of the command server's socket (default: $XDG_RUNTIME_DIR/jtt or "
+        "/tmp/jtt-UID; environment only).",
+    ),
 )
 _ENV_BY_PATH = {var.path: var for var in ENV_VARS}
 _SECRET_HELP = {
@@ -736,7 +750,7 @@ def load_settings(
 
 
 # read by jtt but not settings (folders, the .env file) or only by its tests
-_OTHER_VARIABLES = frozenset({"JTT_CONFIG_DIR", "JTT_DATA_DIR", "JTT_LOG_DIR", "JTT_ENV_FILE"})
+_OTHER_VARIABLES = frozenset(var.name for var in LOCATION_VARS)
 
 
 def _unknown_variables(env: Mapping[str, str]) -> list[str]:

@@ -25,6 +25,11 @@ START = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)  # a Monday
 
 StoreFactory = Callable[..., Storage]
 
+# The command server (jtt_tui/cmdserver.py) is on by default for users; the
+# suite's own `jtt` processes run on their own so no server outlives the
+# tests. tests/cli/test_command_server.py turns it on, in a folder of its own.
+os.environ["JTT_SERVER"] = "off"
+
 
 @pytest.fixture
 def clock() -> FixedClock:

@@ -33,6 +33,7 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
         "JTT_TEST_KEYRING_FILE": str(tmp_path / "keyring.json"),
         "TZ": "UTC",
         "DEFAULT_USER_ID": "tester",
+        "JTT_SERVER": "off",  # (tests/cli/test_command_server.py turns it on)
     }
 
 

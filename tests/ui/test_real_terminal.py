@@ -30,6 +30,7 @@ class Terminal:
         }
         self.env.update(
             {
+                "JTT_SERVER": "off",
                 "JTT_CONFIG_DIR": str(tmp_path / "config"),
                 "JTT_DATA_DIR": str(tmp_path / "data"),
                 "JTT_LOG_DIR": str(tmp_path / "logs"),

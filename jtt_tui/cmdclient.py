@@ -1,0 +1,232 @@
+"""The command server's client: how `jtt status`, `start`, `stop`, `pause`,
+`resume` and shell completion answer in a few milliseconds.
+
+Most of a short command's time is Python importing jtt (pydantic models,
+settings, storage). A command server (the idea of Mercurial's chg) imports
+all that once and stays in the background; each command is then run by a
+fresh ``fork`` of it, with this process's arguments, environment, working
+directory, umask and terminal (stdin/stdout/stderr passed as file
+descriptors): the same ``jtt_tui.cli.main`` as in-process, so the same
+validation, the same durability (the child commits before it answers) and
+the same output. Signals (Ctrl-C) are forwarded; the exit code comes back.
+
+When no server answers, the command runs in this process as always and a
+server is started for the next one; it exits after ``IDLE_S`` seconds
+without a command, or as soon as jtt's code on disk changes (an upgrade).
+``JTT_SERVER=off`` turns all of it off.
+
+This module is imported on every command: it uses only modules built into
+the interpreter (no ``socket``/``signal``/``json`` wrappers: they import
+``enum`` and ``re``), so the path to the server costs about a millisecond.
+"""
+
+from __future__ import annotations
+
+import _signal
+import _socket
+import os
+import sys
+
+# the commands a server runs: short, one store read or write, no passwords
+SERVED = frozenset({"status", "start", "stop", "pause", "resume", "__complete"})
+PROTOCOL = b"jtt-cmd-1"
+IDLE_S = 600.0
+NOT_RUN = -2  # the server's fork failed before the command started
+MAX_PATH = 100  # an AF_UNIX address holds 107 bytes on Linux, 103 on macOS
+_FORWARDED = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT")
+_OFF = frozenset({"off", "0", "false", "no"})
+
+
+def enabled(environ: os._Environ[str] | dict[str, str] = os.environ) -> bool:
+    return (
+        environ.get("JTT_SERVER", "").strip().lower() not in _OFF
+        and hasattr(os, "fork")
+        and hasattr(_socket, "AF_UNIX")
+        and hasattr(_socket, "SCM_RIGHTS")
+    )
+
+
+def package_dir() -> str:
+    return os.path.dirname(os.path.abspath(__file__))
+
+
+def identity() -> bytes:
+    """Which jtt a server runs: this interpreter and this copy of the code
+    (a server of another virtualenv or checkout is not asked)."""
+    return os.fsencode(f"{sys.executable}\0{package_dir()}")
+
+
+def runtime_dir(environ: os._Environ[str] | dict[str, str] = os.environ) -> str | None:
+    """The private folder the server's socket lives in (0700, this user's
+    own), or None if it cannot be made safe."""
+    base = environ.get("JTT_RUNTIME_DIR")
+    if not base:
+        xdg = environ.get("XDG_RUNTIME_DIR")
+        base = os.path.join(xdg, "jtt") if xdg else f"/tmp/jtt-{os.getuid()}"
+    try:
+        os.makedirs(base, 0o700, exist_ok=True)
+    except OSError:
+        return None
+    try:
+        info = os.lstat(base)
+    except OSError:
+        return None
+    is_dir = (info.st_mode & 0o170000) == 0o040000
+    if not is_dir or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        return None  # someone else's, a symlink, or open to others: never used
+    return base
+
+
+def socket_path(environ: os._Environ[str] | dict[str, str] = os.environ) -> str | None:
+    import zlib
+
+    folder = runtime_dir(environ)
+    if folder is None:
+        return None
+    path = os.path.join(folder, f"cmd-{zlib.crc32(identity()):08x}.sock")
+    return path if len(os.fsencode(path)) <= MAX_PATH else None
+
+
+def run_served(arguments: list[str]) -> int | None:
+    """Run the command on the server; its exit code. None: run it in this
+    process (not a served command, the server off, none running: then one
+    is started for next time, or a server that may not run it)."""
+    if not arguments or arguments[0] not in SERVED or not enabled():
+        return None
+    path = socket_path()
+    if path is None:
+        return None
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+    try:
+        try:
+            sock.connect(path)
+        except OSError:
+            start_server(path)
+            return None
+        return _ask(sock, path, arguments)
+    finally:
+        sock.close()
+
+
+def _ask(sock: _socket.socket, path: str, arguments: list[str]) -> int | None:
+    import _struct
+
+    try:
+        request = _request(arguments)
+        sock.sendall(_struct.pack("!I", len(request)) + request)
+        sock.settimeout(5.0)  # the server forks at once; no answer: run it here
+        pid = _struct.unpack("!i", _read(sock, 4))[0]
+    except OSError:
+        return None  # (a server going away or hung: nothing ran, nothing was handed over)
+    if pid <= 0:  # a server for other code (jtt upgraded): it leaves, a new one starts
+        start_server(path)
+        return None
+    forwarded: list[int] = []
+
+    def forward(number: int, frame: object) -> None:
+        forwarded.append(number)
+        try:  # noqa: SIM105 (contextlib would import a dozen modules)
+            os.kill(pid, number)
+        except OSError:
+            pass  # it has just ended
+
+    for name in _FORWARDED:
+        _signal.signal(getattr(_signal, name), forward)
+    try:
+        sock.settimeout(None)
+        # from here on the command runs there, never here too; the terminal
+        # (stdin, stdout, stderr) is handed over only now, to the fork that
+        # answered: a hung server never holds it
+        fds = _struct.pack("3i", 0, 1, 2)
+        sock.sendmsg([b"go"], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, fds)])
+    except OSError:  # (a closed stdin: nothing was sent, the fork leaves)
+        code: int | None = NOT_RUN
+    else:
+        try:
+            code = _struct.unpack("!i", _read(sock, 4))[0]
+        except OSError:
+            code = None
+    if forwarded and code in (None, NOT_RUN):
+        return 128 + forwarded[-1]  # (Ctrl-C before it started: not run here either)
+    if code == NOT_RUN:
+        for name in _FORWARDED:
+            _signal.signal(getattr(_signal, name), _signal.SIG_DFL)
+        _signal.signal(_signal.SIGINT, _signal.default_int_handler)
+        return None  # nothing ran there: it runs here
+    if code is None:
+        os.write(2, b"jtt: the command stopped unexpectedly (its server went away)\n")
+        return 1
+    return int(code)
+
+
+def _read(sock: _socket.socket, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = sock.recv(size - len(data))
+        if not chunk:
+            raise ConnectionError("closed")
+        data += chunk
+    return data
+
+
+def _request(arguments: list[str]) -> bytes:
+    """Everything the command sees of this process, NUL-separated (no
+    argument, path or variable can hold a NUL)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    fields = [
+        PROTOCOL,
+        identity().replace(b"\0", b"\1"),
+        os.getcwdb(),
+        str(mask).encode(),
+        *(_encoding(stream) for stream in (sys.stdin, sys.stdout, sys.stderr)),
+        str(len(arguments)).encode(),
+        *(os.fsencode(a) for a in arguments),
+        str(len(sys.path)).encode(),
+        *(os.fsencode(p) for p in sys.path),
+        *(k + b"=" + v for k, v in os.environb.items()),
+    ]
+    return b"\0".join(fields)
+
+
+def _encoding(stream: object) -> bytes:
+    """How the command must write to a stream as this process would."""
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    errors = getattr(stream, "errors", None) or "strict"
+    return f"{encoding}:{errors}".encode()
+
+
+def start_server(path: str) -> None:
+    """Start a server in the background, for the next command (this one
+    runs here). Its own session, no terminal, stdio on /dev/null, and a
+    minimal environment: each command brings its own, and secrets in this
+    one are not kept alive in a long-running process."""
+    keep = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "SYSTEMROOT")
+    env = {k: os.environ[k] for k in keep if k in os.environ}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+    devnull = os.devnull
+    actions = [
+        (os.POSIX_SPAWN_OPEN, 0, devnull, os.O_RDONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 1, devnull, os.O_WRONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 2, devnull, os.O_WRONLY, 0),
+    ]
+    try:  # noqa: SIM105 (contextlib would import a dozen modules)
+        os.posix_spawn(
+            sys.executable,
+            [sys.executable, "-m", "jtt_tui.cmdserver", path],
+            env,
+            file_actions=actions,
+            setsid=True,
+        )
+    except (OSError, AttributeError, TypeError):
+        pass  # no server: every command runs in its own process, as before
+
+
+def main() -> int:
+    """The `jtt` command: on the server when it can, else in this process."""
+    code = run_served(sys.argv[1:])
+    if code is not None:
+        return code
+    from jtt_tui.cli import main as run_here
+
+    return run_here()

@@ -1,0 +1,314 @@
+"""The command server (see ``cmdclient.py``): jtt imported once, each served
+command run in a fresh fork of it, exactly as ``jtt_tui.cli.main`` runs it
+in a process of its own.
+
+    python -m jtt_tui.cmdserver SOCKET [--idle SECONDS]
+
+One server per socket (a lock file beside it holds its pid). It serves only
+its own user (the folder is 0700 and, on Linux, the peer's uid is checked),
+holds no store open and starts no thread (a fork must not inherit either),
+and exits after ``--idle`` seconds without a command or when jtt's code on
+disk changes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import socket
+import struct
+import sys
+import time
+
+from jtt_tui.cmdclient import IDLE_S, NOT_RUN, PROTOCOL, identity, package_dir
+
+LOCK_WAIT_S = 2.0
+
+
+def preload() -> None:
+    """What served commands import, imported once (models built, settings
+    schema ready): a fork then starts with all of it."""
+    import jtt_tui.commands.completion
+    import jtt_tui.commands.context
+    import jtt_tui.config
+    import jtt_tui.logs
+    import jtt_tui.services.container
+    import jtt_tui.services.opening
+    import jtt_tui.storage.mongo_store
+    import jtt_tui.storage.sqlite_store  # noqa: F401
+    from jtt_tui import cli
+
+    cli.build_parser()  # every command module
+
+
+def install_dirs() -> list[str]:
+    """The folders the imported packages were loaded from (site-packages,
+    the standard library): pip installing or removing one changes its time.
+    Not jtt's own folder's parent (a checkout: every new file there would
+    count); jtt's modules are checked one by one."""
+    own = os.path.dirname(package_dir())
+    found = set()
+    for module in list(sys.modules.values()):
+        where = getattr(module, "__file__", None)
+        if not where:
+            continue
+        name = getattr(module, "__name__", "")
+        top = os.path.dirname(where)
+        for _ in range(name.count(".") + (where.endswith("__init__.py"))):
+            top = os.path.dirname(top)
+        if top != own:
+            found.add(top)
+    return sorted(found)
+
+
+def fingerprint(dirs: list[str]) -> tuple[object, ...]:
+    """jtt's code on disk (each module's size and time) and the folders of
+    what it imports: when either changes, the server is out of date."""
+    files = []
+    for folder, _dirs, names in os.walk(package_dir()):
+        for name in names:
+            if name.endswith(".py"):
+                info = os.stat(os.path.join(folder, name))
+                files.append((folder, name, info.st_mtime_ns, info.st_size))
+    times = []
+    for folder in dirs:
+        with contextlib.suppress(OSError):
+            times.append((folder, os.stat(folder).st_mtime_ns))
+    return (tuple(sorted(files)), tuple(times))
+
+
+class Server:
+    def __init__(self, path: str, *, idle_s: float = IDLE_S) -> None:
+        self.path = path
+        self.idle_s = idle_s
+        self.listener: socket.socket | None = None
+        self.lock: int | None = None
+        self.dirs: list[str] = []
+        self.code: tuple[object, ...] = ()
+        self.inode: int | None = None
+
+    def take_lock(self) -> bool:
+        import fcntl
+
+        fd = os.open(self.path + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        deadline = time.monotonic() + LOCK_WAIT_S  # an outgoing server may still hold it
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    os.close(fd)
+                    return False  # another server answers on this socket
+                time.sleep(0.05)
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self.lock = fd
+        return True
+
+    def listen(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)  # a dead server's (the lock says none is alive)
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        old = os.umask(0o177)
+        try:
+            listener.bind(self.path)
+        finally:
+            os.umask(old)
+        listener.listen(32)
+        self.listener = listener
+        self.inode = os.stat(self.path).st_ino
+
+    def still_mine(self) -> bool:
+        try:
+            return os.stat(self.path).st_ino == self.inode
+        except OSError:
+            return False
+
+    def serve(self) -> None:
+        """Answer until idle, replaced or out of date."""
+        assert self.listener is not None
+        last = time.monotonic()
+        while True:
+            _reap()
+            left = self.idle_s - (time.monotonic() - last)
+            if left <= 0 or not self.still_mine():
+                return
+            ready, _, _ = select.select([self.listener], [], [], min(left, 5.0))
+            if not ready:
+                continue
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                continue
+            last = time.monotonic()
+            if not self.handle(conn):
+                return
+
+    def handle(self, conn: socket.socket) -> bool:
+        """One command: forked, or refused. False: this server must go."""
+        try:
+            if not _same_user(conn):
+                return True
+            conn.settimeout(5.0)
+            size = struct.unpack("!I", _read(conn, 4))[0]
+            request = _read(conn, size)
+            fields = request.split(b"\0")
+            if fields[0] != PROTOCOL or fields[1] != identity().replace(b"\0", b"\1"):
+                conn.sendall(struct.pack("!i", -1))  # another jtt's client: not ours
+                return True
+            if fingerprint(self.dirs) != self.code:
+                conn.sendall(struct.pack("!i", -1))  # upgraded: a new server takes over
+                return False
+            pid = os.fork()
+            if pid == 0:
+                _child(self, conn, fields)  # never returns
+            return True
+        except (OSError, ValueError, struct.error):
+            return True  # a client that went away, or not a jtt client
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        if self.listener is not None:
+            if self.still_mine():
+                with contextlib.suppress(OSError):
+                    os.unlink(self.path)
+            self.listener.close()
+        if self.lock is not None:
+            os.close(self.lock)
+
+
+def _same_user(conn: socket.socket) -> bool:
+    peercred = getattr(socket, "SO_PEERCRED", None)
+    if peercred is None:
+        return True  # (macOS: the 0700 folder keeps others out)
+    creds = conn.getsockopt(socket.SOL_SOCKET, peercred, struct.calcsize("3i"))
+    _pid, uid, _gid = struct.unpack("3i", creds)
+    return uid == os.getuid()
+
+
+def _read(conn: socket.socket, size: int) -> bytes:
+    data = bytearray()
+    while len(data) < size:
+        chunk = conn.recv(min(65536, size - len(data)))
+        if not chunk:
+            raise ConnectionError("the client went away")
+        data += chunk
+    return bytes(data)
+
+
+def _reap() -> None:
+    with contextlib.suppress(ChildProcessError):
+        while os.waitpid(-1, os.WNOHANG)[0]:
+            pass
+
+
+def _child(server: Server, conn: socket.socket, fields: list[bytes]) -> None:
+    """In the fork: become the client's process, run the command, answer
+    its exit code (NOT_RUN if it failed before the command started: the
+    client then runs it itself)."""
+    code = NOT_RUN
+    try:
+        if server.listener is not None:
+            server.listener.close()
+        if server.lock is not None:
+            os.close(server.lock)
+        import signal
+
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        conn.settimeout(None)
+        conn.sendall(struct.pack("!i", os.getpid()))
+        go, fds, _flags, _addr = socket.recv_fds(conn, 2, 3)
+        if go != b"go" or len(fds) != 3:
+            os._exit(0)  # the client gave up waiting: it runs the command itself
+        arguments = _become(fields, fds)
+        from jtt_tui.cli import main
+
+        sys.argv = ["jtt", *arguments]
+        code = 1  # from here on the command has run (or tried to): never twice
+        try:
+            code = main(arguments)
+        except SystemExit as exc:  # argparse: usage errors and --help
+            code = _exit_code(exc)
+        _flush()
+    except BaseException:
+        if code != NOT_RUN:  # (main turns every failure into words; not this one)
+            with contextlib.suppress(OSError):
+                os.write(2, b"jtt: the command stopped on an unexpected error\n")
+    finally:
+        with contextlib.suppress(BaseException):
+            conn.sendall(struct.pack("!i", int(code)))
+        os._exit(int(code) & 0xFF)
+
+
+def _become(fields: list[bytes], fds: list[int]) -> list[str]:
+    """The client's terminal, environment, folder, umask and import path."""
+    cwd, mask = fields[2], int(fields[3])
+    encodings = [f.decode().split(":", 1) for f in fields[4:7]]
+    count = int(fields[7])
+    arguments = [os.fsdecode(a) for a in fields[8 : 8 + count]]
+    at = 8 + count
+    paths = int(fields[at])
+    sys.path[:] = [os.fsdecode(p) for p in fields[at + 1 : at + 1 + paths]]
+    environ = dict(item.split(b"=", 1) for item in fields[at + 1 + paths :] if b"=" in item)
+    for number, fd in enumerate(fds):
+        os.dup2(fd, number)
+        os.close(fd)
+    fds.clear()
+    os.environb.clear()
+    os.environb.update(environ)
+    time.tzset()  # TZ: today's boundaries are the client's
+    os.chdir(cwd)
+    os.umask(mask)
+    (in_enc, in_err), (out_enc, out_err), (err_enc, err_err) = encodings
+    tty = os.isatty(1)
+    sys.stdin = open(0, encoding=in_enc, errors=in_err, closefd=False)  # noqa: SIM115
+    sys.stdout = open(  # noqa: SIM115
+        1, "w", encoding=out_enc, errors=out_err, closefd=False, buffering=1 if tty else -1
+    )
+    sys.stderr = open(2, "w", encoding=err_enc, errors=err_err, closefd=False, buffering=1)  # noqa: SIM115
+    return arguments
+
+
+def _exit_code(exc: SystemExit) -> int:
+    if exc.code is None:
+        return 0
+    if isinstance(exc.code, int):
+        return exc.code
+    print(exc.code, file=sys.stderr)
+    return 1
+
+
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m jtt_tui.cmdserver")
+    parser.add_argument("socket")
+    parser.add_argument("--idle", type=float, default=IDLE_S)
+    args = parser.parse_args(argv)
+    os.chdir("/")  # never keep a user's folder busy
+    server = Server(args.socket, idle_s=args.idle)
+    if not server.take_lock():
+        return 0
+    try:
+        preload()
+        server.dirs = install_dirs()
+        server.code = fingerprint(server.dirs)
+        server.listen()
+        server.serve()
+    finally:
+        server.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,300 @@
+"""The command server (#17): `jtt status/start/stop/pause/resume` and shell
+completion run in a fork of a process that imported jtt once. Whatever a
+command prints, exits with, writes or asks must be exactly what it does in a
+process of its own; the server must never run a command twice, never serve
+another user or another jtt, and must leave when its code changes."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from jtt_tui.cmdclient import socket_path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def runtime():
+    # short: an AF_UNIX path holds ~100 bytes, pytest's tmp_path may not fit
+    folder = tempfile.mkdtemp(prefix="jtt-run-")
+    yield folder
+    for lock in Path(folder).glob("*.lock"):
+        with contextlib.suppress(ValueError, OSError):
+            os.kill(int(lock.read_text().split()[0]), signal.SIGTERM)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def cli_env(cli_env, runtime):
+    """Every `jtt` of these tests may use the server (the suite's default is off)."""
+    return {**cli_env, "JTT_SERVER": "on", "JTT_RUNTIME_DIR": runtime}
+
+
+def server_path(env, package: Path | None = None) -> str:
+    """The socket of the server for this jtt (or for a copy at ``package``)."""
+    if package is None:
+        path = socket_path({"JTT_RUNTIME_DIR": env["JTT_RUNTIME_DIR"]})
+    else:
+        probe = (
+            "import sys; from jtt_tui.cmdclient import socket_path; "
+            f"print(socket_path({{'JTT_RUNTIME_DIR': {env['JTT_RUNTIME_DIR']!r}}}))"
+        )
+        path = subprocess.run(
+            [sys.executable, "-c", probe],
+            env={**env, "PYTHONPATH": str(package.parent)},
+            cwd=package.parent,  # (-c puts the working folder first on the path)
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    assert path and path != "None"
+    return path
+
+
+def wait_for_server(env, timeout: float = 60.0, package: Path | None = None) -> int:
+    """The server's pid, once it answers (it imports jtt first)."""
+    path = server_path(env, package)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket(socket.AF_UNIX) as probe, contextlib.suppress(OSError):
+            probe.connect(path)
+            return int(Path(path + ".lock").read_text().split()[0])
+        time.sleep(0.05)
+    raise AssertionError("no command server started")
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # (not our child: nothing to reap)
+    status = Path(f"/proc/{pid}/status")
+    return not status.exists() or "zombie" not in status.read_text()
+
+
+def served_pids(env) -> set[int]:
+    """Processes the server forked (its children): the commands it runs."""
+    pid = wait_for_server(env)
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    return {int(p) for p in children.read_text().split()} if children.exists() else set()
+
+
+def steady(output: str) -> object:
+    """Output without what changes from one moment to the next (the two
+    runs are a few hundred milliseconds apart): clock times and durations,
+    JSON's "now" and seconds."""
+    if not output.startswith("{"):
+        import re
+
+        return re.sub(r"\d+:\d\d(:\d\d)?", "H:MM", output)
+
+    def clean(value: object) -> object:
+        if isinstance(value, dict):
+            return {
+                k: None if k == "now" or k.endswith("_seconds") else clean(v)
+                for k, v in value.items()
+            }
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        return value
+
+    return clean(json.loads(output))
+
+
+def test_commands_answer_the_same_on_the_server_and_in_their_own_process(jtt, cli_env):
+    jtt("status")  # no server yet: runs here, starts one for next time
+    wait_for_server(cli_env)
+    steps = [
+        ("status",),
+        ("start", "WEB-1", "--name", "Login page", "--at", "09:00"),
+        ("status",),
+        ("status", "--short"),
+        ("status", "--format", "{ticket} {name} {state} {today}"),
+        ("status", "--json"),
+        ("pause",),
+        ("resume", "WEB-1"),
+        ("stop",),
+        ("stop",),  # nothing running: refused, exit 1
+        ("start",),  # usage error: exit 2
+        ("start", "not a ticket!"),
+        ("frobnicate",),
+        ("__complete", "2", "jtt", "resume", "WE"),
+    ]
+    here_env = {"JTT_SERVER": "off"}
+    for step in steps:
+        served = jtt(*step, expect=None)
+        # the same command, on a second store in the same state, in its own process
+        alone = jtt(
+            *step, expect=None, env={**here_env, "JTT_DATA_DIR": cli_env["JTT_DATA_DIR"] + "-2"}
+        )
+        assert (served.returncode, steady(served.stdout), served.stderr) == (
+            alone.returncode,
+            steady(alone.stdout),
+            alone.stderr,
+        ), step
+    assert alive(wait_for_server(cli_env))
+
+
+def test_each_command_brings_its_environment_folder_and_time_zone(jtt, cli_env, tmp_path):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    jtt("status")
+    wait_for_server(cli_env)
+    other = tmp_path / "elsewhere"
+    jtt("start", "WEB-1", env={"TZ": "UTC"})
+    started = jtt(
+        "start", "API-2", "--at", "-1h", env={"JTT_DATA_DIR": str(other), "TZ": "Asia/Kolkata"}
+    ).stdout
+    mine = json.loads(jtt("status", "--json").stdout)
+    theirs = json.loads(jtt("status", "--json", env={"JTT_DATA_DIR": str(other)}).stdout)
+    assert [t["ticket"] for t in mine["timers"]] == ["WEB-1"]
+    assert [t["ticket"] for t in theirs["timers"]] == ["API-2"]
+    # said in Kolkata's time (UTC+5:30), not the server's zone
+    since = datetime.fromisoformat(theirs["timers"][0]["since"])
+    assert f"Started API-2 at {since.astimezone(ZoneInfo('Asia/Kolkata')):%H:%M}" in started
+    assert (other / "jtt.db").exists()  # (made by the server's fork, in this folder)
+
+
+def test_a_question_on_the_terminal_is_asked_and_answered_through_the_server(jtt, jtt_tty, cli_env):
+    jtt("start", "WEB-3", "--at", "-20h")
+    wait_for_server(cli_env)
+    code, out = jtt_tty("pause", answers="-15h\n")
+    assert code == 0, out
+    assert "WEB-3 has been running" in out and "Answer [s]" in out
+    assert "Paused WEB-3" in out and "5:00:00 in all" in out
+
+
+def test_ctrl_c_reaches_the_command_on_the_server(jtt, cli_env, tmp_path):
+    """A question waits on the terminal; Ctrl-C (SIGINT to the client, the
+    terminal's foreground process) is forwarded: the command is
+    interrupted, nothing changes."""
+    import pty
+
+    jtt("start", "WEB-3", "--at", "-20h")
+    wait_for_server(cli_env)
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.chdir(tmp_path)
+        os.execve(sys.executable, [sys.executable, "-m", "jtt_tui", "pause"], cli_env)
+    output = b""
+    deadline = time.monotonic() + 30
+    while b"Answer [s]" not in output and time.monotonic() < deadline:
+        with contextlib.suppress(OSError):
+            output += os.read(fd, 4096)
+    assert b"Answer [s]" in output
+    os.kill(pid, signal.SIGINT)
+    _, status = os.waitpid(pid, 0)
+    with contextlib.suppress(OSError):
+        output += os.read(fd, 4096)
+    os.close(fd)
+    assert os.waitstatus_to_exitcode(status) == 130, output
+    assert "running" in jtt("status").stdout.lower()  # not paused: nothing changed
+
+
+def test_a_server_of_changed_code_steps_aside_and_nothing_runs_twice(jtt, cli_env, tmp_path):
+    """jtt upgraded in place (its code changed on disk): the server answers
+    "not me", the command runs in its own process (once), and a fresh
+    server starts. (A copy of jtt, so the checkout itself is not touched.)"""
+    copy = tmp_path / "installed"
+    shutil.copytree(
+        ROOT / "jtt_tui", copy / "jtt_tui", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    env = {"PYTHONPATH": f"{copy}{os.pathsep}{cli_env['PYTHONPATH']}"}
+    jtt("status", env=env)
+    old = wait_for_server(cli_env, package=copy / "jtt_tui")
+    words = copy / "jtt_tui" / "words.py"
+    words.write_text(words.read_text() + "\n# upgraded\n")
+    jtt("start", "WEB-1", env=env)
+    deadline = time.monotonic() + 30
+    while alive(old) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(old)
+    jtt("status", env=env)  # (a new one is started by a command that finds none)
+    assert wait_for_server(cli_env, package=copy / "jtt_tui") != old
+    sessions = json.loads(jtt("export", "-", env={"JTT_SERVER": "off"}).stdout)["sessions"]
+    assert [s["ticket_number"] for s in sessions] == ["WEB-1"]
+    assert len(sessions[0]["segments"]) == 1  # started once
+    assert "WEB-1" in jtt("status", env=env).stdout
+
+
+def test_a_hung_server_is_not_waited_for_and_the_command_runs_once(jtt, cli_env):
+    """Something answers on the socket but never replies: after 5 s the
+    command runs in its own process; the server's fork never runs it."""
+    path = server_path(cli_env)
+    hung = socket.socket(socket.AF_UNIX)
+    hung.bind(path)
+    hung.listen(8)
+    try:
+        started = time.monotonic()
+        jtt("start", "WEB-1")
+        assert time.monotonic() - started >= 5
+    finally:
+        hung.close()
+    sessions = json.loads(jtt("export", "-", env={"JTT_SERVER": "off"}).stdout)["sessions"]
+    assert [len(s["segments"]) for s in sessions] == [1]
+
+
+def test_an_unsafe_socket_folder_is_never_used(jtt, cli_env, runtime):
+    os.chmod(runtime, 0o755)  # readable by others: someone could have put a socket there
+    assert socket_path({"JTT_RUNTIME_DIR": runtime}) is None
+    assert "Started WEB-1" in jtt("start", "WEB-1").stdout
+    time.sleep(0.5)
+    assert list(Path(runtime).iterdir()) == []  # no server started there
+
+
+def test_the_server_leaves_when_idle(cli_env):
+    path = server_path(cli_env)
+    env = {k: v for k, v in cli_env.items() if k != "JTT_SERVER"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jtt_tui.cmdserver", path, "--idle", "1"], env=env
+    )
+    try:
+        assert server.wait(timeout=60) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+    assert not os.path.exists(path)
+
+
+def test_only_one_server_answers_on_a_socket(jtt, cli_env):
+    jtt("status")
+    first = wait_for_server(cli_env)
+    env = {k: v for k, v in cli_env.items() if k != "JTT_SERVER"}
+    second = subprocess.run(
+        [sys.executable, "-m", "jtt_tui.cmdserver", server_path(cli_env)],
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert second.returncode == 0  # left at once: the lock is held
+    assert wait_for_server(cli_env) == first and alive(first)
+
+
+def test_the_client_imports_almost_nothing(cli_env):
+    """The path to the server: interpreter built-ins only (no socket,
+    signal, json, typing or pydantic), so a served command costs the
+    interpreter's start plus about a millisecond."""
+    probe = (
+        "import sys; before = set(sys.modules); import jtt_tui.cmdclient; "
+        "print(sorted(set(sys.modules) - before))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], env=cli_env, capture_output=True, text=True, check=True
+    ).stdout
+    loaded = set(eval(out))  # a printed list of module names
+    assert loaded <= {"jtt_tui", "jtt_tui.cmdclient", "__future__", "_signal", "_socket"}, loaded
