@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import BinaryIO, Literal
 
 from jtt_tui.domain.journal import JournalEntry
-from jtt_tui.domain.models import ALL_DATA_KINDS, DataBundle, Ticket
+from jtt_tui.domain.models import ALL_DATA_KINDS, DataBundle, Record, Ticket
 from jtt_tui.files import private_file_writer, write_private_file
 from jtt_tui.services.ledger import Change, Ledger, Plan
 from jtt_tui.storage.base import (
@@ -21,7 +22,8 @@ from jtt_tui.storage.base import (
 from jtt_tui.storage.exporters import bundle_json, in_range, write_bundle_json, write_tracked_csv
 from jtt_tui.storage.importers import ParsedImport, read_import
 from jtt_tui.storage.importers.reading import ImportFormat
-from jtt_tui.storage.kinds import MANUAL_TASKS, PROJECTS, SESSIONS
+from jtt_tui.storage.importers.streaming import NotStreamable, stream_bundle
+from jtt_tui.storage.kinds import MANUAL_TASKS, PROJECTS, SESSIONS, Kind
 
 ExportFormat = Literal["json", "csv"]
 
@@ -92,6 +94,11 @@ def import_data(
     """Read, validate and import a whole file; nothing changes unless all of
     it is valid and keeps the ledger's rules (no time on two tickets at once,
     billed time untouched). ``dry_run`` only reports what would happen."""
+    ledger = ledger or Ledger(store)
+    if not dry_run and fmt in ("auto", "bundle") and path.suffix.lower() != ".csv":
+        streamed = _import_streamed(store, ledger, path, mode, detect=fmt == "auto")
+        if streamed is not None:
+            return streamed
     parsed = read_import(path, fmt, user_id=store.user_id)
     bundle = parsed.bundle
     if parsed.format == "tickets-csv":
@@ -100,13 +107,43 @@ def import_data(
                 "a ticket list is merged into the known tickets; --mode replace does not apply"
             )
         bundle = _merge_tickets(store, bundle.tickets)
-    ledger = ledger or Ledger(store)
     if dry_run:
         ledger.check(import_plan(store, bundle, mode, f"import {path.name}"))
         report = store.preview_import(bundle, mode)
     else:
         report = import_checked(store, ledger, bundle, mode, f"import {path.name}")
     return ImportOutcome(parsed=parsed, report=report, dry_run=dry_run, notes=parsed.notes)
+
+
+def _import_streamed(
+    store: Storage, ledger: Ledger, path: Path, mode: ImportMode, *, detect: bool
+) -> ImportOutcome | None:
+    """A jtt bundle imported as it is read, a batch of records at a time, in
+    one transaction with the ledger's checks and its journal entry (memory:
+    a batch, not the file). None when the store cannot stream an import
+    (MongoDB, the dual store: they import the whole bundle) or the file
+    cannot be read this way (then the whole-file reader says what is wrong,
+    or imports it whole): nothing was written."""
+    if not store.streams_import:
+        return None
+    description = f"import {path.name}"
+
+    def describe(count: int) -> str:
+        return f"{description} ({count} record{'s' * (count != 1)})"
+
+    def write(add: Callable[[Change], None], close: Callable[[], JournalEntry]) -> ImportReport:
+        def watch(kind: Kind, key: str, before: Record | None, after: Record | None) -> None:
+            add(Change(kind, key, before, after))
+
+        batches = stream_bundle(path, user_id=store.user_id, detect=detect)
+        return store.import_batches(batches, mode, watch=watch, close=close)
+
+    try:
+        report = ledger.stream_change("import", describe, write)
+    except NotStreamable:
+        return None
+    # (the records went to the store as they were read: the bundle is not kept)
+    return ImportOutcome(parsed=ParsedImport("bundle", DataBundle()), report=report, dry_run=False)
 
 
 def import_plan(store: Storage, bundle: DataBundle, mode: ImportMode, description: str) -> Plan:

@@ -21,97 +21,52 @@ says what changed), and they pass the same checks.
 
 from __future__ import annotations
 
-import json
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
-from typing import Any
+from typing import Any, TypeVar
 
-from jtt_tui.domain.billing import check_transition
 from jtt_tui.domain.clock import Clock
 from jtt_tui.domain.errors import DomainError
-from jtt_tui.domain.journal import EntryOp, JournalEntry, JournalImage, entry_id
-from jtt_tui.domain.models import (
-    Invoice,
-    InvoiceStatus,
-    ManualTask,
-    Record,
-    Segment,
-    Session,
-)
-from jtt_tui.domain.timeline import (
-    Overlap,
-    Piece,
-    changed_pieces,
-    check_sane,
-    overlaps,
-    pieces_of,
-    refusal,
-    trim_of,
+from jtt_tui.domain.journal import EntryOp, JournalEntry, entry_id
+from jtt_tui.domain.models import Record
+from jtt_tui.domain.timeline import Overlap, Piece, refusal, trim_of
+from jtt_tui.services.ledger_checks import (
+    LOCKING,
+    BilledTimeLocked,
+    Change,
+    Images,
+    LedgerRefused,
+    OverlapRefused,
+    PlanChecks,
+    _as_session,
 )
 from jtt_tui.storage.base import Storage, Write, content_of
 from jtt_tui.storage.errors import ConflictError
-from jtt_tui.storage.kinds import INVOICES, JOURNAL, KINDS_BY_NAME, MANUAL_TASKS, SESSIONS, Kind
+from jtt_tui.storage.kinds import JOURNAL, KINDS_BY_NAME, SESSIONS, Kind
 
+__all__ = [
+    "LOCKING",
+    "BilledTimeLocked",
+    "Change",
+    "Committed",
+    "Ledger",
+    "LedgerRefused",
+    "LedgerRules",
+    "NothingToUndo",
+    "OverlapRefused",
+    "Plan",
+]
+
+T = TypeVar("T")
 ATTEMPTS = 6
-# a change whose before/after copies would exceed this is kept without them
-# (it cannot be undone; the entry says so) — a MongoDB document holds 16 MB
-MAX_IMAGES_BYTES = 4_000_000
 PRUNE_EVERY = 25
-LOCKING = frozenset({InvoiceStatus.SENT, InvoiceStatus.PAID, InvoiceStatus.OVERDUE})
-# the fields of a manual entry that say what is billed
-_BILLED_TASK_FIELDS = (
-    "duration",
-    "date",
-    "ticket_number",
-    "project_id",
-    "billable",
-    "hourly_rate",
-    "invoice_id",
-)
-# what a sent or paid invoice says it bills
-_BILLED_INVOICE_FIELDS = (
-    "items",
-    "billed",
-    "subtotal",
-    "tax_rate",
-    "tax_amount",
-    "total",
-    "currency",
-)
-
-
-class LedgerRefused(DomainError):
-    """The change breaks a rule of the ledger; nothing was written."""
-
-
-class OverlapRefused(LedgerRefused):
-    def __init__(self, message: str, found: list[Overlap]) -> None:
-        super().__init__(message)
-        self.overlaps = found
-
-
-class BilledTimeLocked(LedgerRefused):
-    def __init__(self, message: str, invoices: list[Invoice]) -> None:
-        super().__init__(message)
-        self.invoices = invoices
 
 
 class NothingToUndo(DomainError):
     pass
-
-
-@dataclass
-class Change:
-    """One record a change touches: as read (None: new) and as wanted
-    (None: deleted)."""
-
-    kind: Kind
-    key: str
-    before: Record | None
-    after: Record | None
 
 
 @dataclass
@@ -206,11 +161,54 @@ class Ledger:
     def check(self, plan: Plan, *, force: bool = False, trim: bool = False) -> list[str]:
         """The rules, without writing (``trim`` adds the shortened segments to
         ``plan``); returns the notes for the user."""
-        now = self.clock.now()
-        notes: list[str] = []
-        self._check_timeline(plan, now, force=force, trim=trim, notes=notes)
-        self._check_locks(plan, notes)
-        return notes
+        checks = self._checks(force=force, recorded=plan.recorded)
+        for change in plan.changes:
+            checks.add(change)
+
+        def shorten(found: list[Overlap], notes: list[str]) -> list[Change]:
+            self._trim(plan, found, checks.now, notes)
+            return [c for c in plan.changes if c.kind is SESSIONS]
+
+        pending = {(c.kind.name, c.key): c.after for c in plan.changes}
+        return checks.finish(pending, shorten if trim else None)
+
+    def _checks(self, *, force: bool, recorded: bool) -> PlanChecks:
+        return PlanChecks(
+            self.store,
+            self.clock.now(),
+            tz=self.tz,
+            allow_overlap=self.rules.allow_overlap,
+            force=force,
+            recorded=recorded,
+        )
+
+    def stream_change(
+        self,
+        action: str,
+        describe: Callable[[int], str],
+        write: Callable[[Callable[[Change], None], Callable[[], JournalEntry]], T],
+    ) -> T:
+        """A change too large to plan in memory (an import of 100,000
+        records), checked as it is written: ``write(add, close)`` writes it in
+        one transaction, passing every record it changes to ``add``, and
+        calls ``close()`` last, inside that transaction. ``close`` makes the
+        checks a plan gets (history as recorded: only overlaps and billed
+        time are refused), raising LedgerRefused (the transaction must then
+        be undone), and returns the stamped journal entry to write with it;
+        ``describe(count)`` says what it did. Not retried: the transaction
+        holds the store, so no other writer can get in between."""
+        checks = self._checks(force=False, recorded=True)
+
+        def close() -> JournalEntry:
+            notes = checks.finish(None)
+            entry = self._new_entry(
+                action, describe(checks.count), checks.images, checks.now, notes
+            )
+            return self.store.stamped(entry, 0, checks.now)
+
+        result = write(checks.add, close)
+        self._prune(checks.now)
+        return result
 
     def _write(self, plan: Plan, *, force: bool, trim: bool) -> Committed:
         notes = self.check(plan, force=force, trim=trim)
@@ -230,27 +228,34 @@ class Ledger:
         return Committed(committed, by_key, notes)
 
     def _entry(self, plan: Plan, now: datetime, notes: list[str]) -> JournalEntry:
-        images: list[JournalImage] = []
-        size = 0
+        images = Images()
         for change in plan.changes:
-            before, after = _image(change.before), _image(change.after)
-            size += len(json.dumps([before, after]))
-            if size > MAX_IMAGES_BYTES:
-                break  # kept without them: no need to copy the rest (an import of 100,000)
-            images.append(
-                JournalImage(kind=change.kind.name, key=change.key, before=before, after=after)
-            )
-        undoable = size <= MAX_IMAGES_BYTES
-        description = plan.description  # (the notes go to the user, not into history)
+            images.add(change)
+        return self._new_entry(
+            plan.action, plan.description, images, now, notes, op=plan.op, target=plan.target
+        )
+
+    def _new_entry(
+        self,
+        action: str,
+        description: str,
+        images: Images,
+        now: datetime,
+        notes: list[str],
+        *,
+        op: EntryOp = "change",
+        target: str | None = None,
+    ) -> JournalEntry:
+        # (the notes go to the user, not into history)
         return JournalEntry(
             entry_id=entry_id(self.store.last_journal_seq() + 1),
             at=now,
-            op=plan.op,
-            action=plan.action,
+            op=op,
+            action=action,
             description=description[:10_000],
-            images=images if undoable else [],
-            target=plan.target,
-            undoable=undoable,
+            images=images.images if images.undoable else [],
+            target=target,
+            undoable=images.undoable,
         )
 
     def _prune(self, now: datetime) -> None:
@@ -262,47 +267,7 @@ class Ledger:
             )
         self._commits += 1
 
-    # -- the timeline ------------------------------------------------------------------
-
-    def _check_timeline(
-        self, plan: Plan, now: datetime, *, force: bool, trim: bool, notes: list[str]
-    ) -> None:
-        sessions = [c for c in plan.changes if c.kind is SESSIONS]
-        changed: list[Piece] = []
-        for change in sessions:
-            before, after = _as_session(change.before), _as_session(change.after)
-            pieces = changed_pieces(before, after)
-            if after is not None and not plan.recorded:
-                by_times = {(s.start, s.end): s for s in after.segments}
-                for piece in pieces:
-                    check_sane(
-                        piece, by_times[(piece.start, piece.end)], now, force=force, tz=self.tz
-                    )
-            changed += pieces
-        if not changed or self.rules.allow_overlap:
-            return
-        found = self._overlaps(plan, changed, now)
-        if not found:
-            return
-        if trim:
-            self._trim(plan, found, now, notes)
-            found = self._overlaps(plan, changed, now)
-            if not found:
-                return
-        more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
-        raise OverlapRefused(refusal(found[0], self.tz, now) + more, found)
-
-    def _overlaps(self, plan: Plan, changed: list[Piece], now: datetime) -> list[Overlap]:
-        lo = min(p.start for p in changed)
-        hi = max(p.until(now) for p in changed)
-        planned = {c.key: _as_session(c.after) for c in plan.changes if c.kind is SESSIONS}
-        others: list[Piece] = []
-        for stored in self.store.sessions_between(lo, hi + timedelta(milliseconds=1)):
-            if stored.ticket_number not in planned:
-                others += pieces_of(stored)
-        for after in planned.values():
-            others += pieces_of(after)
-        return overlaps(changed, others, now)
+    # -- --trim ------------------------------------------------------------------------
 
     def _trim(self, plan: Plan, found: list[Overlap], now: datetime, notes: list[str]) -> None:
         """Shorten each other segment in the way (--trim); refuse where that
@@ -340,98 +305,6 @@ class Ledger:
         change = Change(SESSIONS, ticket, current, current)
         plan.changes.append(change)
         return change
-
-    # -- the billing lock --------------------------------------------------------------
-
-    def _check_locks(self, plan: Plan, notes: list[str]) -> None:
-        self._check_billed_invoices(plan)
-        touched: dict[str, list[str]] = {}  # invoice id -> what of it would change
-        for change in plan.changes:
-            if change.kind is SESSIONS:
-                for invoice_id, what in _billed_session_changes(change, self.tz):
-                    touched.setdefault(invoice_id, []).append(what)
-            elif change.kind is MANUAL_TASKS:
-                found = _billed_task_change(change)
-                if found is not None:
-                    touched.setdefault(found[0], []).append(found[1])
-        if not touched:
-            return
-        planned = {c.key: c.after for c in plan.changes if c.kind is INVOICES}
-        locked: list[tuple[Invoice, list[str]]] = []
-        for invoice_id, whats in touched.items():
-            invoice = (
-                planned[invoice_id] if invoice_id in planned else self.store.get_invoice(invoice_id)
-            )
-            if not isinstance(invoice, Invoice):
-                continue  # deleted with this change (checked above), or gone
-            if invoice.status in LOCKING:
-                locked.append((invoice, whats))
-            elif invoice.status == InvoiceStatus.DRAFT:
-                note = (
-                    f"draft {invoice.invoice_number} no longer matches its time: rebuild its "
-                    f"lines (Billing, u; or `jtt invoice refresh {invoice.invoice_number}`)"
-                )
-                if note not in notes:
-                    notes.append(note)
-        if locked:
-            invoice, whats = locked[0]
-            raise BilledTimeLocked(
-                f"{whats[0]} is billed on {invoice.invoice_number} ({invoice.status}), so it "
-                "cannot be edited, moved or deleted; to change it, cancel the invoice first "
-                f"(`jtt invoice mark {invoice.invoice_number} cancelled`), which frees its time",
-                [i for i, _ in locked],
-            )
-
-    def _check_billed_invoices(self, plan: Plan) -> None:
-        """A sent or paid invoice keeps its lines and its time: it moves only
-        along the invoice rules (undo and redo may step back), and it is
-        deleted only together with all the time it bills (else that time
-        could be billed again)."""
-        for change in plan.changes:
-            before, after = change.before, change.after
-            if change.kind is not INVOICES or not isinstance(before, Invoice):
-                continue
-            if isinstance(after, Invoice) and after.status != before.status:
-                # an invoice only moves forward, undone or not: a sent one
-                # never becomes a draft again (its copy is with the client)
-                check_transition(before, after.status)
-            if before.status not in LOCKING:
-                continue
-            name = f"{before.invoice_number} ({before.status})"
-            if after is None:
-                if self._time_remains(plan, before):
-                    raise BilledTimeLocked(
-                        f"{name} bills time that would stay: deleting the invoice would let "
-                        "that time be billed again; delete its time with it, or keep it",
-                        [before],
-                    )
-                continue
-            assert isinstance(after, Invoice)
-            if any(getattr(before, f) != getattr(after, f) for f in _BILLED_INVOICE_FIELDS):
-                raise BilledTimeLocked(
-                    f"{name}: the lines and time of a sent or paid invoice cannot change", [before]
-                )
-
-    def _time_remains(self, plan: Plan, invoice: Invoice) -> bool:
-        planned = {(c.kind.name, c.key): c.after for c in plan.changes}
-        for entry in invoice.billed:
-            if entry.task_id:
-                key = (MANUAL_TASKS.name, entry.task_id)
-                task = planned[key] if key in planned else self.store.get_manual_task(entry.task_id)
-                if task is not None:
-                    return True
-            elif entry.ticket_number:
-                key = (SESSIONS.name, entry.ticket_number)
-                found = (
-                    planned[key] if key in planned else self.store.get_session(entry.ticket_number)
-                )
-                session = _as_session(found)
-                if session is not None and any(
-                    seg.invoice_id == invoice.invoice_id or seg.start == entry.segment_start
-                    for seg in session.segments
-                ):
-                    return True
-        return False
 
     # -- undo and redo -----------------------------------------------------------------
 
@@ -559,10 +432,6 @@ class Ledger:
 # -- helpers ---------------------------------------------------------------------------
 
 
-def _image(record: Record | None) -> dict[str, Any] | None:
-    return record.model_dump(mode="json") if record is not None else None
-
-
 def _from_image(kind: Kind, image: dict[str, Any] | None) -> Record | None:
     return kind.model.model_validate(image) if image is not None else None
 
@@ -612,11 +481,6 @@ def _difference(kind: Kind, current: Record | None, expected: Record | None) -> 
     return f"was changed after it ({named})"
 
 
-def _as_session(record: Record | None) -> Session | None:
-    assert record is None or isinstance(record, Session)
-    return record
-
-
 def _label(kind: Kind, key: str) -> str:
     return {"sessions": key, "tickets": f"ticket {key}"}.get(kind.name, kind.label)
 
@@ -629,41 +493,3 @@ def _when(record: Record | None, tz: tzinfo | None) -> str:
     from jtt_tui.domain.calendar import to_local
 
     return f" (at {to_local(record.updated_at, tz):%Y-%m-%d %H:%M})"
-
-
-def _billed_session_changes(change: Change, tz: tzinfo | None) -> Iterable[tuple[str, str]]:
-    """(invoice id, what) for each billed segment of ``before`` that the
-    change edits, deletes or moves to another project."""
-    before, after = _as_session(change.before), _as_session(change.after)
-    if before is None:
-        return
-    # the same times on the same invoice: untouched (clearing the mark is a change too)
-    kept = {(s.start, s.end, s.invoice_id) for s in after.segments} if after is not None else set()
-    moved = after is not None and after.project_id != before.project_id
-    for segment in before.segments:
-        if segment.invoice_id is None:
-            continue
-        what = _segment_text(before.ticket_number, segment, tz)
-        if (segment.start, segment.end, segment.invoice_id) not in kept:
-            starts = {s.start for s in after.segments} if after is not None else set()
-            verb = "changing" if segment.start in starts else "deleting"
-            yield segment.invoice_id, f"{what} ({verb} it)"
-        elif moved:
-            yield segment.invoice_id, f"{what} (moving it to another project)"
-
-
-def _segment_text(ticket: str, segment: Segment, tz: tzinfo | None) -> str:
-    piece = Piece(ticket, segment.start, segment.end)
-    return f"the time on {piece.describe(tz)}"
-
-
-def _billed_task_change(change: Change) -> tuple[str, str] | None:
-    before = change.before
-    if not isinstance(before, ManualTask) or before.invoice_id is None:
-        return None
-    after = change.after
-    if after is not None:
-        assert isinstance(after, ManualTask)
-        if all(getattr(before, f) == getattr(after, f) for f in _BILLED_TASK_FIELDS):
-            return None
-    return before.invoice_id, f"the manual entry {before.title!r} of {before.date}"

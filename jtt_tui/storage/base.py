@@ -9,7 +9,7 @@ timers, invoice filters, the invoice counter, bulk import) are abstract.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import nullcontext, suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -250,12 +250,18 @@ def plan_import_record(
     )
 
 
+def imported_settings(settings: BillingSettings, user_id: str) -> BillingSettings:
+    """Billing settings as imported: re-keyed to ``user_id`` (an import
+    always lands in the importing user's space)."""
+    return settings.model_copy(update={"user_id": user_id})
+
+
 def bundle_records(bundle: DataBundle, user_id: str) -> list[tuple[Kind, list[Record]]]:
     """The bundle's records per kind, billing settings re-keyed to ``user_id``
     (an import always lands in the importing user's space)."""
     billing: list[Record] = []
     if bundle.billing_settings is not None:
-        billing = [bundle.billing_settings.model_copy(update={"user_id": user_id})]
+        billing = [imported_settings(bundle.billing_settings, user_id)]
     return [
         (SESSIONS, list(bundle.sessions)),
         (PROJECTS, list(bundle.projects)),
@@ -264,6 +270,21 @@ def bundle_records(bundle: DataBundle, user_id: str) -> list[tuple[Kind, list[Re
         (INVOICES, list(bundle.invoices)),
         (TICKETS, list(bundle.tickets)),
     ]
+
+
+def bundle_batches(
+    bundle: DataBundle, user_id: str, size: int = READ_BATCH
+) -> Iterator[tuple[Kind, list[Record]]]:
+    """The bundle's records (as :func:`bundle_records`) in batches of
+    ``size``, kind by kind: what :meth:`Storage.import_batches` takes."""
+    for kind, records in bundle_records(bundle, user_id):
+        for start in range(0, len(records), size):
+            yield kind, records[start : start + size]
+
+
+# What an import reports of each record it changes: (kind, key, as stored
+# before (None: new), as written (None: deleted)).
+ImportWatch = Callable[[Kind, str, Record | None, Record | None], None]
 
 
 def visible_to(kind: Kind, record: Record, user_id: str) -> bool:
@@ -359,6 +380,11 @@ class Storage(ABC):
     def sessions_between(self, start: datetime, end: datetime) -> list[Session]:
         """Sessions with any segment touching ``[start, end)`` (a running one
         counts up to now), oldest first."""
+
+    def iter_sessions_between(self, start: datetime, end: datetime) -> Iterator[Session]:
+        """:meth:`sessions_between` a batch at a time where the backend can
+        (the ledger's check of a big import); this version reads them all."""
+        return iter(self.sessions_between(start, end))
 
     @abstractmethod
     def active_sessions(self) -> list[Session]:
@@ -475,6 +501,27 @@ class Storage(ABC):
         bundle's records for this user. All or nothing. ``journal`` (stamped,
         see :meth:`stamped`) is written with it: a taken number is a
         ConflictError and nothing is imported."""
+
+    # Whether :meth:`import_batches` works here: an import then holds a batch
+    # of records, not the file (a store without it imports the whole bundle)
+    streams_import = False
+
+    def import_batches(
+        self,
+        batches: Iterable[tuple[Kind, list[Record]]],
+        mode: ImportMode = "merge",
+        *,
+        watch: ImportWatch | None = None,
+        close: Callable[[], JournalEntry | None] | None = None,
+    ) -> ImportReport:
+        """:meth:`import_all` of records that arrive in batches, kind by kind
+        in the bundle's order, written as they come in one transaction:
+        ``watch`` hears of every record changed (and deleted: ``replace``),
+        and ``close``, called last inside the transaction, may refuse (the
+        exception undoes everything) or return the journal entry written
+        with it. An exception from ``batches`` undoes everything too. Only
+        where :attr:`streams_import` is true."""
+        raise NotImplementedError(f"{type(self).__name__} imports whole bundles only")
 
     def load(self, kind: Kind[R], key: str) -> R | None:
         """The record of ``kind`` under ``key`` visible to this user, or None
@@ -873,6 +920,9 @@ class DelegatedQueries(Storage):
 
     def sessions_between(self, start: datetime, end: datetime) -> list[Session]:
         return self._query(lambda s: s.sessions_between(start, end))
+
+    def iter_sessions_between(self, start: datetime, end: datetime) -> Iterator[Session]:
+        return self._query(lambda s: s.iter_sessions_between(start, end))
 
     def active_sessions(self) -> list[Session]:
         return self._query(lambda s: s.active_sessions())

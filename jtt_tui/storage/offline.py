@@ -103,6 +103,8 @@ class OfflineMirror(SQLiteStore):
             "(create the invoice once it is back, so no two invoices share a number)"
         )
 
+    streams_import = False  # (an import needs the shared store: see import_all)
+
     def import_all(
         self,
         bundle: DataBundle,

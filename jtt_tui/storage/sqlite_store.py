@@ -13,7 +13,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -35,13 +35,14 @@ from jtt_tui.storage.base import (
     READ_BATCH,
     ImportMode,
     ImportReport,
+    ImportWatch,
     Offsets,
     ProjectTime,
     Storage,
     TrackedTime,
     Write,
     add_pieces,
-    bundle_records,
+    bundle_batches,
     plan_import_record,
     sort_active,
     split_days,
@@ -423,6 +424,23 @@ class SQLiteStore(Storage):
         now = self.clock.now()
         return [s for s in self._parse(SESSIONS, rows) if s.touches(start, end, now)]
 
+    def iter_sessions_between(self, start: datetime, end: datetime) -> Iterator[Session]:
+        now = self.clock.now()
+        with self._read() as conn:
+            cursor = conn.execute(
+                "SELECT doc FROM sessions WHERE user_id = ? AND span_end >= ? "
+                "AND span_start < ? ORDER BY span_start",
+                (self.user_id, epoch_ms(start), epoch_ms(end)),
+            )
+            try:
+                while rows := cursor.fetchmany(READ_BATCH):
+                    for (doc,) in rows:
+                        session = self._decode(SESSIONS, doc)
+                        if session.touches(start, end, now):
+                            yield session
+            finally:
+                cursor.close()
+
     def team_time(self, project: Project) -> list[tuple[str, timedelta]]:
         if not visible_to(PROJECTS, project, self.user_id):
             return []
@@ -634,61 +652,108 @@ class SQLiteStore(Storage):
 
     # -- bulk ------------------------------------------------------------------------
 
+    streams_import = True
+
     def import_all(
         self,
         bundle: DataBundle,
         mode: ImportMode = "merge",
         journal: JournalEntry | None = None,
     ) -> ImportReport:
+        return self.import_batches(
+            bundle_batches(bundle, self.user_id, _IN_BATCH), mode, close=lambda: journal
+        )
+
+    def import_batches(
+        self,
+        batches: Iterable[tuple[Kind, list[Record]]],
+        mode: ImportMode = "merge",
+        *,
+        watch: ImportWatch | None = None,
+        close: Callable[[], JournalEntry | None] | None = None,
+    ) -> ImportReport:
         if mode not in ("merge", "replace"):
             raise ValueError("mode must be 'merge' or 'replace'")
         report = ImportReport(mode=mode)
         now = self.clock.now()
         with self._write() as conn:
+            pending = iter(batches)
+            current = next(pending, None)
+            for kind in ALL_KINDS:
+                keep: set[str] = set()  # (replace: what stays)
+                while current is not None and current[0] is kind:
+                    keys = self._import_batch(conn, kind, current[1], report, now, watch=watch)
+                    if mode == "replace":
+                        keep.update(keys)
+                    current = next(pending, None)
+                if mode == "replace":
+                    report.for_kind(kind).deleted = self._delete_others(conn, kind, keep, watch)
+            if current is not None:
+                raise ValueError(f"{current[0].name} records arrived out of the bundle's order")
+            journal = close() if close is not None else None
             if journal is not None:
                 self._store_in(conn, JOURNAL, journal, 0)
-            for kind, records in bundle_records(bundle, self.user_id):
-                self._import_kind(conn, kind, records, report, now)
-                if mode == "replace":
-                    keys = json.dumps([kind.key_of(r) for r in records])
-                    report.for_kind(kind).deleted = conn.execute(
-                        f"DELETE FROM {kind.name} WHERE user_id = ? "
-                        "AND key NOT IN (SELECT value FROM json_each(?))",
-                        (self.user_id, keys),
-                    ).rowcount
         return report
 
-    def _import_kind(
+    def _import_batch(
         self,
         conn: sqlite3.Connection,
         kind: Kind,
-        records: Sequence[Record],
+        batch: Sequence[Record],
         report: ImportReport,
         now: datetime,
-    ) -> None:
-        for start in range(0, len(records), _IN_BATCH):
-            batch = records[start : start + _IN_BATCH]
-            existing = self._existing(conn, kind, [kind.key_of(r) for r in batch])
-            for incoming in batch:
-                key = kind.key_of(incoming)
-                row_id, current, visible = existing.get(key, (None, None, True))
-                if not visible:
-                    raise ConflictError(
-                        kind.label,
-                        key,
-                        incoming.version,
-                        None,
-                        detail="the id belongs to another user's record",
-                    )
-                stored = plan_import_record(
-                    kind, current, incoming, report, user_id=self.user_id, now=now
+        *,
+        watch: ImportWatch | None,
+    ) -> list[str]:
+        """One batch of an import (an existing record looked up by key for
+        the batch at once); returns the batch's keys."""
+        keys = [kind.key_of(r) for r in batch]
+        existing = self._existing(conn, kind, keys)
+        for key, incoming in zip(keys, batch, strict=True):
+            row_id, current, visible = existing.get(key, (None, None, True))
+            if not visible:
+                raise ConflictError(
+                    kind.label,
+                    key,
+                    incoming.version,
+                    None,
+                    detail="the id belongs to another user's record",
                 )
-                if stored is None:
-                    continue
-                if row_id is None:
-                    self._insert(conn, kind, stored)
-                else:
-                    self._update_row(conn, kind, row_id, stored)
+            stored = plan_import_record(
+                kind, current, incoming, report, user_id=self.user_id, now=now
+            )
+            if stored is None:
+                continue
+            if watch is not None:
+                watch(kind, key, current, stored)
+            if row_id is None:
+                self._insert(conn, kind, stored)
+            else:
+                self._update_row(conn, kind, row_id, stored)
+        return keys
+
+    def _delete_others(
+        self, conn: sqlite3.Connection, kind: Kind, keep: set[str], watch: ImportWatch | None
+    ) -> int:
+        """Delete this user's records of ``kind`` not in ``keep`` (a replace),
+        each told to ``watch`` first; returns how many."""
+        rows = conn.execute(
+            f"SELECT id, key FROM {kind.name} WHERE user_id = ? ORDER BY id", (self.user_id,)
+        ).fetchall()
+        going = [(row_id, key) for row_id, key in rows if key not in keep]
+        del rows
+        for start in range(0, len(going), _IN_BATCH):
+            batch = going[start : start + _IN_BATCH]
+            marks = ", ".join("?" for _ in batch)
+            ids = [row_id for row_id, _key in batch]
+            if watch is not None:
+                docs = conn.execute(
+                    f"SELECT key, doc FROM {kind.name} WHERE id IN ({marks}) ORDER BY id", ids
+                ).fetchall()
+                for key, doc in docs:
+                    watch(kind, key, self._decode(kind, doc), None)
+            conn.execute(f"DELETE FROM {kind.name} WHERE id IN ({marks})", ids)
+        return len(going)
 
     def _existing(
         self, conn: sqlite3.Connection, kind: Kind[R], keys: list[str]

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from jtt_tui.domain import DataBundle, Segment, Session, SessionStatus
-from jtt_tui.services import ledger as ledger_module
+from jtt_tui.services import ledger_checks
 from jtt_tui.services.data import import_data
 from jtt_tui.services.ledger import Ledger, LedgerRefused, OverlapRefused
 from jtt_tui.storage.importers import ImportFileError
@@ -74,7 +74,7 @@ def test_a_big_file_whose_last_record_is_invalid_changes_nothing(store, clock, t
 def test_an_import_too_large_to_copy_is_journaled_without_copies(
     store, clock, tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(ledger_module, "MAX_IMAGES_BYTES", 2_000)
+    monkeypatch.setattr(ledger_checks, "MAX_IMAGES_BYTES", 2_000)
     _write(tmp_path / "big.json", _sessions(50))
     ledger = Ledger(store)
     import_data(store, tmp_path / "big.json", ledger=ledger)

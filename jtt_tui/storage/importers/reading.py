@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -11,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from jtt_tui.domain.models import DataBundle
+from jtt_tui.domain.models import DataBundle, ManualTask, Session
 from jtt_tui.domain.validation import explain
 
 ImportFormat = Literal["bundle", "electron", "tickets-csv"]
@@ -58,10 +59,10 @@ def load_json(path: Path, raw: bytes) -> Any:
     except UnicodeDecodeError as exc:
         raise ImportFileError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     try:
-        data = json.loads(
-            text, parse_float=_number, parse_int=_integer, parse_constant=_refuse_constant
-        )
-        check_keys(data, path)
+        keys = KeyWatch()
+        data = json_decoder(keys.seen).decode(text)
+        if keys.suspect or _ESCAPED_NUL in text:
+            check_keys(data, path)
     except json.JSONDecodeError as exc:
         raise ImportFileError(
             f"{path}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg} "
@@ -75,6 +76,17 @@ def load_json(path: Path, raw: bytes) -> Any:
     except ValueError as exc:
         raise ImportFileError(f"{path}: {exc}") from None
     return data
+
+
+def json_decoder(object_hook: Callable[[dict[str, Any]], Any]) -> json.JSONDecoder:
+    """The JSON reading of every import: exact decimals, numbers in range,
+    no NaN or Infinity; ``object_hook`` sees every object."""
+    return json.JSONDecoder(
+        parse_float=_number,
+        parse_int=_integer,
+        parse_constant=_refuse_constant,
+        object_hook=object_hook,
+    )
 
 
 # a number beyond these is no time, amount or count jtt keeps: refused before
@@ -101,6 +113,34 @@ def _number(text: str) -> Decimal:
 
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number jtt accepts")
+
+
+# a NUL character can only be in JSON text escaped (strict JSON refuses a raw
+# one), and \u0000 is the one way to write it
+_ESCAPED_NUL = "\\u0000"
+
+
+class KeyWatch:
+    """An ``object_hook`` that notes whether any object has a key that
+    :func:`check_keys` would refuse, at the cost of a set comparison per
+    object (the keys of a file repeat); only then is the file walked value
+    by value for the message."""
+
+    def __init__(self) -> None:
+        self.fine: set[str] = set()
+        self.suspect = False
+
+    def seen(self, obj: dict[str, Any]) -> dict[str, Any]:
+        if not self.fine.issuperset(obj):
+            self.note(obj)
+        return obj
+
+    def note(self, keys: Iterable[str]) -> None:
+        for key in keys:
+            if key.startswith("$") or "." in key or "\0" in key:
+                self.suspect = True
+            else:
+                self.fine.add(key)
 
 
 def check_keys(data: Any, path: Path, where: str = "") -> None:
@@ -154,12 +194,19 @@ def _first_hostile(data: Any) -> tuple[str | None, list[str | int]] | None:
 def detect_format(path: Path, raw: bytes) -> ImportFormat:
     if path.suffix.lower() == ".csv":
         return "tickets-csv"
+    return _format_of(path, _json_object_of(path, raw))
+
+
+def _json_object_of(path: Path, raw: bytes) -> Any:
     head = raw[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
     if not head.startswith(b"{"):
         raise ImportFileError(
             f"{path}: not a JSON object or a .csv file; say the format with --format"
         )
-    data = load_json(path, raw)
+    return load_json(path, raw)
+
+
+def _format_of(path: Path, data: Any) -> ImportFormat:
     if data.get("app") == "jtt" or "format_version" in data:
         return "bundle"
     if any(key in data for key in ("projectData", "jiraData", "manualTasks")) or isinstance(
@@ -180,13 +227,20 @@ def read_import(
 ) -> ParsedImport:
     """Read and validate a whole file; raises ImportFileError on any problem."""
     raw = read_bytes(path)
+    data: Any = None
     if fmt == "auto":
-        fmt = detect_format(path, raw)
+        if path.suffix.lower() == ".csv":
+            fmt = "tickets-csv"
+        else:  # (parsed once: the format is told by what the file holds)
+            data = _json_object_of(path, raw)
+            fmt = _format_of(path, data)
     if fmt == "tickets-csv":
         from jtt_tui.storage.importers.tickets_csv import parse_tickets_csv
 
         return parse_tickets_csv(path, raw)
-    data = load_json(path, raw)
+    if data is None:
+        data = load_json(path, raw)
+    del raw  # (the parsed data is what is needed from here)
     if not isinstance(data, dict):
         raise ImportFileError(f"{path}: expected a JSON object at the top level")
     if fmt == "bundle":
@@ -211,23 +265,34 @@ def check_plausible(bundle: DataBundle, path: Path, now: datetime) -> None:
     manual entry before 1970 or more than a day in the future (a segment
     from year 1 to 9999 would count as every day's 24 hours)."""
     latest = now + AHEAD
+    for session in bundle.sessions:
+        check_session_times(session, path, latest)
+    for task in bundle.manual_tasks:
+        check_task_date(task, path, latest)
+
+
+def check_session_times(session: Session, path: Path, latest: datetime) -> None:
+    """:func:`check_plausible` of one session (``latest``: now + AHEAD)."""
 
     def when(moment: datetime) -> str:
         return f"{moment:%Y-%m-%d %H:%M} UTC"
 
-    for session in bundle.sessions:
-        for number, segment in enumerate(session.segments, start=1):
-            where = f"{path}: {session.ticket_number}, segment {number}"
-            for moment in (segment.start, segment.end):
-                if moment is None:
-                    continue
-                if moment < EARLIEST:
-                    raise ImportFileError(f"{where}: {when(moment)} is before 1970")
-                if moment > latest:
-                    raise ImportFileError(f"{where}: {when(moment)} is in the future")
-    for task in bundle.manual_tasks:
-        if not EARLIEST.date() <= task.date <= latest.date():
-            side = "before 1970" if task.date < EARLIEST.date() else "in the future"
-            raise ImportFileError(
-                f"{path}: the manual entry {task.title[:40]!r} is dated {task.date}, {side}"
-            )
+    for number, segment in enumerate(session.segments, start=1):
+        for moment in (segment.start, segment.end):
+            if moment is None:
+                continue
+            if moment < EARLIEST:
+                where = f"{path}: {session.ticket_number}, segment {number}"
+                raise ImportFileError(f"{where}: {when(moment)} is before 1970")
+            if moment > latest:
+                where = f"{path}: {session.ticket_number}, segment {number}"
+                raise ImportFileError(f"{where}: {when(moment)} is in the future")
+
+
+def check_task_date(task: ManualTask, path: Path, latest: datetime) -> None:
+    """:func:`check_plausible` of one manual entry."""
+    if not EARLIEST.date() <= task.date <= latest.date():
+        side = "before 1970" if task.date < EARLIEST.date() else "in the future"
+        raise ImportFileError(
+            f"{path}: the manual entry {task.title[:40]!r} is dated {task.date}, {side}"
+        )
