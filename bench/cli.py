@@ -1,7 +1,8 @@
 """Whole-process latency of `jtt status`, `status --short`, `start`, `stop`,
 `pause` and a shell completion (`jtt __complete`) at 1k, 10k and 100k stored
-sessions (median of repeated runs), each next to `python -c pass` measured in
-the same run (the ratio is what the targets are about: it cancels the shared
+sessions (median of repeated runs), on the command server (the default) and
+each in a process of its own (JTT_SERVER=off), next to `python -c pass`
+measured in the same run (the ratio is what the targets are about: it cancels the shared
 machine's speed); the top 10 imports of `jtt status` (`python -X importtime`);
 the undo journal full (its 500 newest changes kept) as after months of use,
 and the same start + stop measured in one process (less noise: the ledger's
@@ -13,6 +14,7 @@ own cost, journal write included).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import subprocess
@@ -28,15 +30,6 @@ from jtt_tui.storage import SQLiteStore
 JOURNAL_FULL = 500  # changes the journal keeps by default
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _median_ms(argv: list[str], env: dict[str, str], repeat: int) -> float:
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        subprocess.run(argv, env=env, check=True, capture_output=True)
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples) * 1000
 
 
 def main() -> None:
@@ -58,10 +51,10 @@ def main() -> None:
         import compileall
 
         compileall.compile_dir(str(ROOT / "jtt_tui"), quiet=1)
-        baseline = _median_ms([sys.executable, "-c", "pass"], base, args.repeat)
+        envs: dict[int, dict[str, str]] = {}
         for size in sizes:
             data = Path(tmp) / f"data-{size}"
-            env = {
+            envs[size] = {
                 **base,
                 "JTT_DATA_DIR": str(data),
                 "JTT_CONFIG_DIR": str(Path(tmp) / "cfg"),
@@ -81,35 +74,31 @@ def main() -> None:
                 timer.start(f"INPROC-{n + 1}")
                 timer.stop()
                 in_process.append(time.perf_counter() - t0)
-            journal = len(store.journal_entries(10_000))
+            results[size] = {
+                "in-process": statistics.median(in_process) * 1000,
+                "journal": len(store.journal_entries(10_000)),
+            }
             store.disconnect()
-            row = {"status": _median_ms([*jtt, "status"], env, args.repeat)}
-            row["status --short"] = _median_ms([*jtt, "status", "--short"], env, args.repeat)
-            row["completion"] = _median_ms(
-                [*jtt, "__complete", "2", "jtt", "start", "B"], env, args.repeat
-            )
-            if size == sizes[0]:
-                imports = _top_imports([*jtt, "status"], env)
-            row["in-process"] = statistics.median(in_process) * 1000
-            row["journal"] = journal
-            starts, pauses, stops = [], [], []
-            for i in range(args.repeat):
-                t0 = time.perf_counter()
-                subprocess.run(
-                    [*jtt, "start", f"BENCH-{i}"], env=env, check=True, capture_output=True
-                )
-                t1 = time.perf_counter()
-                subprocess.run([*jtt, "pause"], env=env, check=True, capture_output=True)
-                t2 = time.perf_counter()
-                subprocess.run([*jtt, "stop"], env=env, check=True, capture_output=True)
-                t3 = time.perf_counter()
-                starts.append(t1 - t0)
-                pauses.append(t2 - t1)
-                stops.append(t3 - t2)
-            row["start"] = statistics.median(starts) * 1000
-            row["pause"] = statistics.median(pauses) * 1000
-            row["stop"] = statistics.median(stops) * 1000
-            results[size] = row
+        run_dir = str(Path(tmp) / "run")
+        _warm_server(jtt, {**envs[sizes[0]], "JTT_SERVER": "on", "JTT_RUNTIME_DIR": run_dir})
+        # every size and both modes in turns, next to `python -c pass`: the
+        # shared machine's noise (another process's fsyncs) falls on all alike
+        samples: dict[str, list[float]] = {}
+        for _ in range(args.repeat):
+            samples.setdefault("pass", []).append(_once([sys.executable, "-c", "pass"], base))
+            for size in sizes:
+                for mode, extra in (
+                    ("served", {"JTT_SERVER": "on", "JTT_RUNTIME_DIR": run_dir}),
+                    ("own", {"JTT_SERVER": "off"}),
+                ):
+                    for command, ms in _commands(jtt, {**envs[size], **extra}).items():
+                        samples.setdefault(f"{size} {command} {mode}", []).append(ms)
+        _stop_server(Path(run_dir))
+        imports = _top_imports([*jtt, "status"], {**envs[sizes[0]], "JTT_SERVER": "off"})
+        baseline = statistics.median(samples.pop("pass"))
+        for key, values in samples.items():
+            size, rest = key.split(" ", 1)
+            results[int(size)][rest] = statistics.median(values)
     print(f"python -c pass: {baseline:.0f} ms (interpreter start-up on this machine)")
     journals = ", ".join(f"{results[size]['journal']:.0f}" for size in sizes)
     print(f"journal entries kept: {journals} (bounded; every change writes one)\n")
@@ -118,11 +107,17 @@ def main() -> None:
         + "".join(f"{size:>12,}" for size in sizes)
         + "   largest/smallest   ÷ python -c pass"
     )
-    for command in ("status", "status --short", "start", "pause", "stop", "completion"):
-        ratio = results[sizes[-1]][command] / results[sizes[0]][command]
-        cells = "".join(f"{results[size][command]:10.0f}ms" for size in sizes)
-        passes = " / ".join(f"{results[size][command] / baseline:.1f}x" for size in sizes)
-        print(f"jtt {command:15}{cells}   {ratio:13.2f}x   {passes}")
+    for mode, title in (
+        ("served", "on the command server (the default; warm)"),
+        ("own", "each in a process of its own (JTT_SERVER=off)"),
+    ):
+        print(f"-- {title}")
+        for command in COMMANDS:
+            key = f"{command} {mode}"
+            ratio = results[sizes[-1]][key] / results[sizes[0]][key]
+            cells = "".join(f"{results[size][key]:10.0f}ms" for size in sizes)
+            passes = " / ".join(f"{results[size][key] / baseline:.1f}x" for size in sizes)
+            print(f"jtt {command:15}{cells}   {ratio:13.2f}x   {passes}")
     ratio = results[sizes[-1]]["in-process"] / results[sizes[0]]["in-process"]
     cells = "".join(f"{results[size]['in-process']:10.1f}ms" for size in sizes)
     print(f"{'start+stop *':14}{cells}   {ratio:.2f}x")
@@ -130,6 +125,55 @@ def main() -> None:
     print(f"\nthe 10 costliest imports of `jtt status` (cumulative, {sizes[0]:,} sessions):")
     for name, micros in imports:
         print(f"  {micros / 1000:7.1f} ms  {name}")
+
+
+COMMANDS = ("status", "status --short", "start", "pause", "stop", "completion")
+
+
+def _once(argv: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, env=env, check=True, capture_output=True)
+    return (time.perf_counter() - start) * 1000
+
+
+def _commands(jtt: list[str], env: dict[str, str]) -> dict[str, float]:
+    """One run of each command, in ms (start, pause and stop in that order,
+    so each finds what it acts on)."""
+    return {
+        "status": _once([*jtt, "status"], env),
+        "status --short": _once([*jtt, "status", "--short"], env),
+        "completion": _once([*jtt, "__complete", "2", "jtt", "start", "B"], env),
+        "start": _once([*jtt, "start", "BENCH-1"], env),
+        "pause": _once([*jtt, "pause"], env),
+        "stop": _once([*jtt, "stop"], env),
+    }
+
+
+def _warm_server(jtt: list[str], env: dict[str, str]) -> None:
+    """The first command starts the server; wait until it answers."""
+    import socket
+
+    from jtt_tui.cmdclient import socket_path
+
+    subprocess.run([*jtt, "status"], env=env, check=True, capture_output=True)
+    path = socket_path({"JTT_RUNTIME_DIR": env["JTT_RUNTIME_DIR"]})
+    assert path is not None
+    for _ in range(600):
+        with socket.socket(socket.AF_UNIX) as probe:
+            try:
+                probe.connect(path)
+                return
+            except OSError:
+                time.sleep(0.05)
+    raise SystemExit("the command server did not start")
+
+
+def _stop_server(folder: Path) -> None:
+    import signal
+
+    for lock in folder.glob("*.lock"):
+        with contextlib.suppress(OSError, ValueError):
+            os.kill(int(lock.read_text().split()[0]), signal.SIGTERM)
 
 
 def _top_imports(argv: list[str], env: dict[str, str], top: int = 10) -> list[tuple[str, int]]:

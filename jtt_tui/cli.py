@@ -7,6 +7,7 @@ Imports stay lazy: ``jtt status`` must not pay for Textual or pymongo.
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -41,7 +42,10 @@ def _join_relative_times(arguments: list[str]) -> list[str]:
     return joined
 
 
+@functools.cache
 def build_parser() -> argparse.ArgumentParser:
+    """Every command's options (built once per process: a parse does not
+    change it; the command server builds it before it forks)."""
     import argparse
 
     class _Parser(argparse.ArgumentParser):

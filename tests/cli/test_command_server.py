@@ -298,3 +298,27 @@ def test_the_client_imports_almost_nothing(cli_env):
     ).stdout
     loaded = set(eval(out))  # a printed list of module names
     assert loaded <= {"jtt_tui", "jtt_tui.cmdclient", "__future__", "_signal", "_socket"}, loaded
+
+
+def test_warming_up_leaves_nothing_a_fork_would_inherit(cli_env, tmp_path):
+    """The server runs each served command once on a throwaway store before
+    it listens (first-use costs paid once): no log handler, no keyring
+    chosen, no folder left behind, the process environment untouched."""
+    probe = """
+import json, logging, os, sys, tempfile
+before = dict(os.environ)
+from jtt_tui import cmdserver
+cmdserver.preload()
+import keyring.core
+print(json.dumps({
+    "handlers": len(logging.getLogger().handlers) + len(logging.getLogger("jtt_tui").handlers),
+    "keyring": keyring.core._keyring_backend is not None,
+    "left": [p for p in os.listdir(tempfile.gettempdir()) if p.startswith("jtt-warm-")],
+    "environ": dict(os.environ) == before,
+}))
+"""
+    env = {**cli_env, "TMPDIR": str(tmp_path)}
+    out = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    ).stdout
+    assert json.loads(out) == {"handlers": 0, "keyring": False, "left": [], "environ": True}
