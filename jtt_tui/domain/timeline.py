@@ -25,7 +25,7 @@ from jtt_tui.domain.models import Segment, Session
 MAX_SEGMENT = timedelta(hours=24)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # (slots: a big import holds hundreds of thousands)
 class Piece:
     """One segment placed on the timeline; ``end`` None while it runs."""
 

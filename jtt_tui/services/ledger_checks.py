@@ -218,9 +218,12 @@ class PlanChecks:
         lo = min(p.start for p in self._changed)
         hi = max(p.until(now) for p in self._changed)
         others: list[Piece] = []
-        for stored in self.store.iter_sessions_between(lo, hi + timedelta(milliseconds=1)):
-            if stored.ticket_number not in self._planned:
-                others += pieces_of(stored)
+        # (the stored state of what the change writes is not what counts)
+        stored = self.store.iter_sessions_between(
+            lo, hi + timedelta(milliseconds=1), skip=self._planned
+        )
+        for session in stored:
+            others += pieces_of(session)
         others += self._planned_pieces
         return overlaps(self._changed, others, now)
 

@@ -9,7 +9,7 @@ timers, invoice filters, the invoice counter, bulk import) are abstract.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Container, Hashable, Iterable, Iterator, Sequence
 from contextlib import nullcontext, suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -381,10 +381,14 @@ class Storage(ABC):
         """Sessions with any segment touching ``[start, end)`` (a running one
         counts up to now), oldest first."""
 
-    def iter_sessions_between(self, start: datetime, end: datetime) -> Iterator[Session]:
+    def iter_sessions_between(
+        self, start: datetime, end: datetime, skip: Container[str] = frozenset()
+    ) -> Iterator[Session]:
         """:meth:`sessions_between` a batch at a time where the backend can
-        (the ledger's check of a big import); this version reads them all."""
-        return iter(self.sessions_between(start, end))
+        (the ledger's check of a big import), without the tickets in
+        ``skip`` (not even read, where the backend can); this version reads
+        them all."""
+        return (s for s in self.sessions_between(start, end) if s.ticket_number not in skip)
 
     @abstractmethod
     def active_sessions(self) -> list[Session]:
@@ -921,8 +925,10 @@ class DelegatedQueries(Storage):
     def sessions_between(self, start: datetime, end: datetime) -> list[Session]:
         return self._query(lambda s: s.sessions_between(start, end))
 
-    def iter_sessions_between(self, start: datetime, end: datetime) -> Iterator[Session]:
-        return self._query(lambda s: s.iter_sessions_between(start, end))
+    def iter_sessions_between(
+        self, start: datetime, end: datetime, skip: Container[str] = frozenset()
+    ) -> Iterator[Session]:
+        return self._query(lambda s: s.iter_sessions_between(start, end, skip))
 
     def active_sessions(self) -> list[Session]:
         return self._query(lambda s: s.active_sessions())

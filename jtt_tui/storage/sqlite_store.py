@@ -13,7 +13,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -424,17 +424,21 @@ class SQLiteStore(Storage):
         now = self.clock.now()
         return [s for s in self._parse(SESSIONS, rows) if s.touches(start, end, now)]
 
-    def iter_sessions_between(self, start: datetime, end: datetime) -> Iterator[Session]:
+    def iter_sessions_between(
+        self, start: datetime, end: datetime, skip: Container[str] = frozenset()
+    ) -> Iterator[Session]:
         now = self.clock.now()
         with self._read() as conn:
             cursor = conn.execute(
-                "SELECT doc FROM sessions WHERE user_id = ? AND span_end >= ? "
+                "SELECT key, doc FROM sessions WHERE user_id = ? AND span_end >= ? "
                 "AND span_start < ? ORDER BY span_start",
                 (self.user_id, epoch_ms(start), epoch_ms(end)),
             )
             try:
                 while rows := cursor.fetchmany(READ_BATCH):
-                    for (doc,) in rows:
+                    for key, doc in rows:
+                        if key in skip:
+                            continue
                         session = self._decode(SESSIONS, doc)
                         if session.touches(start, end, now):
                             yield session
