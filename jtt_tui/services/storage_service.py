@@ -22,7 +22,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -34,6 +34,7 @@ from jtt_tui.storage.base import (
     DelegatedQueries,
     ImportMode,
     ImportReport,
+    ImportWatch,
     R,
     Storage,
     Write,
@@ -692,6 +693,25 @@ class StorageService(DelegatedQueries):
 
     def next_invoice_number(self) -> str:
         return self._call(lambda s: s.next_invoice_number(), write=True)
+
+    @property
+    def streams_import(self) -> bool:  # type: ignore[override]
+        # (with an offline copy, an import is whole: the copy is refreshed after it)
+        return self._mirror is None and self._remote.streams_import
+
+    def import_batches(
+        self,
+        batches: Iterable[tuple[Kind, list[Record]]],
+        mode: ImportMode = "merge",
+        *,
+        watch: ImportWatch | None = None,
+        close: Callable[[], JournalEntry | None] | None = None,
+    ) -> ImportReport:
+        if not self.streams_import:
+            return super().import_batches(batches, mode, watch=watch, close=close)
+        return self._call(
+            lambda s: s.import_batches(batches, mode, watch=watch, close=close), write=True
+        )
 
     def import_all(
         self,

@@ -272,3 +272,26 @@ def test_an_unusual_layout_is_imported_whole(tmp_path, clock, monkeypatch):
     path.write_text(DataBundle(sessions=_sessions(3)).model_dump_json())
     assert import_data(store, path).report.for_kind(SESSIONS).unchanged == 3
     assert used == [False, True]
+
+
+def test_the_storage_service_streams_a_local_import(tmp_path, clock, monkeypatch):
+    """What `jtt import` and the TUI hold is the storage service: over a local
+    store it streams (with an offline copy of a remote it imports whole)."""
+    from jtt_tui.services.storage_service import StorageService
+
+    streamed = []
+    real = SQLiteStore.import_batches
+
+    def spy(self, *args, **kwargs):
+        streamed.append(kwargs.get("watch") is not None)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(SQLiteStore, "import_batches", spy)
+    service = StorageService(_store(tmp_path / "s.db", clock))
+    assert service.streams_import
+    path = tmp_path / "in.json"
+    path.write_text(DataBundle(sessions=_sessions(3)).model_dump_json())
+    assert import_data(service, path).report.written == 3
+    assert streamed == [True]
+    (entry,) = service.journal_entries(1)
+    assert entry.description == "import in.json (3 records)"
