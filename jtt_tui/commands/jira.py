@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from datetime import tzinfo
 
     from jtt_tui.jira.client import JiraClient
-    from jtt_tui.services.jira import PushOutcome
+    from jtt_tui.services.jira_plan import PushOutcome
     from jtt_tui.services.reconcile import Reconciler, Reconciliation
 
 
@@ -153,7 +153,8 @@ def cmd_configure(ctx: Context, args: argparse.Namespace) -> int:
     from jtt_tui.config import JiraConfig, update_settings_file
     from jtt_tui.domain.validation import explain
     from jtt_tui.secrets import SecretStoreUnavailable, set_secret
-    from jtt_tui.services.jira import TOKEN_SECRET, insecure_warning, unbounded_jql
+    from jtt_tui.services.jira import TOKEN_SECRET, insecure_warning
+    from jtt_tui.services.jira_search import unbounded_jql
 
     settings = ctx.settings
     changes: dict[str, Any] = {}
@@ -253,7 +254,7 @@ def cmd_test(ctx: Context, args: argparse.Namespace) -> int:
 
 def cmd_search(ctx: Context, args: argparse.Namespace) -> int:
     from jtt_tui.jira.client import JiraError
-    from jtt_tui.services.jira import cache_issues, cached_search, search
+    from jtt_tui.services.jira_search import cache_issues, cached_search, search
 
     try:
         with _client(ctx) as client:
@@ -272,7 +273,7 @@ def cmd_search(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_pull(ctx: Context, args: argparse.Namespace) -> int:
-    from jtt_tui.services.jira import pull
+    from jtt_tui.services.jira_search import pull
 
     jql = args.jql or ctx.settings.jira.jql
     with _client(ctx) as client:
@@ -298,7 +299,8 @@ def _line(outcome: PushOutcome) -> str:
 def cmd_push(ctx: Context, args: argparse.Namespace) -> int:
     from jtt_tui.domain.calendar import day_start, local_date
     from jtt_tui.domain.parsing import parse_day
-    from jtt_tui.services.jira import plan, push, refresh_done
+    from jtt_tui.services.jira_plan import plan
+    from jtt_tui.services.jira_push import push, refresh_done
 
     settings = ctx.settings
     store = ctx.store

@@ -9,7 +9,7 @@ Every request has a timeout. 429 is retried for every method after the
 ``Retry-After`` the server asks for; 5xx, timeouts and dropped connections
 are retried only for requests that are safe to repeat (GET, PUT, DELETE) — a
 worklog POST is never blindly repeated: the caller looks for the worklog it
-may have created first (see ``services/jira.py``). Other 4xx are never
+may have created first (see ``services/jira_push.py``). Other 4xx are never
 retried. Failures are :class:`JiraError` with a kind and a message that
 names the cause and the fix; the token never appears in one.
 """

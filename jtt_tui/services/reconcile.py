@@ -37,7 +37,9 @@ from jtt_tui.domain.durations import format_span
 from jtt_tui.domain.errors import DomainError
 from jtt_tui.domain.models import ManualTask, Session, WorklogLink, WorklogState
 from jtt_tui.jira.client import JiraClient, JiraError, Worklog
-from jtt_tui.services.jira import PushReport, PushUnit, plan, push, push_id_for, save_link
+from jtt_tui.services.jira_links import save_link
+from jtt_tui.services.jira_plan import PushReport, PushUnit, plan, push_id_for
+from jtt_tui.services.jira_push import push
 from jtt_tui.services.ledger import Change, Plan
 from jtt_tui.storage.kinds import MANUAL_TASKS, SESSIONS
 

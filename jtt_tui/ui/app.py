@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
     from jtt_tui.config import Settings
     from jtt_tui.services.container import Services
-    from jtt_tui.services.jira import PushReport
+    from jtt_tui.services.jira_plan import PushReport
     from jtt_tui.services.watch import ChangeWatcher
     from jtt_tui.ui.timekeeping import Timekeeping
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from jtt_tui.jira.client import JiraClient, JiraError, adf, adf_text
-from jtt_tui.services import jira as service
+from jtt_tui.services import jira_search
 from tests.support.fake_jira import FakeJira
 
 
@@ -46,25 +46,25 @@ def test_search_follows_every_page(jira):
 def test_typed_text_becomes_jql_and_the_default_filter_applies(jira):
     client = make(jira)
     base = "assignee = currentUser() AND statusCategory != Done ORDER BY updated DESC"
-    words = service.search(client, "number 1", base)
+    words = jira_search.search(client, "number 1", base)
     assert words and all("number 1" in i.summary.lower() for i in words)
     assert all(not i.done for i in words)  # WEB-10, WEB-100 … are done: filtered out
-    assert [i.key for i in service.search(client, "web-100", base)] == ["WEB-100"]
-    assert service.search(client, "WEB-999", base) == []
+    assert [i.key for i in jira_search.search(client, "web-100", base)] == ["WEB-100"]
+    assert jira_search.search(client, "WEB-999", base) == []
 
 
 def test_jql_is_built_safely():
     base = "assignee = currentUser() ORDER BY updated DESC"
-    assert service.search_jql("say 'hi' now", base) == (
+    assert jira_search.search_jql("say 'hi' now", base) == (
         "(assignee = currentUser()) AND text ~ \"say 'hi' now\" ORDER BY updated DESC"
     )
-    assert service.search_jql("ops-7", base) == 'key = "OPS-7"'
+    assert jira_search.search_jql("ops-7", base) == 'key = "OPS-7"'
     # Lucene operators are separators, not syntax (a stray one is a 400 in Jira)
-    assert service.search_jql("fix: (login) && -redirect*", base) == (
+    assert jira_search.search_jql("fix: (login) && -redirect*", base) == (
         '(assignee = currentUser()) AND text ~ "fix login redirect" ORDER BY updated DESC'
     )
-    assert service.search_jql("!!", base) == base
-    assert service.search_jql("", base) == base
+    assert jira_search.search_jql("!!", base) == base
+    assert jira_search.search_jql("", base) == base
 
 
 def test_5xx_on_a_get_is_retried_4xx_never(jira):

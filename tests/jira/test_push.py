@@ -11,8 +11,9 @@ import pytest
 
 from jtt_tui.config import JiraConfig
 from jtt_tui.domain.models import Project, Rounding, Segment, Session, WorklogState
-from jtt_tui.jira.client import JiraClient, JiraError, jira_time
-from jtt_tui.services import jira as service
+from jtt_tui.jira.client import Issue, JiraClient, JiraError, jira_time
+from jtt_tui.services import jira_links, jira_plan, jira_push, jira_search
+from jtt_tui.services.jira import describe
 from jtt_tui.storage import SQLiteStore
 from tests.support.fake_jira import FakeJira
 
@@ -48,8 +49,8 @@ def track(store, ticket: str, *spans: tuple[int, int], notes: str = "") -> None:
 
 def run(store, client, config: JiraConfig | None = None, **plan_options):
     config = config or JiraConfig(url="https://x.example")
-    units = service.plan(store, config, tz=UTC, **plan_options)
-    return service.push(store, client, units, adjust=config.estimate, now=lambda: T0)
+    units = jira_plan.plan(store, config, tz=UTC, **plan_options)
+    return jira_push.push(store, client, units, adjust=config.estimate, now=lambda: T0)
 
 
 def links(store, ticket: str):
@@ -132,7 +133,7 @@ def test_rate_limited_beyond_the_retries_queues_everything(store, fake_jira):
     assert isinstance(report.stopped, JiraError) and report.stopped.kind == "rate_limited"
     assert report.count("queued") == 2
     assert all(links(store, k)[0].state == WorklogState.PENDING for k in ("WEB-1", "WEB-2"))
-    pending = service.plan(store, JiraConfig(url="https://x"), tz=UTC, only_pending=True)
+    pending = jira_plan.plan(store, JiraConfig(url="https://x"), tz=UTC, only_pending=True)
     assert len(pending) == 2
     again = run(store, client_for(fake_jira))
     assert again.count("created") == 2
@@ -214,8 +215,8 @@ def test_deleting_removes_the_worklogs_in_jira(store, fake_jira):
     track(store, "WEB-1", (0, 30), (40, 10))
     run(store, client_for(fake_jira))
     session = store.get_session("WEB-1")
-    assert service.pushed_links(session) == 2
-    deleted = service.delete_worklogs(
+    assert jira_links.pushed_links(session) == 2
+    deleted = jira_push.delete_worklogs(
         client_for(fake_jira), session, [session.segments[0].start], "auto"
     )
     assert deleted == 1 and len(fake_jira.all_worklogs("WEB-1")) == 1
@@ -241,7 +242,7 @@ def test_rounding_and_jiras_one_minute_floor(store, fake_jira):
     assert fake_jira.all_worklogs("WEB-1")[0]["timeSpentSeconds"] == 1800  # 20 min up to 30
     assert fake_jira.all_worklogs("OPS-1")[0]["timeSpentSeconds"] == 60
     # without the setting, tracked time as it is
-    assert service.plan(store, JiraConfig(url="https://x"), tz=UTC)[1].seconds == 1200
+    assert jira_plan.plan(store, JiraConfig(url="https://x"), tz=UTC)[1].seconds == 1200
 
 
 def test_day_mode_pushes_one_worklog_per_ticket_and_day(store, fake_jira):
@@ -271,9 +272,9 @@ def test_range_and_ticket_filters_and_open_segments(store, fake_jira, clock):
         Session(ticket_number="WEB-2", status="running", segments=[Segment(start=T0)])
     )
     config = JiraConfig(url="https://x")
-    only_first_day = service.plan(store, config, start=T0, end=T0 + timedelta(days=1), tz=UTC)
+    only_first_day = jira_plan.plan(store, config, start=T0, end=T0 + timedelta(days=1), tz=UTC)
     assert [(u.issue, u.started) for u in only_first_day] == [("WEB-1", T0)]
-    assert service.plan(store, config, ticket="WEB-2", tz=UTC) == []  # still running
+    assert jira_plan.plan(store, config, ticket="WEB-2", tz=UTC) == []  # still running
 
 
 def test_server_flavour_uses_v2_bearer_and_plain_comments(store, jira_server):
@@ -301,12 +302,12 @@ def test_jira_time_format():
 def test_a_found_worklog_in_another_offset_is_the_same_start():
     from jtt_tui.jira.client import Worklog
 
-    unit = service.PushUnit("WEB-1", "ab" * 10, T0, 1800, 1800, "c", [T0], None)
+    unit = jira_plan.PushUnit("WEB-1", "ab" * 10, T0, 1800, 1800, "c", [T0], None)
     berlin = Worklog("1", "2025-03-10T10:00:00.000+0100", 1800, "")
-    assert service._same_start(berlin, unit)
+    assert jira_push._same_start(berlin, unit)
     later = Worklog("1", "2025-03-10T10:05:00.000+0100", 1800, "")
-    assert not service._same_start(later, unit)
-    assert not service._same_start(Worklog("1", "garbage", 1800, ""), unit)
+    assert not jira_push._same_start(later, unit)
+    assert not jira_push._same_start(Worklog("1", "garbage", 1800, ""), unit)
 
 
 def test_links_round_trip_on_every_backend(make_store, fake_jira):
@@ -336,14 +337,14 @@ def test_two_jtt_pushing_the_same_time_at_once_log_it_once(tmp_path, clock, fake
         stores.append(one)
     track(stores[0], "WEB-1", *[(i * 10, 5) for i in range(20)])
     config = JiraConfig(url="https://x")
-    plans = [service.plan(s, config, tz=UTC) for s in stores]  # both see 20 to push
+    plans = [jira_plan.plan(s, config, tz=UTC) for s in stores]  # both see 20 to push
     assert [len(p) for p in plans] == [20, 20]
     barrier = threading.Barrier(2)
     reports = [None, None]
 
     def push_from(index: int) -> None:
         barrier.wait()
-        reports[index] = service.push(
+        reports[index] = jira_push.push(
             stores[index], client_for(fake_jira), plans[index], now=lambda: T0
         )
 
@@ -449,17 +450,19 @@ def test_the_worklog_list_pages_until_a_short_page_not_by_total(jira_server):
 def test_a_closed_issue_is_skipped_unless_asked(store, fake_jira):
     fake_jira.add_issue("WEB-1", "open")
     fake_jira.add_issue("WEB-2", "closed", "Done")
-    service.cache_issues(store, [service.Issue("WEB-2", "closed", "Done", done=True)])
+    jira_search.cache_issues(store, [Issue("WEB-2", "closed", "Done", done=True)])
     track(store, "WEB-1", (0, 30))
     track(store, "WEB-2", (60, 30))
     report = run(store, client_for(fake_jira))
     assert report.count("created") == 1 and report.count("closed") == 1
     assert fake_jira.count("POST", "WEB-2") == 0
-    assert "WEB-2 done in Jira" in service.describe(report)
+    assert "WEB-2 done in Jira" in describe(report)
     # tried anyway: Jira's own refusal is kept as the reason
     config = JiraConfig(url="https://x")
-    units = [u for u in service.plan(store, config, tz=UTC) if u.issue == "WEB-2"]
-    forced = service.push(store, client_for(fake_jira), units, now=lambda: T0, include_closed=True)
+    units = [u for u in jira_plan.plan(store, config, tz=UTC) if u.issue == "WEB-2"]
+    forced = jira_push.push(
+        store, client_for(fake_jira), units, now=lambda: T0, include_closed=True
+    )
     # Jira's own refusal: said, and the time stays unsent (not "failed")
     [outcome] = forced.outcomes
     assert outcome.action == "closed" and "not editable" in outcome.detail
@@ -473,12 +476,12 @@ def test_a_push_asks_jira_which_issues_are_done_before_sending(store, fake_jira)
     fake_jira.add_issue("WEB-3", "old bug", "Done")
     track(store, "WEB-1", (0, 30))
     track(store, "WEB-3", (60, 30))
-    service.cache_issues(store, [service.Issue("WEB-3", "old bug", "In Progress")])  # stale
+    jira_search.cache_issues(store, [Issue("WEB-3", "old bug", "In Progress")])  # stale
     config = JiraConfig(url=fake_jira.url, email=fake_jira.email)
-    units = service.plan(store, config, tz=UTC)
+    units = jira_plan.plan(store, config, tz=UTC)
     client = client_for(fake_jira)
-    service.refresh_done(store, client, units)
-    report = service.push(store, client, units, now=lambda: T0)
+    jira_push.refresh_done(store, client, units)
+    report = jira_push.push(store, client, units, now=lambda: T0)
     assert [(o.unit.issue, o.action) for o in report.outcomes] == [
         ("WEB-1", "created"),
         ("WEB-3", "closed"),
@@ -487,8 +490,8 @@ def test_a_push_asks_jira_which_issues_are_done_before_sending(store, fake_jira)
     assert store.get_ticket("WEB-3").jira_done
     # a key Jira does not know makes its search a 400: the cache is used as it is
     track(store, "GONE-1", (120, 30))
-    units = [u for u in service.plan(store, config, tz=UTC) if not u.up_to_date]
-    service.refresh_done(store, client, units)
+    units = [u for u in jira_plan.plan(store, config, tz=UTC) if not u.up_to_date]
+    jira_push.refresh_done(store, client, units)
     assert [u.closed for u in units] == [False, True]
 
 
@@ -542,7 +545,7 @@ def test_adjust_estimate_flavours_are_sent_as_jira_takes_them(  # noqa: PLR0917
     ]
     store.save_session(session)
     assert run(store, client, config).count("updated") == 1
-    service.delete_worklogs(client, store.get_session("WEB-1"), [T0], config.estimate)
+    jira_push.delete_worklogs(client, store.get_session("WEB-1"), [T0], config.estimate)
     drop = {"notifyUsers"}
     sent = [
         {k: v for k, v in q.items() if k not in drop}
@@ -580,7 +583,7 @@ def test_the_fake_refuses_what_jira_refuses(fake_jira):
 
 
 def test_cloud_refuses_an_unbounded_default_search():
-    assert service.unbounded_jql("ORDER BY updated DESC", cloud=True)
-    assert "statusCategory != Done" in service.unbounded_jql("", cloud=True)
-    assert service.unbounded_jql("project = WEB ORDER BY updated", cloud=True) is None
-    assert service.unbounded_jql("", cloud=False) is None  # Server / DC takes it
+    assert jira_search.unbounded_jql("ORDER BY updated DESC", cloud=True)
+    assert "statusCategory != Done" in jira_search.unbounded_jql("", cloud=True)
+    assert jira_search.unbounded_jql("project = WEB ORDER BY updated", cloud=True) is None
+    assert jira_search.unbounded_jql("", cloud=False) is None  # Server / DC takes it

@@ -11,7 +11,8 @@ import pytest
 from jtt_tui.config import JiraConfig
 from jtt_tui.domain.models import ManualTask, Segment, Session, WorklogState
 from jtt_tui.jira.client import JiraClient
-from jtt_tui.services import jira as service
+from jtt_tui.services import jira_plan, jira_push
+from jtt_tui.services.jira import JiraService
 from jtt_tui.services.reconcile import Reconciler, ReconcileRefused, period, worklog_jql
 from jtt_tui.services.timer import TimerService
 from tests.support.fake_jira import FakeJira
@@ -59,9 +60,9 @@ def track(store, ticket: str, *spans: tuple[int, int], invoice: str | None = Non
 
 def push_all(store, fake: FakeJira) -> None:
     config = JiraConfig(url=fake.url, email=fake.email)
-    units = service.plan(store, config, tz=UTC)
+    units = jira_plan.plan(store, config, tz=UTC)
     with connect(fake) as client:
-        report = service.push(store, client, units, now=lambda: T0)
+        report = jira_push.push(store, client, units, now=lambda: T0)
     assert report.stopped is None and report.count("failed") == 0
 
 
@@ -133,7 +134,7 @@ def test_take_jiras_changes_the_local_segment_through_the_ledger(store, four_cas
     assert store.journal_entries(limit=1)[0].action == "jira-take"
     # and the next push has nothing to send for it
     config = JiraConfig(url=jira.url, email=jira.email)
-    [unit] = service.plan(store, config, ticket="WEB-2", tz=UTC)
+    [unit] = jira_plan.plan(store, config, ticket="WEB-2", tz=UTC)
     assert unit.up_to_date
 
 
@@ -186,8 +187,8 @@ def test_forget_keeps_the_time_local_and_never_pushes_it_again(store, four_cases
     link = store.get_session("WEB-3").segments[0].worklog
     assert link.state == WorklogState.LOCAL and link.worklog_id is None
     config = JiraConfig(url=jira.url, email=jira.email)
-    assert not [u for u in service.plan(store, config, tz=UTC) if u.issue == "WEB-3"]
-    assert service.JiraService(None, store).summary().kept_local == 1
+    assert not [u for u in jira_plan.plan(store, config, tz=UTC) if u.issue == "WEB-3"]
+    assert JiraService(None, store).summary().kept_local == 1
     again = made.run(DAY, DAY)
     assert not again.of("deleted")
     # its time no longer counts on jtt's side of the day either
@@ -210,10 +211,10 @@ def test_import_a_worklog_made_in_jira_as_a_manual_entry(store, four_cases):
     # never pushed back as a duplicate
     posts = jira.count("POST")
     config = JiraConfig(url=jira.url, email=jira.email)
-    units = [u for u in service.plan(store, config, tz=UTC) if u.task_id == task.task_id]
+    units = [u for u in jira_plan.plan(store, config, tz=UTC) if u.task_id == task.task_id]
     assert len(units) == 1 and units[0].up_to_date
     with connect(jira) as client:
-        service.push(store, client, units, now=lambda: T0)
+        jira_push.push(store, client, units, now=lambda: T0)
     assert jira.count("POST") == posts and len(jira.all_worklogs("OPS-1")) == 2
     again = made.run(DAY, DAY)
     assert "OPS-1" in [e.issue for e in again.of("same")] and not again.of("jira_only")
@@ -251,7 +252,8 @@ def test_an_action_reads_the_worklog_again_and_refuses_a_stale_row(store, four_c
 
 
 def test_time_on_a_done_issue_is_left_out_of_the_day_totals(store, jira):
-    from jtt_tui.services.jira import Issue, cache_issues
+    from jtt_tui.jira.client import Issue
+    from jtt_tui.services.jira_search import cache_issues
 
     track(store, "WEB-1", (0, 30))
     push_all(store, jira)
@@ -297,7 +299,7 @@ def test_manual_entry_with_a_ticket_is_pushed_and_one_without_never(store, jira)
     )
     store.save_manual_task(ManualTask(title="Lunch talk", duration=timedelta(hours=1), date=DAY))
     config = JiraConfig(url=jira.url, email=jira.email)
-    units = service.plan(store, config, tz=UTC)
+    units = jira_plan.plan(store, config, tz=UTC)
     assert [(u.issue, u.seconds, u.task_id is not None) for u in units] == [("WEB-1", 1500, True)]
     push_all(store, jira)
     [log] = jira.all_worklogs("WEB-1")

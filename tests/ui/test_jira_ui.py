@@ -205,13 +205,15 @@ async def test_reconcile_view_lists_the_differences_and_acts_on_them(jira_app, s
 
     from jtt_tui.config import JiraConfig
     from jtt_tui.jira.client import JiraClient
-    from jtt_tui.services import jira as service
+    from jtt_tui.services import jira_plan, jira_push
     from jtt_tui.ui.screens.reconcile import ReconcileScreen
     from tests.ui.conftest import NOW
 
-    units = [u for u in service.plan(store, JiraConfig(url=fake.url), tz=UTC) if u.issue == "API-7"]
+    units = [
+        u for u in jira_plan.plan(store, JiraConfig(url=fake.url), tz=UTC) if u.issue == "API-7"
+    ]
     with JiraClient(fake.url, fake.token, email=fake.email) as client:
-        assert service.push(store, client, units, now=lambda: NOW).count("created") == 1
+        assert jira_push.push(store, client, units, now=lambda: NOW).count("created") == 1
     [pushed] = fake.all_worklogs("API-7")
     sent = pushed["timeSpentSeconds"]
     pushed["timeSpentSeconds"] += 600  # ten minutes more, edited in Jira
@@ -266,7 +268,7 @@ async def test_a_pushed_manual_entry_shows_its_state_and_its_deletion_offers_jir
     from jtt_tui.config import JiraConfig
     from jtt_tui.domain.models import ManualTask
     from jtt_tui.jira.client import JiraClient
-    from jtt_tui.services import jira as service
+    from jtt_tui.services import jira_plan, jira_push
     from tests.ui.conftest import NOW
 
     task = store.save_manual_task(
@@ -274,10 +276,10 @@ async def test_a_pushed_manual_entry_shows_its_state_and_its_deletion_offers_jir
             title="Pairing", ticket_number="WEB-9", duration=timedelta(minutes=40), date=NOW.date()
         )
     )
-    units = [u for u in service.plan(store, JiraConfig(url=fake.url), tz=UTC) if u.task_id]
+    units = [u for u in jira_plan.plan(store, JiraConfig(url=fake.url), tz=UTC) if u.task_id]
     assert [u.task_id for u in units] == [task.task_id]  # the seeded entry has no ticket
     with JiraClient(fake.url, fake.token, email=fake.email) as client:
-        assert service.push(store, client, units, now=lambda: NOW).count("created") == 1
+        assert jira_push.push(store, client, units, now=lambda: NOW).count("created") == 1
     assert len(fake.all_worklogs("WEB-9")) == 1
     app = jira_app()
     async with app.run_test(size=(110, 34)) as pilot:

@@ -16,7 +16,8 @@ from textual.widgets import Label, Static
 from jtt_tui.config import JiraConfig
 from jtt_tui.domain.calendar import to_local
 from jtt_tui.domain.validation import sentence
-from jtt_tui.services.jira import JiraService, PushReport, PushSummary, insecure_warning
+from jtt_tui.services.jira import JiraService, PushSummary, insecure_warning
+from jtt_tui.services.jira_plan import PushReport
 from jtt_tui.ui.commands import bindings_for
 from jtt_tui.ui.modals.forms import FieldErrors, FieldGroup, check_field, select_field, text_field
 from jtt_tui.ui.screens.base import JttScreen
@@ -101,7 +102,7 @@ class JiraForm(FieldGroup, Vertical):
             ) from None
         if not config.url:
             raise FieldErrors({"url": "the Jira site's address, e.g. https://you.atlassian.net"})
-        from jtt_tui.services.jira import unbounded_jql
+        from jtt_tui.services.jira_search import unbounded_jql
 
         unbounded = unbounded_jql(config.jql, cloud=config.cloud)
         if unbounded:
@@ -305,7 +306,7 @@ class JiraScreen(JttScreen):
         self.app.push_screen(ReconcileScreen(reconciler, today), lambda _: self.refresh_data())
 
     def action_pull(self) -> None:
-        from jtt_tui.services.jira import pull
+        from jtt_tui.services.jira_search import pull
 
         service = self.service()
         if not service.configured:

@@ -26,7 +26,7 @@ from jtt_tui.ui.widgets.tables import selected_key
 from jtt_tui.words import count
 
 if TYPE_CHECKING:
-    from jtt_tui.services.jira import PushReport
+    from jtt_tui.services.jira_plan import PushReport
 
 LABELS = {"changed": "changed", "deleted": "deleted", "jira_only": "Jira only", "same": "same"}
 TONES = {"changed": "warn", "deleted": "bad", "jira_only": "info", "same": "muted"}

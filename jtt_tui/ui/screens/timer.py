@@ -668,7 +668,7 @@ class TimerScreen(JttScreen):
     ) -> None:
         """Delete here; when the time was pushed, first offer to delete its
         worklogs in Jira too (deleted there first, so a failure changes nothing)."""
-        from jtt_tui.services.jira import pushed_links
+        from jtt_tui.services.jira_links import pushed_links
         from jtt_tui.ui.modals.confirm import ConfirmModal
         from jtt_tui.ui.screens.jira import jira_service
 
