@@ -51,7 +51,8 @@ from jtt_tui.config import JiraConfig
 from jtt_tui.domain.clock import FixedClock
 from jtt_tui.domain.models import Segment, Session
 from jtt_tui.jira.client import JiraClient, parse_jira_time
-from jtt_tui.services.jira import plan, push
+from jtt_tui.services.jira_plan import plan
+from jtt_tui.services.jira_push import push
 from jtt_tui.services.reconcile import Reconciler
 from jtt_tui.services.timer import TimerService
 from jtt_tui.storage import SQLiteStore
