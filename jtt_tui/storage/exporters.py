@@ -18,9 +18,13 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from datetime import date, datetime, timedelta, tzinfo
+from functools import cache
 from itertools import groupby, islice
 from operator import itemgetter
+from types import SimpleNamespace
 from typing import IO, Any, BinaryIO, TypeVar
+
+from pydantic import TypeAdapter
 
 from jtt_tui.domain.calendar import local_date, to_local
 from jtt_tui.domain.durations import hours_decimal
@@ -68,6 +72,12 @@ class _Counting:
         data = text.encode()
         self.out.write(data)
         self.written += len(data)
+
+
+@cache
+def _list_of(model: type[Record]) -> TypeAdapter[list[Any]]:
+    """Dumps a list of ``model`` records as one."""
+    return TypeAdapter(list[model])  # type: ignore[valid-type]
 
 
 def bundle_records_of(bundle: DataBundle) -> Iterator[tuple[Kind, Record]]:
@@ -122,17 +132,17 @@ def write_bundle_json(
             ((_, settings),) = group
             sink.write(settings.model_dump_json(indent=2).replace("\n", "\n  "))
             continue
-        parts = ["["]
-        separator = "\n    "
-        for _, record in group:
-            # (JSON text has no raw newline inside a string: each is a line break)
-            parts.append(separator + record.model_dump_json(indent=2).replace("\n", "\n    "))
-            separator = ",\n    "
-            if len(parts) >= _WRITE_EVERY:
-                sink.write("".join(parts))
-                parts.clear()
-        parts.append("\n  ]")
-        sink.write("".join(parts))
+        # a batch dumped as one list: ``[\n  {record},\n  {record}\n]`` is,
+        # one level deeper, the records' part of the kind's list (JSON text
+        # has no raw newline inside a string: each is a line break)
+        dump = _list_of(kind.model).dump_json
+        records_of_kind = (record for _, record in group)
+        opening = "["
+        while batch := list(islice(records_of_kind, _WRITE_EVERY)):
+            text = dump(batch, indent=2).decode().replace("\n", "\n  ")
+            sink.write(opening + text[1 : -len("\n  ]")])
+            opening = ","
+        sink.write("\n  ]")
     sink.write(skeleton[done:])
     return sink.written
 
@@ -179,17 +189,24 @@ def write_tracked_csv(
     local ISO 8601 with offset; text a spreadsheet could run is defused.
     Written to ``out`` as UTF-8; returns the number of bytes."""
     rows = _tracked_rows(sessions, manual_tasks, projects, now=now, start=start, end=end, tz=tz)
+    # each row is encoded to its CSV line before the sort: a run spilled to
+    # disk is then a list of strings, far cheaper to pickle than of tuples
+    lines: list[str] = []
+    encode = csv.writer(
+        SimpleNamespace(write=lines.append), quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n"
+    ).writerow
+    encode(CSV_HEADER)
     sink = _Counting(out)
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
-    for count, row in enumerate(sorted_stably(rows), start=1):
-        writer.writerow(row)
-        if count % _WRITE_EVERY == 0:
-            sink.write(buffer.getvalue())
-            buffer.seek(0)
-            buffer.truncate()
-    sink.write(buffer.getvalue())
+    sink.write(lines.pop())
+
+    def encoded() -> Iterator[tuple[Order, str]]:
+        for order, row in rows:
+            encode(row)
+            yield order, lines.pop()
+
+    ordered = sorted_stably(encoded())
+    while chunk := "".join(islice(ordered, _WRITE_EVERY)):
+        sink.write(chunk)
     return sink.written
 
 
@@ -211,7 +228,8 @@ def tracked_csv(
     return buffer.getvalue().decode()
 
 
-Order = tuple[date, int, str]
+# (local day, segment 0 / manual entry 1, start instant / entry id)
+Order = tuple[date, int, datetime | str]
 Row = tuple[str, ...]
 
 
@@ -229,29 +247,36 @@ def _tracked_rows(
     index = ProjectIndex(projects)
     first = local_date(start, tz) if start is not None else None
     last = local_date(end - timedelta(microseconds=1), tz) if end is not None else None
+    hours = _HoursText()
     for session in sessions:
-        key = index.key_for(session.ticket_number, session.project_id)
+        # what every row of the session shares, worked out once per session
+        ticket = session.ticket_number
+        name = cell(session.ticket_name)
+        key = index.key_for(ticket, session.project_id)
+        status = str(session.status)
         for segment in session.segments:
-            seg_end = segment.end or now
+            seg_start, seg_end = segment.start, segment.end
+            until = seg_end or now
             if (
                 start is not None
                 and end is not None
-                and not (segment.start < end and (seg_end > start or segment.start >= start))
+                and not (seg_start < end and (until > start or seg_start >= start))
             ):
                 continue
-            local_start = to_local(segment.start, tz)
+            local_start = to_local(seg_start, tz)
+            started = local_start.isoformat(timespec="seconds")
             yield (
-                (local_start.date(), 0, segment.start.isoformat()),
+                (local_start.date(), 0, seg_start),
                 (
                     "segment",
-                    session.ticket_number,
-                    cell(session.ticket_name),
+                    ticket,
+                    name,
                     key,
-                    local_start.date().isoformat(),
-                    local_start.isoformat(timespec="seconds"),
-                    to_local(segment.end, tz).isoformat(timespec="seconds") if segment.end else "",
-                    str(hours_decimal(max(seg_end - segment.start, timedelta(0)), 4)),
-                    "running" if segment.end is None else str(session.status),
+                    started[:10],  # its date (isoformat's year has 4 digits)
+                    started,
+                    to_local(seg_end, tz).isoformat(timespec="seconds") if seg_end else "",
+                    hours.of(until - seg_start),
+                    "running" if seg_end is None else status,
                     "",
                     "",
                 ),
@@ -269,12 +294,32 @@ def _tracked_rows(
                 task.date.isoformat(),
                 "",
                 "",
-                str(hours_decimal(task.duration, 4)),
+                hours.of(task.duration),
                 "",
                 cell(task.category),
                 "yes" if task.billable else "no",
             ),
         )
+
+
+class _HoursText:
+    """A duration as the CSV's ``duration_hours`` (whole seconds, in hours to
+    4 places; nothing below zero), each distinct number of seconds worked
+    out once: time tracked in minutes repeats the same few hundred values."""
+
+    _LIMIT = 100_000  # distinct values kept (a few MB), then started afresh
+
+    def __init__(self) -> None:
+        self._known: dict[int, str] = {}
+
+    def of(self, duration: timedelta) -> str:
+        seconds = max(int(duration.total_seconds()), 0)
+        text = self._known.get(seconds)
+        if text is None:
+            if len(self._known) >= self._LIMIT:
+                self._known.clear()
+            text = self._known[seconds] = str(hours_decimal(timedelta(seconds=seconds), 4))
+        return text
 
 
 def sorted_stably(items: Iterable[tuple[Any, T]], run: int = SORT_RUN) -> Iterator[T]:

@@ -371,8 +371,7 @@ class SQLiteStore(Storage):
             )
             try:
                 while rows := cursor.fetchmany(batch_size):
-                    for (doc,) in rows:
-                        yield self._decode(kind, doc)
+                    yield from self._parse(kind, rows)
             finally:
                 cursor.close()
 

@@ -181,16 +181,17 @@ def test_an_export_that_fails_half_way_leaves_no_file_and_the_old_one_whole(
     (tmp_path / "out").mkdir()
     path = tmp_path / "out" / "out.json"
     path.write_bytes(b"the previous export")
-    real = Session.model_dump_json
+    monkeypatch.setattr(exporters, "_WRITE_EVERY", 7)  # several writes per kind
+    real = exporters._Counting.write
     calls = []
 
-    def failing(self, **kwargs):
+    def failing(self, text):
         calls.append(1)
-        if len(calls) == 20:
+        if len(calls) == 4:  # some records written, more to come
             raise OSError("disk full")
-        return real(self, **kwargs)
+        return real(self, text)
 
-    monkeypatch.setattr(Session, "model_dump_json", failing)
+    monkeypatch.setattr(exporters._Counting, "write", failing)
     with pytest.raises(OSError, match="disk full"):
         export_data(store, path, "json")
     assert path.read_bytes() == b"the previous export"
@@ -212,3 +213,31 @@ def test_export_all_and_the_streamed_records_agree(store, clock):
 
 def exporters_records(bundle: DataBundle):
     return (r for _, r in exporters.bundle_records_of(bundle))
+
+
+def test_csv_times_and_hours_are_formatted_per_row():
+    """Per-session and per-duration work is shared between rows (#17), but
+    each row still gets its own local offset (across a DST change) and its
+    own whole-second hours."""
+    from zoneinfo import ZoneInfo
+
+    begin = datetime(2025, 3, 9, 6, 30, tzinfo=UTC)  # 01:30 EST, an hour before the change
+    session = Session(
+        ticket_number="WEB-5",
+        ticket_name="=cmd",
+        status=SessionStatus.COMPLETED,
+        segments=[
+            Segment(start=begin, end=begin + timedelta(seconds=3659, milliseconds=900)),
+            Segment(start=begin + timedelta(hours=2), end=begin + timedelta(hours=2, seconds=59)),
+        ],
+    )
+    text = exporters.tracked_csv(
+        [session], [], [], now=begin + timedelta(days=1), tz=ZoneInfo("America/New_York")
+    )
+    rows = list(csv.reader(io.StringIO(text, newline="")))[1:]
+    assert [r[1:9] for r in rows] == [
+        ["WEB-5", "'=cmd", "WEB", "2025-03-09", "2025-03-09T01:30:00-05:00",
+         "2025-03-09T03:30:59-04:00", "1.0164", "completed"],
+        ["WEB-5", "'=cmd", "WEB", "2025-03-09", "2025-03-09T04:30:00-04:00",
+         "2025-03-09T04:30:59-04:00", "0.0164", "completed"],
+    ]  # fmt: skip
