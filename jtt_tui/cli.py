@@ -117,6 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_tui(ctx)
         code = int(handler(ctx, args) or EXIT_OK)
         ctx.say_queued()
+        sys.stdout.flush()  # a full disk or a closed pipe is this command's failure
         return code
     except KeyboardInterrupt:
         ctx.err("interrupted")

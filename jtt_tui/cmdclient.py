@@ -27,6 +27,10 @@ import _socket
 import os
 import sys
 
+TYPE_CHECKING = False  # (the typing module is not imported here: see above)
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
 # the commands a server runs: short, one store read or write, no passwords
 SERVED = frozenset({"status", "start", "stop", "pause", "resume", "__complete"})
 PROTOCOL = b"jtt-cmd-1"
@@ -37,7 +41,7 @@ _FORWARDED = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT")
 _OFF = frozenset({"off", "0", "false", "no"})
 
 
-def enabled(environ: os._Environ[str] | dict[str, str] = os.environ) -> bool:
+def enabled(environ: Mapping[str, str] = os.environ) -> bool:
     return (
         environ.get("JTT_SERVER", "").strip().lower() not in _OFF
         and hasattr(os, "fork")
@@ -56,7 +60,7 @@ def identity() -> bytes:
     return os.fsencode(f"{sys.executable}\0{package_dir()}")
 
 
-def runtime_dir(environ: os._Environ[str] | dict[str, str] = os.environ) -> str | None:
+def runtime_dir(environ: Mapping[str, str] = os.environ) -> str | None:
     """The private folder the server's socket lives in (0700, this user's
     own), or None if it cannot be made safe."""
     base = environ.get("JTT_RUNTIME_DIR")
@@ -77,7 +81,7 @@ def runtime_dir(environ: os._Environ[str] | dict[str, str] = os.environ) -> str 
     return base
 
 
-def socket_path(environ: os._Environ[str] | dict[str, str] = os.environ) -> str | None:
+def socket_path(environ: Mapping[str, str] = os.environ) -> str | None:
     import zlib
 
     folder = runtime_dir(environ)
@@ -125,13 +129,27 @@ def _ask(sock: _socket.socket, path: str, arguments: list[str]) -> int | None:
 
     def forward(number: int, frame: object) -> None:
         forwarded.append(number)
-        try:  # noqa: SIM105 (contextlib would import a dozen modules)
-            os.kill(pid, number)
-        except OSError:
-            pass  # it has just ended
+        _kill(pid, number)
+
+    def suspend(number: int, frame: object) -> None:
+        """Ctrl-Z: the fork has no terminal of its own to be stopped by, so
+        it is stopped with this process, and goes on when this one is
+        brought back to the foreground (never behind the shell's back)."""
+        _kill(pid, _signal.SIGSTOP)
+        _signal.signal(_signal.SIGTSTP, _signal.SIG_DFL)
+        os.kill(os.getpid(), _signal.SIGTSTP)  # stopped here until fg or bg
+        _signal.signal(_signal.SIGTSTP, suspend)
+        resume(_signal.SIGCONT, None)
+
+    def resume(number: int, frame: object) -> None:
+        if _foreground():
+            _kill(pid, _signal.SIGCONT)
 
     for name in _FORWARDED:
         _signal.signal(getattr(_signal, name), forward)
+    _signal.signal(_signal.SIGTSTP, suspend)
+    _signal.signal(_signal.SIGCONT, resume)
+    _signal.signal(_signal.SIGWINCH, lambda number, frame: _kill(pid, number))
     try:
         sock.settimeout(None)
         # from here on the command runs there, never here too; the terminal
@@ -149,7 +167,7 @@ def _ask(sock: _socket.socket, path: str, arguments: list[str]) -> int | None:
     if forwarded and code in (None, NOT_RUN):
         return 128 + forwarded[-1]  # (Ctrl-C before it started: not run here either)
     if code == NOT_RUN:
-        for name in _FORWARDED:
+        for name in (*_FORWARDED, "SIGTSTP", "SIGCONT", "SIGWINCH"):
             _signal.signal(getattr(_signal, name), _signal.SIG_DFL)
         _signal.signal(_signal.SIGINT, _signal.default_int_handler)
         return None  # nothing ran there: it runs here
@@ -157,6 +175,24 @@ def _ask(sock: _socket.socket, path: str, arguments: list[str]) -> int | None:
         os.write(2, b"jtt: the command stopped unexpectedly (its server went away)\n")
         return 1
     return int(code)
+
+
+def _kill(pid: int, number: int) -> None:
+    try:  # noqa: SIM105 (contextlib would import a dozen modules)
+        os.kill(pid, number)
+    except OSError:
+        pass  # it has just ended
+
+
+def _foreground() -> bool:
+    """This process's group owns its terminal (or there is no terminal, so
+    no job control)."""
+    for fd in (0, 1, 2):
+        try:
+            return os.tcgetpgrp(fd) == os.getpgrp()
+        except OSError:
+            continue  # not a terminal
+    return True
 
 
 def _read(sock: _socket.socket, size: int) -> bytes:

@@ -24,6 +24,7 @@ import time
 from jtt_tui.cmdclient import IDLE_S, NOT_RUN, PROTOCOL, identity, package_dir
 
 LOCK_WAIT_S = 2.0
+MAX_REQUEST = 16 * 1024 * 1024  # arguments and environment: far less in practice
 
 
 def preload() -> None:
@@ -186,15 +187,22 @@ class Server:
                 return
 
     def handle(self, conn: socket.socket) -> bool:
-        """One command: forked, or refused. False: this server must go."""
+        """One command: forked, or refused. False: this server must go.
+
+        The request (the command's environment: it may hold passwords) is
+        read into one buffer, never split into strings here, and wiped as
+        soon as the fork has its copy."""
+        request = bytearray()
         try:
             if not _same_user(conn):
                 return True
             conn.settimeout(5.0)
-            size = struct.unpack("!I", _read(conn, 4))[0]
-            request = _read(conn, size)
-            fields = request.split(b"\0")
-            if fields[0] != PROTOCOL or fields[1] != identity().replace(b"\0", b"\1"):
+            size = struct.unpack("!I", _read(conn, bytearray(4)))[0]
+            if size > MAX_REQUEST:
+                return True
+            request = _read(conn, bytearray(size))
+            ours = PROTOCOL + b"\0" + identity().replace(b"\0", b"\1") + b"\0"
+            if not request.startswith(ours):
                 conn.sendall(struct.pack("!i", -1))  # another jtt's client: not ours
                 return True
             if fingerprint(self.dirs) != self.code:
@@ -202,11 +210,12 @@ class Server:
                 return False
             pid = os.fork()
             if pid == 0:
-                _child(self, conn, fields)  # never returns
+                _child(self, conn, bytes(request).split(b"\0"))  # never returns
             return True
         except (OSError, ValueError, struct.error):
             return True  # a client that went away, or not a jtt client
         finally:
+            request[:] = bytes(len(request))
             conn.close()
 
     def close(self) -> None:
@@ -228,14 +237,15 @@ def _same_user(conn: socket.socket) -> bool:
     return uid == os.getuid()
 
 
-def _read(conn: socket.socket, size: int) -> bytes:
-    data = bytearray()
-    while len(data) < size:
-        chunk = conn.recv(min(65536, size - len(data)))
-        if not chunk:
+def _read(conn: socket.socket, buffer: bytearray) -> bytearray:
+    """Fill ``buffer`` from the connection (no intermediate copies)."""
+    view, got = memoryview(buffer), 0
+    while got < len(buffer):
+        count = conn.recv_into(view[got:])
+        if not count:
             raise ConnectionError("the client went away")
-        data += chunk
-    return bytes(data)
+        got += count
+    return buffer
 
 
 def _reap() -> None:
@@ -258,11 +268,13 @@ def _child(server: Server, conn: socket.socket, fields: list[bytes]) -> None:
 
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)
         conn.settimeout(None)
         conn.sendall(struct.pack("!i", os.getpid()))
         go, fds, _flags, _addr = socket.recv_fds(conn, 2, 3)
         if go != b"go" or len(fds) != 3:
             os._exit(0)  # the client gave up waiting: it runs the command itself
+        _follow_client(conn)
         arguments = _become(fields, fds)
         from jtt_tui.cli import main
 
@@ -281,6 +293,25 @@ def _child(server: Server, conn: socket.socket, fields: list[bytes]) -> None:
         with contextlib.suppress(BaseException):
             conn.sendall(struct.pack("!i", int(code)))
         os._exit(int(code) & 0xFF)
+
+
+def _follow_client(conn: socket.socket) -> None:
+    """The client only closes the connection once it has the exit code: an
+    end before that means it is gone (killed, its terminal closed). The
+    command then ends as it would in the client's own process, instead of
+    reading a terminal that belongs to the shell again."""
+    import signal
+    import threading
+
+    def watch() -> None:
+        try:
+            gone = not conn.recv(1)
+        except OSError:
+            gone = True
+        if gone:
+            os.kill(os.getpid(), signal.SIGHUP)
+
+    threading.Thread(target=watch, name="jtt-client", daemon=True).start()
 
 
 def _become(fields: list[bytes], fds: list[int]) -> list[str]:
@@ -350,4 +381,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    # descriptors the starting command inherited from its shell (a pipe a
+    # script waits on): not kept open for the server's lifetime
+    os.closerange(3, os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 1024)
     raise SystemExit(main())

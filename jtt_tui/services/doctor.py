@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import stat
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -377,13 +377,52 @@ def check_encryption(settings: Settings) -> list[Check]:
     return checks
 
 
-def run_doctor(settings: Settings) -> list[Check]:
+def check_command_server(environ: Mapping[str, str]) -> Check:
+    """Whether short commands run on the command server (see cmdclient.py),
+    and if not, why."""
+    from jtt_tui import cmdclient
+
+    label = "command server"
+    if not cmdclient.enabled(environ):
+        return Check("OK", label, "off: each command imports jtt in its own process (~0.25 s)")
+    path = cmdclient.socket_path(environ)
+    if path is None:
+        return Check(
+            "WARN",
+            label,
+            "not used: its socket folder is not private to you or cannot be made, so each "
+            "command imports jtt in its own process (~0.25 s)",
+            "set JTT_RUNTIME_DIR to a folder of yours with mode 0700 (or JTT_SERVER=off)",
+        )
+    pid = _server_pid(path + ".lock")
+    where = f"socket {path}"
+    if pid is None:
+        return Check("OK", label, f"on; starts with the next short command ({where})")
+    return Check("OK", label, f"on; running as process {pid} ({where})")
+
+
+def _server_pid(lock: str) -> int | None:
+    import os
+
+    try:
+        with open(lock) as handle:
+            pid = int(handle.read().split()[0])
+        os.kill(pid, 0)
+    except (OSError, ValueError, IndexError):
+        return None
+    return pid
+
+
+def run_doctor(settings: Settings, environ: Mapping[str, str] | None = None) -> list[Check]:
+    import os
+
     checks = check_settings(settings)
     checks += check_local_store(settings)
     checks += check_private_files(settings)
     checks += check_keyring(settings)
     checks += check_encryption(settings)
     checks += check_mongodb(settings)
+    checks.append(check_command_server(os.environ if environ is None else environ))
     return checks
 
 

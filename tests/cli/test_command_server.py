@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import select
 import shutil
 import signal
 import socket
@@ -179,31 +180,108 @@ def test_a_question_on_the_terminal_is_asked_and_answered_through_the_server(jtt
     assert "Paused WEB-3" in out and "5:00:00 in all" in out
 
 
+def asking(cli_env, tmp_path, *argv: str) -> tuple[int, int]:
+    """`jtt ARGV` on a terminal of its own (a pty: it is the foreground
+    job), once it waits on its question: (its pid, the pty)."""
+    import pty
+
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.chdir(tmp_path)
+        os.execve(sys.executable, [sys.executable, "-m", "jtt_tui", *argv], cli_env)
+    output = b""
+    deadline = time.monotonic() + 30
+    while b"Answer [s]" not in output and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.1)  # (never a read that blocks)
+        if ready:
+            with contextlib.suppress(OSError):
+                output += os.read(fd, 4096)
+    assert b"Answer [s]" in output, output
+    return pid, fd
+
+
+def state(pid: int) -> str:
+    """A process's state letter (R, S, T stopped, Z …); "" once it is gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    return text.rsplit(")", 1)[1].split()[0]
+
+
 def test_ctrl_c_reaches_the_command_on_the_server(jtt, cli_env, tmp_path):
     """A question waits on the terminal; Ctrl-C (SIGINT to the client, the
     terminal's foreground process) is forwarded: the command is
     interrupted, nothing changes."""
+    jtt("start", "WEB-3", "--at", "-20h")
+    wait_for_server(cli_env)
+    pid, fd = asking(cli_env, tmp_path, "pause")
+    os.kill(pid, signal.SIGINT)
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    assert os.waitstatus_to_exitcode(status) == 130
+    assert "running" in jtt("status").stdout.lower()  # not paused: nothing changed
+
+
+def test_ctrl_z_stops_the_command_on_the_server_too(jtt, cli_env, tmp_path):
+    """Ctrl-Z at a question, in an interactive shell: the shell gets the
+    terminal back, so the fork reading it must stop as well (else it would
+    take what is typed to the shell as its answer), and go on at `fg`."""
     import pty
 
     jtt("start", "WEB-3", "--at", "-20h")
-    wait_for_server(cli_env)
-    pid, fd = pty.fork()
-    if pid == 0:
+    assert served_pids(cli_env) == set()  # (the server is up, running nothing)
+    shell, fd = pty.fork()
+    if shell == 0:
         os.chdir(tmp_path)
-        os.execve(sys.executable, [sys.executable, "-m", "jtt_tui", "pause"], cli_env)
-    output = b""
-    deadline = time.monotonic() + 30
-    while b"Answer [s]" not in output and time.monotonic() < deadline:
-        with contextlib.suppress(OSError):
-            output += os.read(fd, 4096)
-    assert b"Answer [s]" in output
-    os.kill(pid, signal.SIGINT)
-    _, status = os.waitpid(pid, 0)
-    with contextlib.suppress(OSError):
-        output += os.read(fd, 4096)
+        os.execve("/bin/bash", ["bash", "--norc", "--noprofile", "-i"], {**cli_env, "PS1": "$ "})
+    output = bytearray()
+
+    def until(text: bytes) -> None:
+        deadline = time.monotonic() + 30
+        while text not in output and time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 0.1)
+            if ready:
+                output.extend(os.read(fd, 4096))
+        assert text in output, bytes(output)
+
+    os.write(fd, f"{sys.executable} -m jtt_tui pause\n".encode())
+    until(b"Answer [s]")
+    (worker,) = served_pids(cli_env)
+    os.write(fd, b"\x1a")  # Ctrl-Z
+    until(b"Stopped")
+    deadline = time.monotonic() + 5  # (a signal to another process lands a moment later)
+    while state(worker) != "T" and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert state(worker) == "T"
+    os.write(fd, b"echo typed-to-the-shell\n")
+    until(b"\rtyped-to-the-shell")  # the shell has the terminal, not the fork
+    assert state(worker) == "T"
+    os.write(fd, b"fg\n")
+    time.sleep(0.5)
+    os.write(fd, b"q\n")
+    until(b"nothing changed")
+    os.write(fd, b"exit\n")
+    os.waitpid(shell, 0)
     os.close(fd)
-    assert os.waitstatus_to_exitcode(status) == 130, output
-    assert "running" in jtt("status").stdout.lower()  # not paused: nothing changed
+    assert "running" in jtt("status").stdout.lower()
+
+
+def test_a_killed_client_takes_its_command_along(jtt, cli_env, tmp_path):
+    """kill -9 of `jtt` while its question waits: the fork must not stay
+    behind reading the terminal the shell uses again."""
+    jtt("start", "WEB-3", "--at", "-20h")
+    wait_for_server(cli_env)
+    pid, fd = asking(cli_env, tmp_path, "pause")
+    (worker,) = served_pids(cli_env)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    deadline = time.monotonic() + 10
+    while state(worker) not in ("", "Z") and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.close(fd)
+    assert state(worker) in ("", "Z")
+    assert "running" in jtt("status").stdout.lower()  # nothing changed
 
 
 def test_a_server_of_changed_code_steps_aside_and_nothing_runs_twice(jtt, cli_env, tmp_path):
@@ -322,3 +400,18 @@ print(json.dumps({
         [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
     ).stdout
     assert json.loads(out) == {"handlers": 0, "keyring": False, "left": [], "environ": True}
+
+
+def test_doctor_says_whether_commands_run_on_the_server(jtt, cli_env, runtime, tmp_path):
+    from jtt_tui.services.doctor import check_command_server
+
+    assert "starts with the next" in check_command_server(cli_env).detail
+    jtt("status")
+    pid = wait_for_server(cli_env)
+    assert f"running as process {pid}" in check_command_server(cli_env).detail
+    off = check_command_server({**cli_env, "JTT_SERVER": "off"})
+    assert (off.level, off.detail.split(":")[0]) == ("OK", "off")
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o755)
+    unsafe = check_command_server({**cli_env, "JTT_RUNTIME_DIR": str(shared)})
+    assert unsafe.level == "WARN" and "JTT_RUNTIME_DIR" in unsafe.hint
