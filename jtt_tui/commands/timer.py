@@ -198,7 +198,7 @@ def cmd_resume(ctx: Context, args: argparse.Namespace) -> int:
     change = service.resume(args.ticket)
     now = service.clock.now()
     for paused in change.paused:
-        ctx.out(f"Paused {_describe(paused)} at {format_clock(paused.elapsed(now))}")
+        _said_paused(ctx, paused, now)
     session = change.session
     ctx.out(
         f"Resumed {_describe(session)} at {_hhmm(ctx, now)} "

@@ -130,3 +130,15 @@ def test_commands_keep_rolling_backups_when_due(jtt, cli_env):
     assert sorted(backups.glob("jtt-*.db")) == first
     jtt("start", "WEB-2", env={"LOCAL_BACKUP_ENABLED": "false"})
     assert sorted(backups.glob("jtt-*.db")) == first
+
+
+def test_resume_says_when_it_paused_the_running_timer(jtt):
+    """The timer a resume pauses is told like any pause: its clock time and
+    its total (it once printed the total where the time belongs)."""
+    import re
+
+    jtt("start", "WEB-1")
+    jtt("start", "WEB-2")  # WEB-1 paused, WEB-2 running
+    out = jtt("resume", "WEB-1").stdout
+    assert re.search(r"^Paused WEB-2 at \d\d:\d\d \(\d+:\d\d:\d\d in all\)$", out, re.M), out
+    assert re.search(r"^Resumed WEB-1 at \d\d:\d\d ", out, re.M), out
