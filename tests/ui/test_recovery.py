@@ -179,19 +179,28 @@ async def test_use_local_storage_takes_everything_along(remote_app, wire, settin
         assert load_settings().mongodb.enabled is False
 
 
+async def _collide_offline(pilot, wire) -> None:
+    """The server goes away, the user works offline and changes API-7's
+    notes while someone else changes them on the server: a conflict once
+    it is back."""
+    app = pilot.app
+    wire.stop()
+    await wait_until(pilot, lambda: _recovery_shown(app))
+    await pilot.press("o")
+    await app.workers.wait_for_complete()
+    storage = app.services.storage
+    await asyncio.to_thread(storage.update_session, "API-7", notes="mine, offline")
+    wire.data["jtt"]["sessions"].update_one(
+        {"ticketNumber": "API-7"}, {"$set": {"notes": "theirs"}, "$inc": {"version": 1}}
+    )
+
+
 async def test_conflicts_are_settled_in_a_modal(remote_app, wire, clock):
     app = remote_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await _ready(pilot)
         storage = app.services.storage
-        wire.stop()
-        await wait_until(pilot, lambda: _recovery_shown(app))
-        await pilot.press("o")
-        await app.workers.wait_for_complete()
-        await asyncio.to_thread(storage.update_session, "API-7", notes="mine, offline")
-        wire.data["jtt"]["sessions"].update_one(
-            {"ticketNumber": "API-7"}, {"$set": {"notes": "theirs"}, "$inc": {"version": 1}}
-        )
+        await _collide_offline(pilot, wire)
         wire.start()
         await wait_until(
             pilot,
@@ -216,14 +225,7 @@ async def test_a_conflict_that_fails_to_settle_stops_the_chain_until_asked_again
     async with app.run_test(size=(100, 30)) as pilot:
         await _ready(pilot)
         storage = app.services.storage
-        wire.stop()
-        await wait_until(pilot, lambda: _recovery_shown(app))
-        await pilot.press("o")
-        await app.workers.wait_for_complete()
-        await asyncio.to_thread(storage.update_session, "API-7", notes="mine, offline")
-        wire.data["jtt"]["sessions"].update_one(
-            {"ticketNumber": "API-7"}, {"$set": {"notes": "theirs"}, "$inc": {"version": 1}}
-        )
+        await _collide_offline(pilot, wire)
 
         def refused(entry, keep):
             raise StorageError("the server refused the write")
