@@ -1,3 +1,3 @@
-from jtt_tui.cmdclient import main
+from jtt_tui.entry import main
 
 raise SystemExit(main())

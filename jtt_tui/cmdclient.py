@@ -256,13 +256,3 @@ def start_server(path: str) -> None:
         )
     except (OSError, AttributeError, TypeError):
         pass  # no server: every command runs in its own process, as before
-
-
-def main() -> int:
-    """The `jtt` command: on the server when it can, else in this process."""
-    code = run_served(sys.argv[1:])
-    if code is not None:
-        return code
-    from jtt_tui.cli import main as run_here
-
-    return run_here()
