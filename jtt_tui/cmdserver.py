@@ -311,7 +311,14 @@ def _follow_client(conn: socket.socket) -> None:
         if gone:
             os.kill(os.getpid(), signal.SIGHUP)
 
-    threading.Thread(target=watch, name="jtt-client", daemon=True).start()
+    # the thread is made with every signal blocked, so a Ctrl-C forwarded
+    # to this process lands in the main thread (where the command may wait
+    # on the terminal), not in this one
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
+    try:
+        threading.Thread(target=watch, name="jtt-client", daemon=True).start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 def _become(fields: list[bytes], fds: list[int]) -> list[str]:
