@@ -16,6 +16,7 @@ from jtt_tui.storage.base import (
     ImportMode,
     ImportReport,
     Storage,
+    batch_importer,
     bundle_records,
     plan_import_record,
 )
@@ -124,7 +125,8 @@ def _import_streamed(
     (MongoDB, the dual store: they import the whole bundle) or the file
     cannot be read this way (then the whole-file reader says what is wrong,
     or imports it whole): nothing was written."""
-    if not store.streams_import:
+    importer = batch_importer(store)
+    if importer is None:
         return None
     description = f"import {path.name}"
 
@@ -136,7 +138,7 @@ def _import_streamed(
             add(Change(kind, key, before, after))
 
         batches = stream_bundle(path, user_id=store.user_id, detect=detect)
-        return store.import_batches(batches, mode, watch=watch, close=close)
+        return importer.import_batches(batches, mode, watch=watch, close=close)
 
     try:
         report = ledger.stream_change("import", describe, write)

@@ -38,6 +38,7 @@ from jtt_tui.storage.base import (
     R,
     Storage,
     Write,
+    batch_importer,
     content_of,
 )
 from jtt_tui.storage.errors import ConflictError, StorageError, StorageFailure, classify
@@ -707,11 +708,15 @@ class StorageService(DelegatedQueries):
         watch: ImportWatch | None = None,
         close: Callable[[], JournalEntry | None] | None = None,
     ) -> ImportReport:
-        if not self.streams_import:
-            return super().import_batches(batches, mode, watch=watch, close=close)
-        return self._call(
-            lambda s: s.import_batches(batches, mode, watch=watch, close=close), write=True
-        )
+        """The store's own import_batches (see BatchImporter); only used
+        where :attr:`streams_import` is true: the local store, no copy."""
+
+        def run(store: Storage) -> ImportReport:
+            importer = batch_importer(store)
+            assert importer is not None, "import_batches needs streams_import"
+            return importer.import_batches(batches, mode, watch=watch, close=close)
+
+        return self._call(run, write=True)
 
     def import_all(
         self,

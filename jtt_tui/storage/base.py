@@ -13,7 +13,7 @@ from collections.abc import Callable, Container, Hashable, Iterable, Iterator, S
 from contextlib import nullcontext, suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from jtt_tui.domain.clock import Clock, SystemClock
 from jtt_tui.domain.journal import JournalEntry
@@ -506,26 +506,10 @@ class Storage(ABC):
         see :meth:`stamped`) is written with it: a taken number is a
         ConflictError and nothing is imported."""
 
-    # Whether :meth:`import_batches` works here: an import then holds a batch
-    # of records, not the file (a store without it imports the whole bundle)
+    # Whether this store imports a batch at a time (see BatchImporter): an
+    # import then holds a batch of records, not the file (a store without it
+    # imports the whole bundle)
     streams_import = False
-
-    def import_batches(
-        self,
-        batches: Iterable[tuple[Kind, list[Record]]],
-        mode: ImportMode = "merge",
-        *,
-        watch: ImportWatch | None = None,
-        close: Callable[[], JournalEntry | None] | None = None,
-    ) -> ImportReport:
-        """:meth:`import_all` of records that arrive in batches, kind by kind
-        in the bundle's order, written as they come in one transaction:
-        ``watch`` hears of every record changed (and deleted: ``replace``),
-        and ``close``, called last inside the transaction, may refuse (the
-        exception undoes everything) or return the journal entry written
-        with it. An exception from ``batches`` undoes everything too. Only
-        where :attr:`streams_import` is true."""
-        raise NotImplementedError(f"{type(self).__name__} imports whole bundles only")
 
     def load(self, kind: Kind[R], key: str) -> R | None:
         """The record of ``kind`` under ``key`` visible to this user, or None
@@ -972,3 +956,34 @@ class DelegatedQueries(Storage):
 
     def last_journal_seq(self) -> int:
         return self._query(lambda s: s.last_journal_seq())
+
+
+@runtime_checkable
+class BatchImporter(Protocol):
+    """A store that imports records as they arrive, in one transaction."""
+
+    streams_import: bool
+
+    def import_batches(
+        self,
+        batches: Iterable[tuple[Kind, list[Record]]],
+        mode: ImportMode = "merge",
+        *,
+        watch: ImportWatch | None = None,
+        close: Callable[[], JournalEntry | None] | None = None,
+    ) -> ImportReport:
+        """:meth:`Storage.import_all` of records that arrive in batches, kind
+        by kind in the bundle's order, written as they come in one
+        transaction: ``watch`` hears of every record changed (and deleted:
+        ``replace``), and ``close``, called last inside the transaction, may
+        refuse (the exception undoes everything) or return the journal entry
+        written with it. An exception from ``batches`` undoes everything too."""
+        ...
+
+
+def batch_importer(store: Storage) -> BatchImporter | None:
+    """``store`` if it imports a batch at a time now, else None (it imports
+    whole bundles: MongoDB, the dual store, a service with an offline copy)."""
+    if store.streams_import and isinstance(store, BatchImporter):
+        return store
+    return None
