@@ -1,7 +1,9 @@
 """Start-up in a real terminal (tmux), measured in turns in one run: a bare
 Textual "hello" app's first text; jtt's first text; and jtt's Timer screen
 with its data (the running timer and the newest ticket of Recent) on a
-store of ``--sessions`` sessions.
+store of ``--sessions`` sessions: on the command server (the default, warm:
+see ``jtt_tui/cmdclient.py``) and in a process of its own (JTT_SERVER=off,
+as when no server runs: the first start after 10 idle minutes).
 
     python -m bench.startup [--repeat 7] [--sessions 100000]
 """
@@ -79,22 +81,61 @@ def main() -> None:
             "DEFAULT_USER_ID": "bench",
             "LOCAL_BACKUP_ENABLED": "false",  # (a 100k-session backup on every quit)
         }
-        empty = {**env, "JTT_DATA_DIR": f"{tmp}/empty"}
         newest = _fill(Path(tmp) / "data" / "jtt.db", args.sessions)
         script = Path(sys.executable).with_name("jtt")  # what people run
         jtt = str(script) if script.exists() else f"{sys.executable} -m jtt_tui"
-        bare, first, data = [], [], []
+        served = {**env, "JTT_SERVER": "on", "JTT_RUNTIME_DIR": f"{tmp}/run"}
+        own = {**env, "JTT_SERVER": "off"}
+        _warm_server(jtt.split(), served)
+        runs: dict[str, list[float]] = {}
         for _ in range(args.repeat):
-            bare.append(_time_to_text(f"{sys.executable} {hello}", "Hello from Textual", env))
-            first.append(_time_to_text(jtt, "Today and active", empty))
-            data.append(_time_to_text(jtt, ("RUN-1", newest), env))
-    b = statistics.median(bare) * 1000
-    f = statistics.median(first) * 1000
-    d = statistics.median(data) * 1000
+            runs.setdefault("bare", []).append(
+                _time_to_text(f"{sys.executable} {hello}", "Hello from Textual", env)
+            )
+            for how, how_env in (("served", served), ("own", own)):
+                empty = {**how_env, "JTT_DATA_DIR": f"{tmp}/empty"}
+                runs.setdefault(f"{how} first", []).append(
+                    _time_to_text(jtt, "Today and active", empty)
+                )
+                runs.setdefault(f"{how} data", []).append(
+                    _time_to_text(jtt, ("RUN-1", newest), how_env)
+                )
+        _stop_server(Path(tmp) / "run")
+    ms = {name: statistics.median(times) * 1000 for name, times in runs.items()}
+    b = ms["bare"]
     print(f"launch -> first screen text, median of {args.repeat} (in turns, one run):")
-    print(f"  bare Textual app                        {b:6.0f} ms")
-    print(f"  jtt, first text (empty store)           {f:6.0f} ms   {f / b:.2f}x bare")
-    print(f"  jtt, Timer screen with data ({args.sessions:,})  {d:6.0f} ms   {d / b:.2f}x bare")
+    print(f"  bare Textual app                               {b:6.0f} ms")
+    for how, words in (("served", "on the command server (warm)"), ("own", "in its own process")):
+        f, d = ms[f"{how} first"], ms[f"{how} data"]
+        print(f"  jtt {words}:")
+        print(f"    first text (empty store)                     {f:6.0f} ms   {f / b:.2f}x bare")
+        print(
+            f"    Timer screen with data ({args.sessions:,})       {d:6.0f} ms   {d / b:.2f}x bare"
+        )
+
+
+def _warm_server(jtt: list[str], env: dict[str, str]) -> None:
+    """The first command starts the server (for the script's interpreter:
+    its socket's name is not this process's); wait until it answers."""
+    import socket
+
+    subprocess.run([*jtt, "status"], env=env, check=True, capture_output=True)
+    for _ in range(600):
+        for path in Path(env["JTT_RUNTIME_DIR"]).glob("*.sock"):
+            with socket.socket(socket.AF_UNIX) as probe:
+                try:
+                    probe.connect(str(path))
+                    return
+                except OSError:
+                    pass
+        time.sleep(0.05)
+    raise SystemExit("the command server did not start")
+
+
+def _stop_server(folder: Path) -> None:
+    from bench.cli import _stop_server as stop
+
+    stop(folder)
 
 
 def _fill(path: Path, sessions: int) -> str:

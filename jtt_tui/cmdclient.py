@@ -31,7 +31,8 @@ TYPE_CHECKING = False  # (the typing module is not imported here: see above)
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-# the commands a server runs: short, one store read or write, no passwords
+# the commands a server runs: short, one store read or write, no passwords;
+# and `jtt` alone, the app (TUI = no arguments)
 SERVED = frozenset({"status", "start", "stop", "pause", "resume", "__complete"})
 PROTOCOL = b"jtt-cmd-1"
 IDLE_S = 600.0
@@ -95,7 +96,7 @@ def run_served(arguments: list[str]) -> int | None:
     """Run the command on the server; its exit code. None: run it in this
     process (not a served command, the server off, none running: then one
     is started for next time, or a server that may not run it)."""
-    if not arguments or arguments[0] not in SERVED or not enabled():
+    if (arguments and arguments[0] not in SERVED) or not enabled():
         return None
     path = socket_path()
     if path is None:
@@ -134,7 +135,12 @@ def _ask(sock: _socket.socket, path: str, arguments: list[str]) -> int | None:
     def suspend(number: int, frame: object) -> None:
         """Ctrl-Z: the fork has no terminal of its own to be stopped by, so
         it is stopped with this process, and goes on when this one is
-        brought back to the foreground (never behind the shell's back)."""
+        brought back to the foreground (never behind the shell's back). The
+        app is asked first (SIGTSTP: it gives the terminal back as it
+        would in its own process, then stops itself)."""
+        if not arguments:
+            _kill(pid, _signal.SIGTSTP)
+            _wait_stopped(pid)
         _kill(pid, _signal.SIGSTOP)
         _signal.signal(_signal.SIGTSTP, _signal.SIG_DFL)
         os.kill(os.getpid(), _signal.SIGTSTP)  # stopped here until fg or bg
@@ -182,6 +188,27 @@ def _kill(pid: int, number: int) -> None:
         os.kill(pid, number)
     except OSError:
         pass  # it has just ended
+
+
+def _wait_stopped(pid: int, timeout: float = 2.0) -> None:
+    """Until process ``pid`` is stopped (read in Linux's /proc; elsewhere
+    a moment's wait), at most ``timeout`` seconds."""
+    import time
+
+    for _ in range(int(timeout / 0.01)):
+        try:
+            fd = os.open(f"/proc/{pid}/stat", os.O_RDONLY)
+        except OSError:
+            time.sleep(0.1)  # (no /proc: a moment is enough for the app)
+            return
+        try:
+            stat = os.read(fd, 1024)
+        finally:
+            os.close(fd)
+        state = stat[stat.rfind(b")") + 2 :][:1]  # (after the name, which may hold ")")
+        if state in (b"T", b"t", b"Z", b"X", b""):
+            return
+        time.sleep(0.01)
 
 
 def _foreground() -> bool:
@@ -232,6 +259,15 @@ def _encoding(stream: object) -> bytes:
     return f"{encoding}:{errors}".encode()
 
 
+def imported_with(environ: Mapping[str, str]) -> dict[str, str]:
+    """The variables Textual reads once, when it is imported (its TEXTUAL_*
+    settings, ESCDELAY, whether the terminal is iTerm2): the server imports
+    it with the starting command's, and runs the app only for a command
+    whose would import it the same (``cmdserver.textual_key``)."""
+    named = ("ESCDELAY", "LC_TERMINAL", "TERM_PROGRAM")
+    return {k: v for k, v in environ.items() if k.startswith("TEXTUAL") or k in named}
+
+
 def start_server(path: str) -> None:
     """Start a server in the background, for the next command (this one
     runs here). Its own session, no terminal, stdio on /dev/null, and a
@@ -239,6 +275,7 @@ def start_server(path: str) -> None:
     one are not kept alive in a long-running process."""
     keep = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "SYSTEMROOT")
     env = {k: os.environ[k] for k in keep if k in os.environ}
+    env.update(imported_with(os.environ))  # (the app's look: see imported_with)
     env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
     devnull = os.devnull
     actions = [

@@ -20,16 +20,23 @@ import socket
 import struct
 import sys
 import time
+from typing import TYPE_CHECKING, Any
 
 from jtt_tui.cmdclient import IDLE_S, NOT_RUN, PROTOCOL, identity, package_dir
 
 LOCK_WAIT_S = 2.0
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+
 MAX_REQUEST = 16 * 1024 * 1024  # arguments and environment: far less in practice
 
 
-def preload() -> None:
-    """What served commands import, imported once (models built, settings
-    schema ready): a fork then starts with all of it."""
+def preload() -> bool:
+    """What served commands and the app import, imported once (models built,
+    settings schema ready, every screen): a fork then starts with all of it.
+    False: the app could not be loaded here (its stylesheets missing: a
+    broken install); it is then never run on this server, and says what is
+    wrong when it starts in its own process."""
     import jtt_tui.commands.completion
     import jtt_tui.commands.context
     import jtt_tui.config
@@ -41,45 +48,127 @@ def preload() -> None:
     from jtt_tui import cli
 
     cli.build_parser()  # every command module, the parser built once for every fork
-    warm_up()
+    with _warm_folder() as environ:
+        warm_up(environ)
+        try:
+            _load_app()
+        except Exception:  # (the error is the app's to show, where it runs)
+            return False
+        return _rehearse_app(environ)
 
 
-def warm_up() -> None:
-    """Run `status`, `start`, `pause` and `stop` once on a throwaway store
-    in a temporary folder: what they compile or build on first use (regular
-    expressions, lazily built validators, settings) is then ready in every
-    fork (a served command's first-use costs: ~20 ms → ~3 ms). Nothing of
-    it stays: no log handler is set up (that is each command's own), the
-    keyring is never asked (a local store, encryption off) and the folder is
-    deleted."""
-    import io
+def textual_key(environ: Mapping[str, str]) -> tuple[object, ...]:
+    """What Textual makes of the environment when it is imported (module
+    constants: ``textual.constants``, ``_xterm_parser.IS_ITERM``): the app
+    runs in a fork only if the command would have imported it the same."""
+    settings = sorted(
+        (k, v) for k, v in environ.items() if k.startswith("TEXTUAL") or k == "ESCDELAY"
+    )
+    iterm = environ.get("LC_TERMINAL") == "iTerm2" or environ.get("TERM_PROGRAM") == "iTerm.app"
+    return (tuple(settings), iterm)
+
+
+@contextlib.contextmanager
+def _warm_folder() -> Iterator[dict[str, str]]:
+    """A throwaway store, settings and log folder (deleted after), and the
+    environment that points jtt at them."""
     import shutil
     import tempfile
-
-    from jtt_tui.cli import build_parser
-    from jtt_tui.commands.context import Context
 
     folder = tempfile.mkdtemp(prefix="jtt-warm-")
     environ = {
         "JTT_CONFIG_DIR": os.path.join(folder, "config"),
         "JTT_DATA_DIR": os.path.join(folder, "data"),
+        "JTT_LOG_DIR": os.path.join(folder, "logs"),
         "JTT_ENV_FILE": os.path.join(folder, "none.env"),
         "LOCAL_BACKUP_ENABLED": "false",
         "DEFAULT_USER_ID": "warm-up",
     }
-    parser = build_parser()
     try:
         open(environ["JTT_ENV_FILE"], "w").close()  # (not a .env of the folder it runs in)
-        for command in (["status"], ["start", "WARM-1"], ["pause"], ["stop"], ["status"]):
-            quiet = io.StringIO()
-            ctx = Context(environ=environ, out=quiet, error_stream=quiet)
-            try:
-                args = parser.parse_args(command)
-                args.handler(ctx, args)
-            finally:
-                ctx.close()
+        yield environ
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def warm_up(environ: dict[str, str]) -> None:
+    """Run `status`, `start`, `pause` and `stop` once on the throwaway
+    store (then ``_rehearse_app`` runs the app on it): what they compile or
+    build on first use (regular expressions, lazily built validators,
+    settings) is then ready in every fork (a served command's first-use
+    costs: ~20 ms → ~3 ms). Nothing of it stays: no log handler, the
+    keyring is never asked (a local store, encryption off), and the folder
+    is deleted."""
+    import io
+
+    from jtt_tui.cli import build_parser
+    from jtt_tui.commands.context import Context
+
+    parser = build_parser()
+    for command in (["status"], ["start", "WARM-1"], ["pause"], ["stop"], ["status"]):
+        quiet = io.StringIO()
+        ctx = Context(environ=environ, out=quiet, error_stream=quiet)
+        try:
+            args = parser.parse_args(command)
+            args.handler(ctx, args)
+        finally:
+            ctx.close()
+
+
+def _load_app() -> None:
+    import importlib
+    import pkgutil
+
+    import jtt_tui.ui
+
+    for module in pkgutil.walk_packages(jtt_tui.ui.__path__, "jtt_tui.ui."):
+        importlib.import_module(module.name)  # the app, its screens, modals, widgets
+
+
+def _rehearse_app(environ: dict[str, str]) -> bool:
+    """The app, without a terminal, until its Timer screen shows the
+    throwaway store's timer: Textual's parsed styles, lazily imported
+    widgets and first-use costs are then paid. The log it wrote to is
+    closed and every thread it started has ended (a fork must not inherit
+    one: RuntimeError if one has not). False: the app did not get there."""
+    import threading
+
+    from jtt_tui.logs import stop_logging
+    from jtt_tui.ui.launch import run_app
+
+    shown = []
+
+    async def until_shown(pilot: Any) -> None:
+        app = pilot.app
+        for _ in range(500):  # (at most 10 s)
+            await pilot.pause(0.02)
+            if app.ready and "WARM-1" in _text(app.screen):
+                shown.append(True)
+                break
+        await app.workers.wait_for_complete()
+        app.exit(0)
+
+    try:
+        code = run_app(environ, auto_pilot=until_shown)
+    finally:
+        stop_logging()
+        for thread in threading.enumerate():
+            if thread is not threading.main_thread():
+                thread.join(timeout=5.0)
+    if threading.active_count() > 1:
+        raise RuntimeError("a thread of the app's rehearsal did not end: no fork is safe")
+    return code == 0 and bool(shown)
+
+
+def _text(screen: Any) -> str:
+    """The words a screen's data tables show (enough to see data arrived)."""
+    from textual.widgets import DataTable
+
+    words: list[str] = []
+    for table in screen.query(DataTable):
+        for row in range(table.row_count):
+            words.extend(str(cell) for cell in table.get_row_at(row))
+    return " ".join(words)
 
 
 def install_dirs() -> list[str]:
@@ -127,6 +216,8 @@ class Server:
         self.dirs: list[str] = []
         self.code: tuple[object, ...] = ()
         self.inode: int | None = None
+        self.textual = textual_key(os.environ)  # (Textual is imported with these)
+        self.serves_app = True  # (False: the app could not be loaded here)
 
     def take_lock(self) -> bool:
         import fcntl
@@ -276,6 +367,8 @@ def _child(server: Server, conn: socket.socket, fields: list[bytes]) -> None:
             os._exit(0)  # the client gave up waiting: it runs the command itself
         _follow_client(conn)
         arguments = _become(fields, fds)
+        if not arguments and (not server.serves_app or textual_key(os.environ) != server.textual):
+            return  # the app, for another terminal or TEXTUAL_* settings: run there
         from jtt_tui.cli import main
 
         sys.argv = ["jtt", *arguments]
@@ -347,6 +440,8 @@ def _become(fields: list[bytes], fds: list[int]) -> list[str]:
         1, "w", encoding=out_enc, errors=out_err, closefd=False, buffering=1 if tty else -1
     )
     sys.stderr = open(2, "w", encoding=err_enc, errors=err_err, closefd=False, buffering=1)  # noqa: SIM115
+    # (the app's driver reads and writes the terminal through these)
+    sys.__stdin__, sys.__stdout__, sys.__stderr__ = sys.stdin, sys.stdout, sys.stderr  # type: ignore[misc]
     return arguments
 
 
@@ -377,7 +472,7 @@ def main(argv: list[str] | None = None) -> int:
     if not server.take_lock():
         return 0
     try:
-        preload()
+        server.serves_app = preload()
         server.dirs = install_dirs()
         server.code = fingerprint(server.dirs)
         server.listen()

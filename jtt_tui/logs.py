@@ -54,6 +54,15 @@ def log_dir(environ: Mapping[str, str] | None = None) -> Path:
     return Path(platformdirs.user_log_dir("jtt", appauthor=False))
 
 
+def stop_logging() -> None:
+    """Close the log file (the command server, after its rehearsal: each
+    command sets up its own)."""
+    for logger in (logging.getLogger("jtt_tui"), logging.getLogger("pymongo")):
+        for old in [h for h in logger.handlers if isinstance(h, PrivateRotatingFileHandler)]:
+            logger.removeHandler(old)
+            old.close()
+
+
 def setup_logging(*, debug: bool = False, environ: Mapping[str, str] | None = None) -> Path | None:
     """Send jtt's (and the MongoDB driver's warnings') log records to the
     file. Returns its path, or None when the folder cannot be written (jtt
@@ -61,10 +70,7 @@ def setup_logging(*, debug: bool = False, environ: Mapping[str, str] | None = No
     folder = log_dir(environ)
     path = folder / LOG_NAME
     root, driver = logging.getLogger("jtt_tui"), logging.getLogger("pymongo")
-    for logger in (root, driver):
-        for old in [h for h in logger.handlers if isinstance(h, PrivateRotatingFileHandler)]:
-            logger.removeHandler(old)
-            old.close()
+    stop_logging()
     try:
         ensure_private_dir(folder)
         handler = PrivateRotatingFileHandler(

@@ -378,8 +378,8 @@ def check_encryption(settings: Settings) -> list[Check]:
 
 
 def check_command_server(environ: Mapping[str, str]) -> Check:
-    """Whether short commands run on the command server (see cmdclient.py),
-    and if not, why."""
+    """Whether short commands and the app run on the command server (see
+    cmdclient.py), and if not, why."""
     from jtt_tui import cmdclient
 
     label = "command server"

@@ -4,26 +4,43 @@ worker loads the settings, opens the configured store and builds services."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Coroutine, Mapping
+from typing import TYPE_CHECKING, Any
 
 from jtt_tui.ui.app import Booted, BootFailed, JttApp
 
+if TYPE_CHECKING:
+    from textual.pilot import Pilot
+
+    AutoPilot = Callable[[Pilot[Any]], Coroutine[Any, Any, None]]
+
 
 def run_app(
-    environ: Mapping[str, str] | None = None, *, debug: bool = False, create_folder: bool = False
+    environ: Mapping[str, str] | None = None,
+    *,
+    debug: bool = False,
+    create_folder: bool = False,
+    auto_pilot: AutoPilot | None = None,
 ) -> int:
     """Run the app; its exit code: 0, 1 after a crash or a store that cannot
     open, 2 for a bad setting (said before anything is drawn). An app that
-    asks to open again (new settings: an adopted user id) is run again."""
+    asks to open again (new settings: an adopted user id) is run again.
+    ``auto_pilot``: run without a terminal, driven by it (the command
+    server's rehearsal, ``cmdserver.warm_up``)."""
     while True:
-        code, restart = _run_once(environ, debug=debug, create_folder=create_folder)
+        code, restart = _run_once(
+            environ, debug=debug, create_folder=create_folder, auto_pilot=auto_pilot
+        )
         if not restart:
             return code
 
 
 def _run_once(
-    environ: Mapping[str, str] | None, *, debug: bool, create_folder: bool
+    environ: Mapping[str, str] | None,
+    *,
+    debug: bool,
+    create_folder: bool,
+    auto_pilot: AutoPilot | None = None,
 ) -> tuple[int, bool]:
     from jtt_tui.config import ConfigError, load_settings
     from jtt_tui.logs import setup_logging
@@ -66,7 +83,10 @@ def _run_once(
 
     app = JttApp(boot=boot, settings=settings, log_path=log_path, debug=debug)
     try:
-        app.run()
+        if auto_pilot is None:
+            app.run()
+        else:
+            app.run(headless=True, size=(100, 30), auto_pilot=auto_pilot)
     finally:
         if "store" in opened:  # the backup on quit (if enabled), then close
             from jtt_tui.services.opening import close_session

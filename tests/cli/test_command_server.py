@@ -91,7 +91,8 @@ def served_pids(env) -> set[int]:
     """Processes the server forked (its children): the commands it runs."""
     pid = wait_for_server(env)
     children = Path(f"/proc/{pid}/task/{pid}/children")
-    return {int(p) for p in children.read_text().split()} if children.exists() else set()
+    pids = {int(p) for p in children.read_text().split()} if children.exists() else set()
+    return {p for p in pids if state(p) not in ("", "Z")}  # (a fork that has ended)
 
 
 def steady(output: str) -> object:
@@ -165,9 +166,13 @@ def test_each_command_brings_its_environment_folder_and_time_zone(jtt, cli_env, 
     theirs = json.loads(jtt("status", "--json", env={"JTT_DATA_DIR": str(other)}).stdout)
     assert [t["ticket"] for t in mine["timers"]] == ["WEB-1"]
     assert [t["ticket"] for t in theirs["timers"]] == ["API-2"]
-    # said in Kolkata's time (UTC+5:30), not the server's zone
-    since = datetime.fromisoformat(theirs["timers"][0]["since"])
-    assert f"Started API-2 at {since.astimezone(ZoneInfo('Asia/Kolkata')):%H:%M}" in started
+    # said in Kolkata's time (UTC+5:30), not the server's zone (with its
+    # date when that is yesterday there: 18:30-19:30 UTC)
+    since = datetime.fromisoformat(theirs["timers"][0]["since"]).astimezone(
+        ZoneInfo("Asia/Kolkata")
+    )
+    assert started.startswith("Started API-2 at ")
+    assert f"{since:%H:%M}\n" in started
     assert (other / "jtt.db").exists()  # (made by the server's fork, in this folder)
 
 
@@ -408,9 +413,11 @@ def test_warming_up_leaves_nothing_a_fork_would_inherit(cli_env, tmp_path):
 import json, logging, os, sys, tempfile
 before = dict(os.environ)
 from jtt_tui import cmdserver
-cmdserver.preload()
-import keyring.core
+app = cmdserver.preload()
+import keyring.core, threading
 print(json.dumps({
+    "app": app,
+    "threads": threading.active_count(),
     "handlers": len(logging.getLogger().handlers) + len(logging.getLogger("jtt_tui").handlers),
     "keyring": keyring.core._keyring_backend is not None,
     "left": [p for p in os.listdir(tempfile.gettempdir()) if p.startswith("jtt-warm-")],
@@ -421,7 +428,14 @@ print(json.dumps({
     out = subprocess.run(
         [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
     ).stdout
-    assert json.loads(out) == {"handlers": 0, "keyring": False, "left": [], "environ": True}
+    assert json.loads(out) == {
+        "app": True,  # (rehearsed: its Timer screen showed the throwaway timer)
+        "threads": 1,
+        "handlers": 0,
+        "keyring": False,
+        "left": [],
+        "environ": True,
+    }
 
 
 def test_doctor_says_whether_commands_run_on_the_server(jtt, cli_env, runtime, tmp_path):
@@ -437,3 +451,149 @@ def test_doctor_says_whether_commands_run_on_the_server(jtt, cli_env, runtime, t
     shared.mkdir(mode=0o755)
     unsafe = check_command_server({**cli_env, "JTT_RUNTIME_DIR": str(shared)})
     assert unsafe.level == "WARN" and "JTT_RUNTIME_DIR" in unsafe.hint
+
+
+# ---- the app (`jtt` alone) on the server, in a real terminal (tmux) ----
+
+
+class Pane:
+    """A tmux terminal of its own running an interactive shell."""
+
+    def __init__(self, env: dict[str, str], cwd: Path) -> None:
+        self.socket = f"jtt-srv-{os.getpid()}-{id(self)}"
+        # (COLUMNS and LINES: the app would take them for its size)
+        dropped = ("COLUMNS", "LINES")
+        self.env = {k: v for k, v in env.items() if not k.startswith("TMUX") and k not in dropped}
+        self.env.update({"TERM": "xterm-256color", "PS1": "$ "})
+        self.tmux("new-session", "-d", "-s", "t", "-x", "80", "-y", "24", "-c", str(cwd),
+                  "bash --norc --noprofile -i")  # fmt: skip
+
+    def tmux(self, *args: str) -> str:
+        return subprocess.run(
+            ["tmux", "-L", self.socket, *args],
+            capture_output=True, text=True, env=self.env, check=True, timeout=20,
+        ).stdout  # fmt: skip
+
+    def type(self, *keys: str) -> None:
+        self.tmux("send-keys", "-t", "t", *keys)
+
+    def screen(self) -> str:
+        return self.tmux("capture-pane", "-p", "-t", "t")
+
+    def wait_for(self, *texts: str, timeout: float = 20.0) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            shown = self.screen()
+            if all(text in shown for text in texts):
+                return shown
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{texts!r} not on screen within {timeout} s:\n{shown}")
+            time.sleep(0.05)
+
+    def client(self) -> int:
+        """The pid of the `jtt` the shell runs."""
+        shell = int(self.tmux("display-message", "-p", "-t", "t", "#{pane_pid}"))
+        children = Path(f"/proc/{shell}/task/{shell}/children").read_text().split()
+        (pid,) = children
+        return int(pid)
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, check=False)
+
+
+@pytest.fixture
+def pane(cli_env, tmp_path):
+    if shutil.which("tmux") is None:
+        pytest.skip("tmux is not installed")
+    made: list[Pane] = []
+
+    def open_(env: dict[str, str] | None = None) -> Pane:
+        made.append(Pane(env or cli_env, tmp_path))
+        return made[-1]
+
+    yield open_
+    for each in made:
+        each.close()
+
+
+def until(check, timeout: float = 10.0, shown=lambda: "") -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout} s\n{shown()}")
+        time.sleep(0.02)
+
+
+def test_the_app_runs_on_the_server_keys_resizes_and_quits_as_in_its_own_process(
+    jtt, cli_env, pane
+):
+    jtt("start", "WEB-1")
+    wait_for_server(cli_env)
+    term = pane()
+    term.type(f"{sys.executable} -m jtt_tui; echo EXIT=$?", "Enter")
+    term.wait_for("WEB-1", "local ● connected")
+    (app,) = served_pids(cli_env)  # the app is the server's fork
+    assert state(term.client()) in ("S", "R")  # its client waits
+    # a burst of keys (a paste, a laggy link) lands where slow typing would
+    term.type("n", "WEB-2", "Tab", "Login page")
+    shown = term.wait_for("Login page")
+    assert "WEB-2Login" not in shown
+    term.type("C-s")
+    term.wait_for("Started WEB-2")
+    assert "Login page" in jtt("status").stdout
+    # the terminal made smaller: the app lays itself out again (its key
+    # line, at the bottom, is on the last of the 20 rows)
+    term.tmux("resize-window", "-t", "t", "-x", "60", "-y", "20")
+    until(lambda: "? Keys" in term.screen().rstrip("\n").splitlines()[-1], shown=term.screen)
+    assert len(term.screen().splitlines()) == 20
+    term.type("C-q")
+    shown = term.wait_for("EXIT=0")
+    assert "WEB-2 keeps running" in shown  # its farewell, on the shell's terminal
+    until(lambda: state(app) in ("", "Z"))
+
+
+def test_the_app_with_other_textual_settings_runs_in_its_own_process(jtt, cli_env, pane):
+    """Textual reads some variables once, on import: an app that needs
+    other ones than the server imported it with is not run there."""
+    jtt("status")
+    wait_for_server(cli_env)
+    term = pane({**cli_env, "TEXTUAL_ANIMATIONS": "none"})
+    term.type(f"{sys.executable} -m jtt_tui; echo EXIT=$?", "Enter")
+    term.wait_for("local ● connected")
+    assert served_pids(cli_env) == set()
+    term.type("C-q")
+    term.wait_for("EXIT=0")
+
+
+def test_a_suspended_app_gives_the_terminal_back_and_comes_back_on_fg(jtt, cli_env, pane):
+    """SIGTSTP to `jtt` (the app's terminal is raw: Ctrl-Z is a key there,
+    so from `kill -TSTP`): the app restores the terminal and stops, as in a
+    process of its own; the shell has the terminal; `fg` brings it back."""
+    jtt("start", "WEB-1")
+    wait_for_server(cli_env)
+    term = pane()
+    term.type(f"{sys.executable} -m jtt_tui", "Enter")
+    term.wait_for("WEB-1", "local ● connected")
+    (app,) = served_pids(cli_env)
+    os.kill(term.client(), signal.SIGTSTP)
+    term.wait_for("Stopped")
+    until(lambda: state(app) == "T")
+    term.type("echo the-shell-has-it", "Enter")
+    term.wait_for("\nthe-shell-has-it")  # echoed by the shell, in cooked mode
+    term.type("fg", "Enter")
+    term.wait_for("WEB-1", "Status")
+    assert state(app) in ("S", "R")
+    term.type("n", "WEB-9")  # its keys are the app's again
+    term.wait_for("WEB-9")
+
+
+def test_a_killed_client_takes_the_app_along(jtt, cli_env, pane):
+    jtt("start", "WEB-1")
+    wait_for_server(cli_env)
+    term = pane()
+    term.type(f"{sys.executable} -m jtt_tui", "Enter")
+    term.wait_for("WEB-1", "local ● connected")
+    (app,) = served_pids(cli_env)
+    os.kill(term.client(), signal.SIGKILL)
+    until(lambda: state(app) in ("", "Z"))
+    assert "WEB-1" in jtt("status").stdout  # the timer is a start time: still running
