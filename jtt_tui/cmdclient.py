@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 SERVED = frozenset({"status", "start", "stop", "pause", "resume", "__complete"})
 PROTOCOL = b"jtt-cmd-1"
 IDLE_S = 600.0
+APP_FIRST_S = 2.0  # a server started by the app loads this long after it
 NOT_RUN = -2  # the server's fork failed before the command started
 MAX_PATH = 100  # an AF_UNIX address holds 107 bytes on Linux, 103 on macOS
 _FORWARDED = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT")
@@ -106,7 +107,8 @@ def run_served(arguments: list[str]) -> int | None:
         try:
             sock.connect(path)
         except OSError:
-            start_server(path)
+            # (the app: the server loads after it has drawn, not competing with it)
+            start_server(path, after=0.0 if arguments else APP_FIRST_S)
             return None
         return _ask(sock, path, arguments)
     finally:
@@ -268,11 +270,12 @@ def imported_with(environ: Mapping[str, str]) -> dict[str, str]:
     return {k: v for k, v in environ.items() if k.startswith("TEXTUAL") or k in named}
 
 
-def start_server(path: str) -> None:
+def start_server(path: str, *, after: float = 0.0) -> None:
     """Start a server in the background, for the next command (this one
-    runs here). Its own session, no terminal, stdio on /dev/null, and a
-    minimal environment: each command brings its own, and secrets in this
-    one are not kept alive in a long-running process."""
+    runs here), loading jtt ``after`` seconds from now. Its own session, no
+    terminal, stdio on /dev/null, and a minimal environment: each command
+    brings its own, and secrets in this one are not kept alive in a
+    long-running process."""
     keep = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "SYSTEMROOT")
     env = {k: os.environ[k] for k in keep if k in os.environ}
     env.update(imported_with(os.environ))  # (the app's look: see imported_with)
@@ -286,7 +289,7 @@ def start_server(path: str) -> None:
     try:  # noqa: SIM105 (contextlib would import a dozen modules)
         os.posix_spawn(
             sys.executable,
-            [sys.executable, "-m", "jtt_tui.cmdserver", path],
+            [sys.executable, "-m", "jtt_tui.cmdserver", path, "--after", str(after)],
             env,
             file_actions=actions,
             setsid=True,

@@ -2,7 +2,7 @@
 command run in a fresh fork of it, exactly as ``jtt_tui.cli.main`` runs it
 in a process of its own.
 
-    python -m jtt_tui.cmdserver SOCKET [--idle SECONDS]
+    python -m jtt_tui.cmdserver SOCKET [--idle SECONDS] [--after SECONDS]
 
 One server per socket (a lock file beside it holds its pid). It serves only
 its own user (the folder is 0700 and, on Linux, the peer's uid is checked),
@@ -466,12 +466,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m jtt_tui.cmdserver")
     parser.add_argument("socket")
     parser.add_argument("--idle", type=float, default=IDLE_S)
+    parser.add_argument("--after", type=float, default=0.0, help="wait this long, then load")
     args = parser.parse_args(argv)
     os.chdir("/")  # never keep a user's folder busy
     server = Server(args.socket, idle_s=args.idle)
     if not server.take_lock():
         return 0
     try:
+        time.sleep(max(0.0, args.after))  # (the app that started it draws first)
         server.serves_app = preload()
         server.dirs = install_dirs()
         server.code = fingerprint(server.dirs)
