@@ -20,11 +20,17 @@ from jtt_tui.storage.base import (
     bundle_records,
     plan_import_record,
 )
-from jtt_tui.storage.exporters import bundle_json, in_range, write_bundle_json, write_tracked_csv
+from jtt_tui.storage.exporters import (
+    bundle_json,
+    in_range,
+    write_bundle_json,
+    write_store_csv,
+    write_store_json,
+)
 from jtt_tui.storage.importers import ParsedImport, read_import
 from jtt_tui.storage.importers.reading import ImportFormat
 from jtt_tui.storage.importers.streaming import NotStreamable, stream_bundle
-from jtt_tui.storage.kinds import MANUAL_TASKS, PROJECTS, SESSIONS, Kind
+from jtt_tui.storage.kinds import Kind
 
 ExportFormat = Literal["json", "csv"]
 
@@ -65,22 +71,12 @@ def export_to(
     batch of records at a time; returns the number of bytes written."""
     now = store.clock.now()
     if fmt == "json":
-        records = store.export_records()
-        if start is not None and end is not None:
-            keep = in_range(start, end, now=now, tz=tz)
-            records = (pair for pair in records if keep(pair[1]))
+        if start is None or end is None:
+            return write_store_json(out, store, exported_at=now)
+        keep = in_range(start, end, now=now, tz=tz)
+        records = (pair for pair in store.export_records() if keep(pair[1]))
         return write_bundle_json(out, records, exported_at=now, user_id=store.user_id)
-    with store.consistent_read():
-        return write_tracked_csv(
-            out,
-            store.iter_records(SESSIONS),
-            store.iter_records(MANUAL_TASKS),
-            list(store.iter_records(PROJECTS)),
-            now=now,
-            start=start,
-            end=end,
-            tz=tz,
-        )
+    return write_store_csv(out, store, now=now, start=start, end=end, tz=tz)
 
 
 def import_data(

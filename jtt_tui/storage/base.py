@@ -13,6 +13,7 @@ from collections.abc import Callable, Container, Hashable, Iterable, Iterator, S
 from contextlib import nullcontext, suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from itertools import islice
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from jtt_tui.domain.clock import Clock, SystemClock
@@ -51,6 +52,19 @@ ImportMode = Literal["merge", "replace"]
 # Records decoded at a time when a whole kind is read in order (an export):
 # what is held in memory is a batch, not the store.
 READ_BATCH = 500
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A kind's records as the store holds them, a batch at a time
+    (:meth:`Storage.stored`): ``check`` validates a batch into its records.
+    ``as_text``: a batch is stored text (cheap to hand to another process
+    to check: an export shares that work with a second core)."""
+
+    batches: Iterator[list[Any]]
+    check: Callable[[list[Any]], list[Any]]
+    as_text: bool = False
+
 
 # How often a partial update re-reads and re-applies itself when another
 # writer got in between (each attempt is a fresh read, so nothing is lost).
@@ -668,6 +682,14 @@ class Storage(ABC):
         loads the whole kind first."""
         return iter(sorted(self._load_all(kind), key=kind.key_of))
 
+    def stored(self, kind: Kind[R], batch_size: int = READ_BATCH) -> Stored:
+        """:meth:`iter_records`, a batch at a time in the stored form, with
+        the function that checks a batch into its records (which may run in
+        another process; it never reads the database). This version: the
+        records, already checked."""
+        records = self.iter_records(kind, batch_size)
+        return Stored(iter(lambda: list(islice(records, batch_size)), []), list)
+
     def export_records(self) -> Iterator[tuple[Kind, Record]]:
         """Everything this user has, as :meth:`export_all` orders it (kind by
         kind, each by key), one record at a time, all read in one state."""
@@ -905,6 +927,9 @@ class DelegatedQueries(Storage):
 
     def iter_records(self, kind: Kind[R], batch_size: int = READ_BATCH) -> Iterator[R]:
         return self._query(lambda s: s.iter_records(kind, batch_size))
+
+    def stored(self, kind: Kind[R], batch_size: int = READ_BATCH) -> Stored:
+        return self._query(lambda s: s.stored(kind, batch_size))
 
     def sessions_between(self, start: datetime, end: datetime) -> list[Session]:
         return self._query(lambda s: s.sessions_between(start, end))

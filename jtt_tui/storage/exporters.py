@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from datetime import date, datetime, timedelta, tzinfo
 from functools import cache
-from itertools import groupby, islice
+from itertools import chain, groupby, islice
 from operator import itemgetter
 from types import SimpleNamespace
 from typing import IO, Any, BinaryIO, TypeVar
@@ -30,7 +30,10 @@ from jtt_tui.domain.calendar import local_date, to_local
 from jtt_tui.domain.durations import hours_decimal
 from jtt_tui.domain.models import DataBundle, Invoice, ManualTask, Project, Record, Session
 from jtt_tui.domain.projects import ProjectIndex
+from jtt_tui.storage.base import Storage, Stored
+from jtt_tui.storage.fanout import in_order
 from jtt_tui.storage.kinds import (
+    ALL_KINDS,
     BILLING,
     INVOICES,
     MANUAL_TASKS,
@@ -117,32 +120,92 @@ def write_bundle_json(
     ``out`` one record at a time: byte for byte what dumping the whole
     bundle gives (``model_dump_json(indent=2)`` and a newline). Returns the
     number of bytes written."""
+
+    def parts() -> Iterator[tuple[Kind, Any]]:
+        for kind, group in groupby(records, key=itemgetter(0)):
+            if kind is BILLING:
+                ((_, settings),) = group
+                yield kind, settings
+                continue
+            of_kind = (record for _, record in group)
+            yield kind, map(_list_text(kind, list), _batches(of_kind, _WRITE_EVERY))
+
+    return _write_bundle(out, parts(), exported_at=exported_at, user_id=user_id)
+
+
+def write_store_json(out: BinaryIO, store: Storage, *, exported_at: datetime | None) -> int:
+    """:func:`write_bundle_json` of everything the store holds for its
+    user, read in one state. Checking each stored record and dumping it is
+    most of an export's time: with records stored as text (the local
+    store), a second process shares it (``fanout``: the bytes are the same)."""
+
+    def parts() -> Iterator[tuple[Kind, Any]]:
+        for kind in ALL_KINDS:
+            if kind is BILLING:
+                yield kind, next(iter(store.iter_records(BILLING)), None)
+                continue
+            stored = store.stored(kind, _WRITE_EVERY)
+            text = _list_text(kind, stored.check)
+            yield kind, in_order(text, stored.batches, helper=None if stored.as_text else False)
+
+    with store.consistent_read():
+        return _write_bundle(out, parts(), exported_at=exported_at, user_id=store.user_id)
+
+
+def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    stream = iter(items)
+    while batch := list(islice(stream, size)):
+        yield batch
+
+
+def _list_text(kind: Kind, check: Callable[[list[Any]], list[Any]]) -> Callable[[list[Any]], str]:
+    """A batch (stored form) to its records' JSON list, indented one level
+    deeper: ``[\n    {record},\n    {record}\n  ]`` (JSON text has no raw
+    newline inside a string: each is a line break)."""
+    model: type[Record] = kind.model
+    dump = _list_of(model).dump_json
+
+    def text(batch: list[Any]) -> str:
+        return dump(check(batch), indent=2).decode().replace("\n", "\n  ")
+
+    return text
+
+
+def _write_bundle(
+    out: BinaryIO,
+    parts: Iterable[tuple[Kind, Any]],
+    *,
+    exported_at: datetime | None,
+    user_id: str,
+) -> int:
+    """The bundle, from each kind's part in the bundle's order: the billing
+    settings (or None), or the texts of its batches (``_list_text``)."""
     # the bundle without records; each kind's ``[]`` (settings: ``null``) is
     # where its records go, each dumped on its own and indented to its depth
     skeleton = DataBundle(exported_at=exported_at, user_id=user_id).model_dump_json(indent=2) + "\n"
     sink = _Counting(out)
     done = 0
-    for kind, group in groupby(records, key=itemgetter(0)):
+    for kind, part in parts:
+        if kind is BILLING and part is None:
+            continue
         empty = "null" if kind is BILLING else "[]"
         marker = f'\n  "{kind.name}": {empty}'
         at = skeleton.index(marker, done) + len(marker) - len(empty)
-        sink.write(skeleton[done:at])
-        done = at + len(empty)
         if kind is BILLING:
-            ((_, settings),) = group
-            sink.write(settings.model_dump_json(indent=2).replace("\n", "\n  "))
+            sink.write(skeleton[done:at])
+            done = at + len(empty)
+            sink.write(part.model_dump_json(indent=2).replace("\n", "\n  "))
             continue
-        # a batch dumped as one list: ``[\n  {record},\n  {record}\n]`` is,
-        # one level deeper, the records' part of the kind's list (JSON text
-        # has no raw newline inside a string: each is a line break)
-        dump = _list_of(kind.model).dump_json
-        records_of_kind = (record for _, record in group)
         opening = "["
-        while batch := list(islice(records_of_kind, _WRITE_EVERY)):
-            text = dump(batch, indent=2).decode().replace("\n", "\n  ")
+        for text in part:
+            if opening == "[":
+                sink.write(skeleton[done:at])
+                done = at + len(empty)
+            # one batch's list is, one level deeper, its records' part of the kind's list
             sink.write(opening + text[1 : -len("\n  ]")])
             opening = ","
-        sink.write("\n  ]")
+        if opening == ",":
+            sink.write("\n  ]")
     sink.write(skeleton[done:])
     return sink.written
 
@@ -188,7 +251,48 @@ def write_tracked_csv(
     whether it touches the range, a manual entry by its date. Times in
     local ISO 8601 with offset; text a spreadsheet could run is defused.
     Written to ``out`` as UTF-8; returns the number of bytes."""
-    rows = _tracked_rows(sessions, manual_tasks, projects, now=now, start=start, end=end, tz=tz)
+    checked = Stored(_batches(sessions, _WRITE_EVERY), list)
+    return _write_csv(out, checked, manual_tasks, projects, now=now, start=start, end=end, tz=tz)
+
+
+def write_store_csv(
+    out: BinaryIO,
+    store: Storage,
+    *,
+    now: datetime,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    tz: tzinfo | None = None,
+) -> int:
+    """:func:`write_tracked_csv` of the store's sessions, manual entries and
+    projects, read in one state; the sessions' rows made by two processes
+    when they are stored as text (see :func:`write_store_json`)."""
+    with store.consistent_read():
+        return _write_csv(
+            out,
+            store.stored(SESSIONS, _WRITE_EVERY),
+            store.iter_records(MANUAL_TASKS),
+            list(store.iter_records(PROJECTS)),
+            now=now,
+            start=start,
+            end=end,
+            tz=tz,
+        )
+
+
+def _write_csv(
+    out: BinaryIO,
+    sessions: Stored,
+    manual_tasks: Iterable[ManualTask],
+    projects: Iterable[Project],
+    *,
+    now: datetime,
+    start: datetime | None,
+    end: datetime | None,
+    tz: tzinfo | None,
+) -> int:
+    index = ProjectIndex(projects)
+    hours = _HoursText()
     # each row is encoded to its CSV line before the sort: a run spilled to
     # disk is then a list of strings, far cheaper to pickle than of tuples
     lines: list[str] = []
@@ -199,12 +303,24 @@ def write_tracked_csv(
     sink = _Counting(out)
     sink.write(lines.pop())
 
-    def encoded() -> Iterator[tuple[Order, str]]:
+    def encoded(rows: Iterable[tuple[Order, Row]]) -> Iterator[tuple[Order, str]]:
         for order, row in rows:
             encode(row)
             yield order, lines.pop()
 
-    ordered = sorted_stably(encoded())
+    def session_lines(batch: list[Any]) -> list[tuple[Order, str]]:
+        rows = _segment_rows(
+            sessions.check(batch), index, hours, now=now, start=start, end=end, tz=tz
+        )
+        return list(encoded(rows))
+
+    helper = None if sessions.as_text else False
+    ordered = sorted_stably(
+        chain(
+            chain.from_iterable(in_order(session_lines, sessions.batches, helper=helper)),
+            encoded(_manual_rows(manual_tasks, index, hours, start=start, end=end, tz=tz)),
+        )
+    )
     while chunk := "".join(islice(ordered, _WRITE_EVERY)):
         sink.write(chunk)
     return sink.written
@@ -233,21 +349,17 @@ Order = tuple[date, int, datetime | str]
 Row = tuple[str, ...]
 
 
-def _tracked_rows(
+def _segment_rows(
     sessions: Iterable[Session],
-    manual_tasks: Iterable[ManualTask],
-    projects: Iterable[Project],
+    index: ProjectIndex,
+    hours: _HoursText,
     *,
     now: datetime,
     start: datetime | None,
     end: datetime | None,
     tz: tzinfo | None,
 ) -> Iterator[tuple[Order, Row]]:
-    """(sort order, row) of each segment and manual entry in the range."""
-    index = ProjectIndex(projects)
-    first = local_date(start, tz) if start is not None else None
-    last = local_date(end - timedelta(microseconds=1), tz) if end is not None else None
-    hours = _HoursText()
+    """(sort order, row) of each segment that touches the range."""
     for session in sessions:
         # what every row of the session shares, worked out once per session
         ticket = session.ticket_number
@@ -281,6 +393,20 @@ def _tracked_rows(
                     "",
                 ),
             )
+
+
+def _manual_rows(
+    manual_tasks: Iterable[ManualTask],
+    index: ProjectIndex,
+    hours: _HoursText,
+    *,
+    start: datetime | None,
+    end: datetime | None,
+    tz: tzinfo | None,
+) -> Iterator[tuple[Order, Row]]:
+    """(sort order, row) of each manual entry dated (local days) in the range."""
+    first = local_date(start, tz) if start is not None else None
+    last = local_date(end - timedelta(microseconds=1), tz) if end is not None else None
     for task in manual_tasks:
         if (first is not None and task.date < first) or (last is not None and task.date > last):
             continue

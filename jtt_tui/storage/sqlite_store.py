@@ -9,6 +9,7 @@ and the version check inside the transaction catches any lost update. With
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import sqlite3
@@ -39,6 +40,7 @@ from jtt_tui.storage.base import (
     Offsets,
     ProjectTime,
     Storage,
+    Stored,
     TrackedTime,
     Write,
     add_pieces,
@@ -357,13 +359,27 @@ class SQLiteStore(Storage):
         return kind.model.model_validate(doc)
 
     def _parse(self, kind: Kind[R], rows: list[tuple[str]]) -> list[R]:
+        return self._check(kind, [row[0] for row in rows])
+
+    def _check(self, kind: Kind[R], docs: list[str]) -> list[R]:
+        """Stored JSON to records (validated); no database in it, so it may
+        run in another process (see :meth:`stored`)."""
         decode = self._decode
-        if len(rows) < _GC_PAUSE_FROM:
-            return [decode(kind, row[0]) for row in rows]
+        if len(docs) < _GC_PAUSE_FROM:
+            return [decode(kind, doc) for doc in docs]
         with gc_paused():
-            return [decode(kind, row[0]) for row in rows]
+            return [decode(kind, doc) for doc in docs]
 
     def iter_records(self, kind: Kind[R], batch_size: int = READ_BATCH) -> Iterator[R]:
+        stored = self.stored(kind, batch_size)
+        for batch in stored.batches:
+            yield from stored.check(batch)
+
+    def stored(self, kind: Kind[R], batch_size: int = READ_BATCH) -> Stored:
+        check = functools.partial(self._check, kind)
+        return Stored(self._stored_docs(kind, batch_size), check, as_text=True)
+
+    def _stored_docs(self, kind: Kind, batch_size: int) -> Iterator[list[str]]:
         with self._read() as conn:
             cursor = conn.execute(
                 f"SELECT doc FROM {kind.name} WHERE {self._visible(kind)} ORDER BY key",
@@ -371,7 +387,7 @@ class SQLiteStore(Storage):
             )
             try:
                 while rows := cursor.fetchmany(batch_size):
-                    yield from self._parse(kind, rows)
+                    yield [row[0] for row in rows]
             finally:
                 cursor.close()
 

@@ -25,6 +25,7 @@ from jtt_tui.domain import (
 )
 from jtt_tui.domain.models import Ticket
 from jtt_tui.services.data import export_data, export_to
+from jtt_tui.domain.projects import ProjectIndex
 from jtt_tui.storage import exporters
 from jtt_tui.storage.exporters import CSV_HEADER, cell, sorted_stably
 from tests.conftest import START
@@ -123,17 +124,13 @@ def test_an_empty_store_and_a_range_export_match_the_whole_bundle(store, clock, 
 def _whole_csv(store, now, start=None, end=None, tz=None) -> str:
     """The CSV as it was built before: every row in memory, one sort."""
     bundle = store.export_all()
-    rows = list(
-        exporters._tracked_rows(
-            bundle.sessions,
-            bundle.manual_tasks,
-            bundle.projects,
-            now=now,
-            start=start,
-            end=end,
-            tz=tz,
-        )
-    )
+    index, hours = ProjectIndex(bundle.projects), exporters._HoursText()
+    rows = [
+        *exporters._segment_rows(
+            bundle.sessions, index, hours, now=now, start=start, end=end, tz=tz
+        ),
+        *exporters._manual_rows(bundle.manual_tasks, index, hours, start=start, end=end, tz=tz),
+    ]
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
