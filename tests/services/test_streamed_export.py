@@ -24,8 +24,8 @@ from jtt_tui.domain import (
     TimerMachine,
 )
 from jtt_tui.domain.models import Ticket
-from jtt_tui.services.data import export_data, export_to
 from jtt_tui.domain.projects import ProjectIndex
+from jtt_tui.services.data import export_data, export_to
 from jtt_tui.storage import exporters
 from jtt_tui.storage.exporters import CSV_HEADER, cell, sorted_stably
 from tests.conftest import START
