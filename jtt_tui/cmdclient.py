@@ -129,10 +129,13 @@ def _ask(sock: _socket.socket, path: str, arguments: list[str]) -> int | None:
         start_server(path)
         return None
     forwarded: list[int] = []
+    stopped: list[bool] = []  # the fork is stopped with this process (Ctrl-Z)
 
     def forward(number: int, frame: object) -> None:
         forwarded.append(number)
         _kill(pid, number)
+        if stopped:  # (`kill %1` of a stopped job: it acts on it once continued)
+            _kill(pid, _signal.SIGCONT)
 
     def suspend(number: int, frame: object) -> None:
         """Ctrl-Z: the fork has no terminal of its own to be stopped by, so
@@ -144,6 +147,7 @@ def _ask(sock: _socket.socket, path: str, arguments: list[str]) -> int | None:
             _kill(pid, _signal.SIGTSTP)
             _wait_stopped(pid)
         _kill(pid, _signal.SIGSTOP)
+        stopped.append(True)
         _signal.signal(_signal.SIGTSTP, _signal.SIG_DFL)
         os.kill(os.getpid(), _signal.SIGTSTP)  # stopped here until fg or bg
         _signal.signal(_signal.SIGTSTP, suspend)
@@ -151,6 +155,7 @@ def _ask(sock: _socket.socket, path: str, arguments: list[str]) -> int | None:
 
     def resume(number: int, frame: object) -> None:
         if _foreground():
+            stopped.clear()
             _kill(pid, _signal.SIGCONT)
 
     for name in _FORWARDED:
@@ -173,7 +178,13 @@ def _ask(sock: _socket.socket, path: str, arguments: list[str]) -> int | None:
         except OSError:
             code = None
     if forwarded and code in (None, NOT_RUN):
-        return 128 + forwarded[-1]  # (Ctrl-C before it started: not run here either)
+        # ended by the signal (or Ctrl-C before it started: not run here
+        # either): this process ends by it too, as the shell expects
+        number = forwarded[-1]
+        _signal.signal(number, _signal.SIG_DFL)
+        if number != _signal.SIGINT:  # (Python's own SIGINT ends in a traceback)
+            os.kill(os.getpid(), number)
+        return 128 + number
     if code == NOT_RUN:
         for name in (*_FORWARDED, "SIGTSTP", "SIGCONT", "SIGWINCH"):
             _signal.signal(getattr(_signal, name), _signal.SIG_DFL)

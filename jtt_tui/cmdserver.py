@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import select
+import signal
 import socket
 import struct
 import sys
@@ -218,6 +219,7 @@ class Server:
         self.inode: int | None = None
         self.textual = textual_key(os.environ)  # (Textual is imported with these)
         self.serves_app = True  # (False: the app could not be loaded here)
+        self.clients: dict[int, int] = {}  # a running fork's pid: its client's
 
     def take_lock(self) -> bool:
         import fcntl
@@ -262,7 +264,9 @@ class Server:
         assert self.listener is not None
         last = time.monotonic()
         while True:
-            _reap()
+            for ended in _reap():
+                self.clients.pop(ended, None)
+            self.end_orphans()
             left = self.idle_s - (time.monotonic() - last)
             if left <= 0 or not self.still_mine():
                 return
@@ -285,7 +289,8 @@ class Server:
         soon as the fork has its copy."""
         request = bytearray()
         try:
-            if not _same_user(conn):
+            client = _peer(conn)
+            if client is None:
                 return True
             conn.settimeout(5.0)
             size = struct.unpack("!I", _read(conn, bytearray(4)))[0]
@@ -302,12 +307,25 @@ class Server:
             pid = os.fork()
             if pid == 0:
                 _child(self, conn, bytes(request).split(b"\0"))  # never returns
+            if client > 0:
+                self.clients[pid] = client
             return True
         except (OSError, ValueError, struct.error):
             return True  # a client that went away, or not a jtt client
         finally:
             request[:] = bytes(len(request))
             conn.close()
+
+    def end_orphans(self) -> None:
+        """A fork whose client is gone while the fork was stopped with it
+        (Ctrl-Z, then `kill -9` of jtt) cannot see that itself: it is
+        ended here (SIGHUP, as a closed terminal would; SIGCONT to act on it)."""
+        for fork, client in list(self.clients.items()):
+            if _gone(client):
+                del self.clients[fork]
+                for number in (signal.SIGHUP, signal.SIGCONT):
+                    with contextlib.suppress(OSError):
+                        os.kill(fork, number)
 
     def close(self) -> None:
         if self.listener is not None:
@@ -319,13 +337,15 @@ class Server:
             os.close(self.lock)
 
 
-def _same_user(conn: socket.socket) -> bool:
+def _peer(conn: socket.socket) -> int | None:
+    """The connecting process's pid (0 where the system does not say), or
+    None if it is another user's."""
     peercred = getattr(socket, "SO_PEERCRED", None)
     if peercred is None:
-        return True  # (macOS: the 0700 folder keeps others out)
+        return 0  # (macOS: the 0700 folder keeps others out)
     creds = conn.getsockopt(socket.SOL_SOCKET, peercred, struct.calcsize("3i"))
-    _pid, uid, _gid = struct.unpack("3i", creds)
-    return uid == os.getuid()
+    pid, uid, _gid = struct.unpack("3i", creds)
+    return pid if uid == os.getuid() else None
 
 
 def _read(conn: socket.socket, buffer: bytearray) -> bytearray:
@@ -339,10 +359,28 @@ def _read(conn: socket.socket, buffer: bytearray) -> bytearray:
     return buffer
 
 
-def _reap() -> None:
+def _gone(pid: int) -> bool:
+    """Process ``pid`` has ended (or is a zombie its parent has not yet
+    waited for)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False  # (someone else's process now: not ours to judge)
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rsplit(b")", 1)[1].split()[0] == b"Z"
+    except (OSError, IndexError):
+        return False
+
+
+def _reap() -> list[int]:
+    ended = []
     with contextlib.suppress(ChildProcessError):
-        while os.waitpid(-1, os.WNOHANG)[0]:
-            pass
+        while pid := os.waitpid(-1, os.WNOHANG)[0]:
+            ended.append(pid)
+    return ended
 
 
 def _child(server: Server, conn: socket.socket, fields: list[bytes]) -> None:
@@ -355,8 +393,6 @@ def _child(server: Server, conn: socket.socket, fields: list[bytes]) -> None:
             server.listener.close()
         if server.lock is not None:
             os.close(server.lock)
-        import signal
-
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGHUP, signal.SIG_DFL)
@@ -393,7 +429,6 @@ def _follow_client(conn: socket.socket) -> None:
     end before that means it is gone (killed, its terminal closed). The
     command then ends as it would in the client's own process, instead of
     reading a terminal that belongs to the shell again."""
-    import signal
     import threading
 
     def watch() -> None:

@@ -164,6 +164,7 @@ class JttApp(App[int]):
     # -- start-up ------------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        self.app_resume_signal.subscribe(self, self._redraw)
         if self.settings is not None:
             self.theme = THEMES.get(self.settings.ui.theme, "textual-dark")
         if self._services is not None:
@@ -174,6 +175,11 @@ class JttApp(App[int]):
             # after a refresh: Textual runs such callbacks when the screen is
             # idle, which on a real terminal may wait for the first key press.)
             self._start_boot()
+
+    def _redraw(self, _app: object) -> None:
+        """Back from a suspend (`fg`): the shell had the terminal meanwhile,
+        so every cell is drawn again, not only those that changed."""
+        self.refresh(repaint=True, layout=True)
 
     def _start_boot(self) -> None:
         boot = self._boot

@@ -581,7 +581,8 @@ def test_a_suspended_app_gives_the_terminal_back_and_comes_back_on_fg(jtt, cli_e
     term.type("echo the-shell-has-it", "Enter")
     term.wait_for("\nthe-shell-has-it")  # echoed by the shell, in cooked mode
     term.type("fg", "Enter")
-    term.wait_for("WEB-1", "Status")
+    # every part of the screen drawn again, without a key pressed first
+    term.wait_for("WEB-1", "Status", "Today and active", "? Keys", timeout=10)
     assert state(app) in ("S", "R")
     term.type("n", "WEB-9")  # its keys are the app's again
     term.wait_for("WEB-9")
@@ -597,3 +598,40 @@ def test_a_killed_client_takes_the_app_along(jtt, cli_env, pane):
     os.kill(term.client(), signal.SIGKILL)
     until(lambda: state(app) in ("", "Z"))
     assert "WEB-1" in jtt("status").stdout  # the timer is a start time: still running
+
+
+def test_kill_of_a_suspended_app_ends_it_as_in_its_own_process(jtt, cli_env, pane):
+    """`kill %1` of the stopped job: bash sends SIGTERM and SIGCONT to
+    `jtt`; the app's fork, stopped with it, must end by it too (and `jtt`
+    be "Terminated", not wait for it forever)."""
+    jtt("start", "WEB-1")
+    wait_for_server(cli_env)
+    term = pane()
+    term.type(f"{sys.executable} -m jtt_tui", "Enter")
+    term.wait_for("WEB-1", "local ● connected")
+    (app,) = served_pids(cli_env)
+    os.kill(term.client(), signal.SIGTSTP)
+    term.wait_for("Stopped")
+    until(lambda: state(app) == "T")
+    term.type("kill %1; sleep 0.5; jobs; echo jobs-listed", "Enter")
+    shown = term.wait_for("Terminated", "\njobs-listed")
+    assert "Stopped" not in shown.split("kill %1")[-1]
+    until(lambda: state(app) in ("", "Z"))
+
+
+def test_a_killed_client_takes_its_stopped_app_along(jtt, cli_env, pane):
+    """kill -9 of `jtt` while it is suspended: the fork, stopped, cannot
+    see it; the server ends it (within its 5 s rounds)."""
+    jtt("start", "WEB-1")
+    wait_for_server(cli_env)
+    term = pane()
+    term.type(f"{sys.executable} -m jtt_tui", "Enter")
+    term.wait_for("WEB-1", "local ● connected")
+    (app,) = served_pids(cli_env)
+    client = term.client()
+    os.kill(client, signal.SIGTSTP)
+    term.wait_for("Stopped")
+    until(lambda: state(app) == "T")
+    os.kill(client, signal.SIGKILL)
+    until(lambda: state(app) in ("", "Z"), timeout=20)
+    assert "WEB-1" in jtt("status").stdout  # (nothing else changed)
