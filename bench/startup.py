@@ -104,14 +104,14 @@ def main() -> None:
     ms = {name: statistics.median(times) * 1000 for name, times in runs.items()}
     b = ms["bare"]
     print(f"launch -> first screen text, median of {args.repeat} (in turns, one run):")
-    print(f"  bare Textual app                               {b:6.0f} ms")
+    print(f"  {'bare Textual app':<44}{b:6.0f} ms")
     for how, words in (("served", "on the command server (warm)"), ("own", "in its own process")):
-        f, d = ms[f"{how} first"], ms[f"{how} data"]
         print(f"  jtt {words}:")
-        print(f"    first text (empty store)                     {f:6.0f} ms   {f / b:.2f}x bare")
-        print(
-            f"    Timer screen with data ({args.sessions:,})       {d:6.0f} ms   {d / b:.2f}x bare"
-        )
+        for label, key in (
+            ("first text (empty store)", f"{how} first"),
+            (f"Timer screen with data ({args.sessions:,})", f"{how} data"),
+        ):
+            print(f"    {label:<42}{ms[key]:6.0f} ms   {ms[key] / b:.2f}x bare")
 
 
 def _warm_server(jtt: list[str], env: dict[str, str]) -> None:
