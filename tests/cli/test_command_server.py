@@ -524,6 +524,18 @@ def until(check, timeout: float = 10.0, shown=lambda: "") -> None:
         time.sleep(0.02)
 
 
+def served_app(jtt, cli_env, pane) -> tuple[Pane, int]:
+    """`jtt` (the app) in a terminal of its own, WEB-1 running, once it
+    shows it: the terminal and the fork of the server that runs the app."""
+    jtt("start", "WEB-1")
+    wait_for_server(cli_env)
+    term = pane()
+    term.type(f"{sys.executable} -m jtt_tui", "Enter")
+    term.wait_for("WEB-1", "local ● connected")
+    (app,) = served_pids(cli_env)
+    return term, app
+
+
 def test_the_app_runs_on_the_server_keys_resizes_and_quits_as_in_its_own_process(
     jtt, cli_env, pane
 ):
@@ -569,12 +581,7 @@ def test_a_suspended_app_gives_the_terminal_back_and_comes_back_on_fg(jtt, cli_e
     """SIGTSTP to `jtt` (the app's terminal is raw: Ctrl-Z is a key there,
     so from `kill -TSTP`): the app restores the terminal and stops, as in a
     process of its own; the shell has the terminal; `fg` brings it back."""
-    jtt("start", "WEB-1")
-    wait_for_server(cli_env)
-    term = pane()
-    term.type(f"{sys.executable} -m jtt_tui", "Enter")
-    term.wait_for("WEB-1", "local ● connected")
-    (app,) = served_pids(cli_env)
+    term, app = served_app(jtt, cli_env, pane)
     os.kill(term.client(), signal.SIGTSTP)
     term.wait_for("Stopped")
     until(lambda: state(app) == "T")
@@ -589,12 +596,7 @@ def test_a_suspended_app_gives_the_terminal_back_and_comes_back_on_fg(jtt, cli_e
 
 
 def test_a_killed_client_takes_the_app_along(jtt, cli_env, pane):
-    jtt("start", "WEB-1")
-    wait_for_server(cli_env)
-    term = pane()
-    term.type(f"{sys.executable} -m jtt_tui", "Enter")
-    term.wait_for("WEB-1", "local ● connected")
-    (app,) = served_pids(cli_env)
+    term, app = served_app(jtt, cli_env, pane)
     os.kill(term.client(), signal.SIGKILL)
     until(lambda: state(app) in ("", "Z"))
     assert "WEB-1" in jtt("status").stdout  # the timer is a start time: still running
@@ -604,12 +606,7 @@ def test_kill_of_a_suspended_app_ends_it_as_in_its_own_process(jtt, cli_env, pan
     """`kill %1` of the stopped job: bash sends SIGTERM and SIGCONT to
     `jtt`; the app's fork, stopped with it, must end by it too (and `jtt`
     be "Terminated", not wait for it forever)."""
-    jtt("start", "WEB-1")
-    wait_for_server(cli_env)
-    term = pane()
-    term.type(f"{sys.executable} -m jtt_tui", "Enter")
-    term.wait_for("WEB-1", "local ● connected")
-    (app,) = served_pids(cli_env)
+    term, app = served_app(jtt, cli_env, pane)
     os.kill(term.client(), signal.SIGTSTP)
     term.wait_for("Stopped")
     until(lambda: state(app) == "T")
@@ -622,12 +619,7 @@ def test_kill_of_a_suspended_app_ends_it_as_in_its_own_process(jtt, cli_env, pan
 def test_a_killed_client_takes_its_stopped_app_along(jtt, cli_env, pane):
     """kill -9 of `jtt` while it is suspended: the fork, stopped, cannot
     see it; the server ends it (within its 5 s rounds)."""
-    jtt("start", "WEB-1")
-    wait_for_server(cli_env)
-    term = pane()
-    term.type(f"{sys.executable} -m jtt_tui", "Enter")
-    term.wait_for("WEB-1", "local ● connected")
-    (app,) = served_pids(cli_env)
+    term, app = served_app(jtt, cli_env, pane)
     client = term.client()
     os.kill(client, signal.SIGTSTP)
     term.wait_for("Stopped")
