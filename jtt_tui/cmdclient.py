@@ -300,7 +300,9 @@ def start_server(path: str, *, after: float = 0.0) -> None:
     try:  # noqa: SIM105 (contextlib would import a dozen modules)
         os.posix_spawn(
             sys.executable,
-            [sys.executable, "-m", "jtt_tui.cmdserver", path, "--after", str(after)],
+            # -P: not the working folder first on its path (a `jtt_tui` there
+            # is not this jtt); PYTHONPATH gives it exactly this process's path
+            [sys.executable, "-P", "-m", "jtt_tui.cmdserver", path, "--after", str(after)],
             env,
             file_actions=actions,
             setsid=True,

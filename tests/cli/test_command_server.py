@@ -13,6 +13,7 @@ import select
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -627,3 +628,28 @@ def test_a_killed_client_takes_its_stopped_app_along(jtt, cli_env, pane):
     os.kill(client, signal.SIGKILL)
     until(lambda: state(app) in ("", "Z"), timeout=20)
     assert "WEB-1" in jtt("status").stdout  # (nothing else changed)
+
+
+def test_the_server_never_imports_jtt_from_the_folder_it_is_started_in(cli_env, tmp_path):
+    """`jtt status` typed in a folder that holds a `jtt_tui` of its own (a
+    checkout of jtt, or something planted): the console script does not
+    look there, and the server it starts must not either; else it runs
+    other code, or refuses every command as "another jtt's"."""
+    from jtt_tui import cmdclient
+
+    trap = tmp_path / "trap"
+    (trap / "jtt_tui").mkdir(parents=True)
+    (trap / "jtt_tui" / "__init__.py").write_text("raise SystemExit('the wrong jtt')\n")
+    # -P: the path a console script gets (its own folder first, never the working one)
+    subprocess.run(
+        [sys.executable, "-P", "-m", "jtt_tui", "status"],
+        cwd=trap, env=cli_env, check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    wait_for_server(cli_env)
+    with socket.socket(socket.AF_UNIX) as probe:
+        probe.connect(server_path(cli_env))
+        request = cmdclient._request(["status"])
+        probe.sendall(struct.pack("!I", len(request)) + request)
+        probe.settimeout(10)
+        (pid,) = struct.unpack("!i", probe.recv(4))
+    assert pid > 0  # a fork ready to run it (it leaves: no "go" follows)
