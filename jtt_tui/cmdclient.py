@@ -181,8 +181,8 @@ def _ask(sock: _socket.socket, path: str, arguments: list[str]) -> int | None:
         # ended by the signal (or Ctrl-C before it started: not run here
         # either): this process ends by it too, as the shell expects
         number = forwarded[-1]
-        _signal.signal(number, _signal.SIG_DFL)
-        if number != _signal.SIGINT:  # (Python's own SIGINT ends in a traceback)
+        if number != _signal.SIGINT:  # (Ctrl-C: jtt says "interrupted" and exits 130)
+            _signal.signal(number, _signal.SIG_DFL)
             os.kill(os.getpid(), number)
         return 128 + number
     if code == NOT_RUN:

@@ -23,12 +23,12 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from jtt_tui.cmdclient import IDLE_S, NOT_RUN, PROTOCOL, identity, package_dir
+from jtt_tui.cmdclient import IDLE_S, NOT_RUN, PROTOCOL, identity, imported_with, package_dir
 
-LOCK_WAIT_S = 2.0
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
 
+LOCK_WAIT_S = 2.0
 MAX_REQUEST = 16 * 1024 * 1024  # arguments and environment: far less in practice
 
 
@@ -62,11 +62,9 @@ def textual_key(environ: Mapping[str, str]) -> tuple[object, ...]:
     """What Textual makes of the environment when it is imported (module
     constants: ``textual.constants``, ``_xterm_parser.IS_ITERM``): the app
     runs in a fork only if the command would have imported it the same."""
-    settings = sorted(
-        (k, v) for k, v in environ.items() if k.startswith("TEXTUAL") or k == "ESCDELAY"
-    )
-    iterm = environ.get("LC_TERMINAL") == "iTerm2" or environ.get("TERM_PROGRAM") == "iTerm.app"
-    return (tuple(settings), iterm)
+    settings = imported_with(environ)  # (of the terminal's names, only iTerm2 counts)
+    terminal, program = settings.pop("LC_TERMINAL", ""), settings.pop("TERM_PROGRAM", "")
+    return (tuple(sorted(settings.items())), terminal == "iTerm2" or program == "iTerm.app")
 
 
 @contextlib.contextmanager

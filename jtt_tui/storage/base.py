@@ -13,7 +13,6 @@ from collections.abc import Callable, Container, Hashable, Iterable, Iterator, S
 from contextlib import nullcontext, suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from itertools import islice
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from jtt_tui.domain.clock import Clock, SystemClock
@@ -31,7 +30,7 @@ from jtt_tui.domain.models import (
     Ticket,
 )
 from jtt_tui.domain.timer import TimerMachine
-from jtt_tui.storage.bulk import gc_paused
+from jtt_tui.storage.bulk import batched, gc_paused
 from jtt_tui.storage.crypto import NO_ENCRYPTION, FieldCipher
 from jtt_tui.storage.errors import ConflictError, InvalidChangeError, NotFoundError
 from jtt_tui.storage.kinds import (
@@ -687,8 +686,7 @@ class Storage(ABC):
         the function that checks a batch into its records (which may run in
         another process; it never reads the database). This version: the
         records, already checked."""
-        records = self.iter_records(kind, batch_size)
-        return Stored(iter(lambda: list(islice(records, batch_size)), []), list)
+        return Stored(batched(self.iter_records(kind, batch_size), batch_size), list)
 
     def export_records(self) -> Iterator[tuple[Kind, Record]]:
         """Everything this user has, as :meth:`export_all` orders it (kind by

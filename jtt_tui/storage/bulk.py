@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from itertools import islice
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 class _CollectorPause:
@@ -48,3 +52,10 @@ def gc_paused() -> Iterator[None]:
         yield
     finally:
         _pause.leave()
+
+
+def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """``items`` in lists of ``size`` (the last may be shorter)."""
+    stream = iter(items)
+    while batch := list(islice(stream, size)):
+        yield batch

@@ -31,6 +31,7 @@ from jtt_tui.domain.durations import hours_decimal
 from jtt_tui.domain.models import DataBundle, Invoice, ManualTask, Project, Record, Session
 from jtt_tui.domain.projects import ProjectIndex
 from jtt_tui.storage.base import Storage, Stored
+from jtt_tui.storage.bulk import batched
 from jtt_tui.storage.fanout import in_order
 from jtt_tui.storage.kinds import (
     ALL_KINDS,
@@ -128,7 +129,7 @@ def write_bundle_json(
                 yield kind, settings
                 continue
             of_kind = (record for _, record in group)
-            yield kind, map(_list_text(kind, list), _batches(of_kind, _WRITE_EVERY))
+            yield kind, map(_list_text(kind, list), batched(of_kind, _WRITE_EVERY))
 
     return _write_bundle(out, parts(), exported_at=exported_at, user_id=user_id)
 
@@ -145,17 +146,16 @@ def write_store_json(out: BinaryIO, store: Storage, *, exported_at: datetime | N
                 yield kind, next(iter(store.iter_records(BILLING)), None)
                 continue
             stored = store.stored(kind, _WRITE_EVERY)
-            text = _list_text(kind, stored.check)
-            yield kind, in_order(text, stored.batches, helper=None if stored.as_text else False)
+            yield kind, _shared(_list_text(kind, stored.check), stored)
 
     with store.consistent_read():
         return _write_bundle(out, parts(), exported_at=exported_at, user_id=store.user_id)
 
 
-def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
-    stream = iter(items)
-    while batch := list(islice(stream, size)):
-        yield batch
+def _shared(work: Callable[[list[Any]], T], stored: Stored) -> Iterator[T]:
+    """``work`` on each of the stored batches, in order; on two processes
+    when the batches are stored text (cheap to hand over), where a fork is safe."""
+    return in_order(work, stored.batches, helper=None if stored.as_text else False)
 
 
 def _list_text(kind: Kind, check: Callable[[list[Any]], list[Any]]) -> Callable[[list[Any]], str]:
@@ -251,7 +251,7 @@ def write_tracked_csv(
     whether it touches the range, a manual entry by its date. Times in
     local ISO 8601 with offset; text a spreadsheet could run is defused.
     Written to ``out`` as UTF-8; returns the number of bytes."""
-    checked = Stored(_batches(sessions, _WRITE_EVERY), list)
+    checked = Stored(batched(sessions, _WRITE_EVERY), list)
     return _write_csv(out, checked, manual_tasks, projects, now=now, start=start, end=end, tz=tz)
 
 
@@ -314,34 +314,15 @@ def _write_csv(
         )
         return list(encoded(rows))
 
-    helper = None if sessions.as_text else False
     ordered = sorted_stably(
         chain(
-            chain.from_iterable(in_order(session_lines, sessions.batches, helper=helper)),
+            chain.from_iterable(_shared(session_lines, sessions)),
             encoded(_manual_rows(manual_tasks, index, hours, start=start, end=end, tz=tz)),
         )
     )
     while chunk := "".join(islice(ordered, _WRITE_EVERY)):
         sink.write(chunk)
     return sink.written
-
-
-def tracked_csv(
-    sessions: Iterable[Session],
-    manual_tasks: Iterable[ManualTask],
-    projects: Iterable[Project],
-    *,
-    now: datetime,
-    start: datetime | None = None,
-    end: datetime | None = None,
-    tz: tzinfo | None = None,
-) -> str:
-    """:func:`write_tracked_csv` as text."""
-    buffer = io.BytesIO()
-    write_tracked_csv(
-        buffer, sessions, manual_tasks, projects, now=now, start=start, end=end, tz=tz
-    )
-    return buffer.getvalue().decode()
 
 
 # (local day, segment 0 / manual entry 1, start instant / entry id)

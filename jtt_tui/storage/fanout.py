@@ -23,7 +23,7 @@ import pickle
 import struct
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from typing import TypeVar
+from typing import IO, TypeVar
 
 A = TypeVar("A")
 B = TypeVar("B")
@@ -119,20 +119,20 @@ def _serve(work: Callable[[A], B], requests_fd: int, answers_fd: int) -> None:
         os._exit(code)  # never the parent's cleanup (its database, its files)
 
 
-def _send(stream: object, data: bytes) -> bool:
+def _send(stream: IO[bytes], data: bytes) -> bool:
     try:
-        stream.write(_SIZE.pack(len(data)))  # type: ignore[attr-defined]
-        stream.write(data)  # type: ignore[attr-defined]
-        stream.flush()  # type: ignore[attr-defined]
+        stream.write(_SIZE.pack(len(data)))
+        stream.write(data)
+        stream.flush()
     except OSError:  # (the other process is gone)
         return False
     return True
 
 
-def _receive(stream: object) -> bytes | None:
-    header = stream.read(_SIZE.size)  # type: ignore[attr-defined]
+def _receive(stream: IO[bytes]) -> bytes | None:
+    header = stream.read(_SIZE.size)
     if len(header) < _SIZE.size:
         return None
     (size,) = _SIZE.unpack(header)
-    data: bytes = stream.read(size)  # type: ignore[attr-defined]
+    data = stream.read(size)
     return data if len(data) == size else None

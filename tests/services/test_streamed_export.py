@@ -228,9 +228,11 @@ def test_csv_times_and_hours_are_formatted_per_row():
             Segment(start=begin + timedelta(hours=2), end=begin + timedelta(hours=2, seconds=59)),
         ],
     )
-    text = exporters.tracked_csv(
-        [session], [], [], now=begin + timedelta(days=1), tz=ZoneInfo("America/New_York")
+    buffer = io.BytesIO()
+    exporters.write_tracked_csv(
+        buffer, [session], [], [], now=begin + timedelta(days=1), tz=ZoneInfo("America/New_York")
     )
+    text = buffer.getvalue().decode()
     rows = list(csv.reader(io.StringIO(text, newline="")))[1:]
     assert [r[1:9] for r in rows] == [
         ["WEB-5", "'=cmd", "WEB", "2025-03-09", "2025-03-09T01:30:00-05:00",
