@@ -98,12 +98,13 @@ def served_pids(env) -> set[int]:
 
 def steady(output: str) -> object:
     """Output without what changes from one moment to the next (the two
-    runs are a few hundred milliseconds apart): clock times and durations,
-    JSON's "now" and seconds."""
+    runs are a few hundred milliseconds apart: a minute may turn between
+    them): clock times and durations, JSON's "now" and seconds."""
     if not output.startswith("{"):
         import re
 
-        return re.sub(r"\d+:\d\d(:\d\d)?", "H:MM", output)
+        output = re.sub(r"\d+:\d\d(:\d\d)?", "H:MM", output)
+        return re.sub(r"\b\d+h( \d+m)?|\b\d+m\b|\b\d+s\b", "D", output)  # (11h 03m)
 
     def clean(value: object) -> object:
         if isinstance(value, dict):
